@@ -1,0 +1,290 @@
+//! The command line (SPEC.md §2): every option, its type, its default and the
+//! doc comment that becomes `--help`.
+//!
+//! Values are parsed into their final types here (durations, byte counts,
+//! header pairs), so a bad value is a usage error (exit 2) that names the
+//! option before any request is sent. Cross-option checks live in
+//! `config.rs`.
+
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+use reqwest::header::{HeaderName, HeaderValue};
+
+/// The most worker threads `--threads` accepts.
+pub const MAX_THREADS: usize = 4096;
+
+const EXAMPLES: &str = "\
+Examples:
+  scrape urls.txt --threads 16 | jq 'select(.ok) | .title'
+  cat urls.txt | scrape -t 4 -o out.jsonl
+  scrape urls.txt --threads 1 > /dev/null      # the sequential baseline
+  scrape urls.txt --compare --threads 16       # 1 thread vs 16, side by side
+
+Each input line gets one JSON record (see README.md for the schema).
+Exit codes: 0 done, 1 fatal (input or output unusable), 2 usage error,
+3 --fail-on-error and some record has an error, 130 interrupted.";
+
+/// A concurrent web scraper: a list of URLs in, one JSON record per URL out.
+#[derive(Parser, Debug, Clone)]
+#[command(name = "scrape", version, about, after_help = EXAMPLES)]
+pub struct Cli {
+    /// URL lists, one URL a line (`-` is standard input). With none, standard
+    /// input is read when it is not a terminal.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Worker threads: at most this many requests are in flight at once.
+    /// 1 is the sequential baseline.
+    #[arg(short = 't', long, value_name = "N", default_value = "16", value_parser = parse_threads)]
+    pub threads: NonZeroUsize,
+
+    /// Write records to PATH instead of standard output.
+    #[arg(short = 'o', long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+
+    /// Output format: JSON Lines (one record a line) or one JSON document
+    /// `{"results":[...],"summary":{...}}`.
+    #[arg(long, value_enum, default_value_t = Format::Jsonl)]
+    pub format: Format,
+
+    /// Total deadline per attempt, covering connect, headers and the whole
+    /// body (seconds, fractions allowed).
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_secs)]
+    pub timeout: Duration,
+
+    /// Deadline for establishing the connection (seconds, fractions allowed).
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = parse_secs)]
+    pub connect_timeout: Duration,
+
+    /// Extra attempts after a transient failure (connect error, timeout,
+    /// reset before the response, HTTP 429/502/503/504), with exponential
+    /// backoff and jitter, honouring Retry-After up to 60 s.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub retries: u32,
+
+    /// Follow at most N redirects; more is a `redirect` error. 0 does not
+    /// follow redirects at all: the 3xx response is the record.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub max_redirects: u32,
+
+    /// Stop reading a body after this many decoded bytes and mark the record
+    /// `truncated` (suffixes K, M, G: powers of 1024).
+    #[arg(long, value_name = "BYTES", default_value = "10M", value_parser = parse_size)]
+    pub max_body: u64,
+
+    /// Extra request header 'Name: value' (repeatable). Authorization and
+    /// Cookie are not sent to another host after a redirect.
+    #[arg(short = 'H', long = "header", value_name = "'NAME: VALUE'", value_parser = parse_header)]
+    pub headers: Vec<Header>,
+
+    /// The User-Agent header [default: scrape/<version>].
+    #[arg(short = 'A', long, value_name = "STR", value_parser = parse_user_agent)]
+    pub user_agent: Option<HeaderValue>,
+
+    /// Accept invalid TLS certificates (expired, self-signed, wrong host).
+    #[arg(long)]
+    pub insecure: bool,
+
+    /// Fetch duplicate URLs again. By default a URL seen before in this run
+    /// is skipped (no record) and counted in the summary.
+    #[arg(long)]
+    pub no_dedupe: bool,
+
+    /// Run the list with 1 thread, then with --threads N, and print a timing
+    /// table (threads, wall s, URLs/s, speedup, efficiency) on standard
+    /// output. Records are kept only with -o (those of the N-thread run).
+    #[arg(long)]
+    pub compare: bool,
+
+    /// Progress bar on standard error: auto shows it only when standard error
+    /// is a terminal; always prints a status line each second otherwise.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ProgressMode::Auto)]
+    pub progress: ProgressMode,
+
+    /// No summary on standard error.
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Also write the run summary as JSON to PATH.
+    #[arg(long, value_name = "PATH")]
+    pub summary_json: Option<PathBuf>,
+
+    /// Exit with code 3 when any record has an error (HTTP 4xx/5xx are not
+    /// errors: filter on `.ok` for those).
+    #[arg(long)]
+    pub fail_on_error: bool,
+}
+
+/// How records are written.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// One JSON record a line.
+    Jsonl,
+    /// One JSON document with `results` and `summary`.
+    Json,
+}
+
+/// When to draw progress on standard error.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProgressMode {
+    /// Only when standard error is a terminal.
+    Auto,
+    /// Always: a bar on a terminal, a status line each second elsewhere.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// One `-H 'Name: value'` pair, validated.
+#[derive(Debug, Clone)]
+pub struct Header {
+    /// The header's name.
+    pub name: HeaderName,
+    /// The header's value.
+    pub value: HeaderValue,
+}
+
+fn parse_threads(s: &str) -> Result<NonZeroUsize, String> {
+    let n: usize = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a whole number"))?;
+    if n > MAX_THREADS {
+        return Err(format!("at most {MAX_THREADS} threads"));
+    }
+    NonZeroUsize::new(n).ok_or_else(|| "must be at least 1".to_string())
+}
+
+/// Seconds as a positive decimal number: `10`, `0.5`.
+pub fn parse_secs(s: &str) -> Result<Duration, String> {
+    let secs: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number of seconds"))?;
+    if !secs.is_finite() || secs <= 0.0 {
+        return Err("must be a positive number of seconds".into());
+    }
+    Duration::try_from_secs_f64(secs).map_err(|_| "too large".into())
+}
+
+/// A byte count with an optional K, M or G suffix (powers of 1024; a
+/// trailing `B` or `iB` is accepted): `4096`, `512K`, `10M`, `1GiB`.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let upper = t.to_ascii_uppercase();
+    let body = upper
+        .strip_suffix("IB")
+        .or_else(|| upper.strip_suffix('B'))
+        .unwrap_or(&upper);
+    let (digits, shift) = match body.chars().last() {
+        Some('K') => (&body[..body.len() - 1], 10),
+        Some('M') => (&body[..body.len() - 1], 20),
+        Some('G') => (&body[..body.len() - 1], 30),
+        _ => (body, 0),
+    };
+    let n: u64 = digits
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a size (try 4096, 512K, 10M, 1G)"))?;
+    n.checked_mul(1u64 << shift)
+        .ok_or_else(|| format!("'{s}' is too large"))
+}
+
+fn parse_header(s: &str) -> Result<Header, String> {
+    let (name, value) = s
+        .split_once(':')
+        .ok_or_else(|| format!("'{s}' is not of the form 'Name: value'"))?;
+    let name = HeaderName::from_bytes(name.trim().as_bytes())
+        .map_err(|_| format!("'{}' is not a valid header name", name.trim()))?;
+    let value = HeaderValue::from_str(value.trim())
+        .map_err(|_| format!("the value of '{name}' has characters a header cannot carry"))?;
+    Ok(Header { name, value })
+}
+
+fn parse_user_agent(s: &str) -> Result<HeaderValue, String> {
+    HeaderValue::from_str(s).map_err(|_| "has characters a header cannot carry".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("scrape").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn command_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn defaults_match_the_spec() {
+        let cli = parse(&["urls.txt"]).unwrap();
+        assert_eq!(cli.threads.get(), 16);
+        assert_eq!(cli.timeout, Duration::from_secs(10));
+        assert_eq!(cli.connect_timeout, Duration::from_secs(5));
+        assert_eq!(cli.retries, 2);
+        assert_eq!(cli.max_redirects, 10);
+        assert_eq!(cli.max_body, 10 << 20);
+        assert_eq!(cli.format, Format::Jsonl);
+        assert_eq!(cli.progress, ProgressMode::Auto);
+        assert!(!cli.no_dedupe && !cli.compare && !cli.quiet && !cli.fail_on_error);
+    }
+
+    #[test]
+    fn threads_must_be_between_1_and_the_maximum() {
+        assert!(parse(&["-t", "0"]).is_err());
+        assert!(parse(&["-t", "x"]).is_err());
+        assert!(parse(&["-t", "5000"]).is_err());
+        assert_eq!(parse(&["-t", "64"]).unwrap().threads.get(), 64);
+    }
+
+    #[test]
+    fn sizes_take_binary_suffixes() {
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("512K"), Ok(512 * 1024));
+        assert_eq!(parse_size("10m"), Ok(10 << 20));
+        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
+        assert_eq!(parse_size("2KB"), Ok(2048));
+        assert!(parse_size("ten").is_err());
+        assert!(parse_size("-1K").is_err());
+        assert!(parse_size("99999999999999G").is_err());
+    }
+
+    #[test]
+    fn seconds_are_positive_and_may_be_fractional() {
+        assert_eq!(parse_secs("0.5"), Ok(Duration::from_millis(500)));
+        assert!(parse_secs("0").is_err());
+        assert!(parse_secs("-3").is_err());
+        assert!(parse_secs("NaN").is_err());
+        assert!(parse_secs("soon").is_err());
+    }
+
+    #[test]
+    fn headers_are_validated() {
+        let h = parse_header("Authorization: Bearer x").unwrap();
+        assert_eq!(h.name, "authorization");
+        assert_eq!(h.value, "Bearer x");
+        assert!(parse_header("no colon").is_err());
+        assert!(parse_header("bad name: v").is_err());
+        assert!(parse(&["-H", "X-Ok: 1", "-H", "X-Two: 2"]).is_ok());
+    }
+
+    #[test]
+    fn formats_and_progress_modes_parse() {
+        assert_eq!(
+            parse(&["--format", "json"]).unwrap().format,
+            Format::Json
+        );
+        assert!(parse(&["--format", "xml"]).is_err());
+        assert_eq!(
+            parse(&["--progress", "never"]).unwrap().progress,
+            ProgressMode::Never
+        );
+    }
+}

@@ -1,0 +1,148 @@
+//! From parsed options to a validated run configuration, built once: the
+//! checks that involve several options, and the one shared HTTP client.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use reqwest::blocking::Client;
+use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::redirect::Policy;
+
+use crate::cli::{Cli, Format, ProgressMode};
+use crate::error::Fatal;
+use crate::fetch::FetchSettings;
+
+/// Everything a run needs, validated.
+pub struct Config {
+    /// The input lists (empty: standard input).
+    pub files: Vec<PathBuf>,
+    /// Worker threads.
+    pub threads: usize,
+    /// Where records go (None: standard output).
+    pub output: Option<PathBuf>,
+    /// How records are written.
+    pub format: Format,
+    /// When to draw progress.
+    pub progress: ProgressMode,
+    /// No summary on stderr.
+    pub quiet: bool,
+    /// Where to write the summary as JSON.
+    pub summary_json: Option<PathBuf>,
+    /// Exit 3 when a record has an error.
+    pub fail_on_error: bool,
+    /// Skip URLs seen before.
+    pub dedupe: bool,
+    /// Run with 1 thread, then N, and compare.
+    pub compare: bool,
+    /// What each fetch needs.
+    pub fetch: FetchSettings,
+    /// How to build the shared HTTP client.
+    client: ClientSettings,
+}
+
+/// The options the HTTP client is built from.
+struct ClientSettings {
+    user_agent: HeaderValue,
+    connect_timeout: Duration,
+    timeout: Duration,
+    insecure: bool,
+}
+
+impl Config {
+    /// Validates `cli` and builds the client.
+    pub fn from_cli(cli: &Cli) -> Result<Config, Fatal> {
+        if cli.compare && reads_stdin(&cli.files) {
+            return Err(Fatal::Usage(
+                "--compare reads the list twice, so it needs a FILE, not standard input".into(),
+            ));
+        }
+        if cli.output.as_deref() == Some(Path::new("-")) {
+            return Err(Fatal::Usage(
+                "-o - is standard output, which is the default: leave -o out".into(),
+            ));
+        }
+        let mut headers = HeaderMap::new();
+        for h in &cli.headers {
+            headers.append(h.name.clone(), h.value.clone());
+        }
+        let user_agent = cli.user_agent.clone().unwrap_or_else(|| {
+            HeaderValue::from_static(concat!("scrape/", env!("CARGO_PKG_VERSION")))
+        });
+        let client = ClientSettings {
+            user_agent,
+            connect_timeout: cli.connect_timeout,
+            timeout: cli.timeout,
+            insecure: cli.insecure,
+        };
+        let config = Config {
+            files: cli.files.clone(),
+            threads: cli.threads.get(),
+            output: cli.output.clone(),
+            format: cli.format,
+            progress: cli.progress,
+            quiet: cli.quiet,
+            summary_json: cli.summary_json.clone(),
+            fail_on_error: cli.fail_on_error,
+            dedupe: !cli.no_dedupe,
+            compare: cli.compare,
+            fetch: FetchSettings {
+                timeout: cli.timeout,
+                connect_timeout: cli.connect_timeout,
+                retries: cli.retries,
+                max_redirects: cli.max_redirects,
+                max_body: cli.max_body,
+                headers,
+            },
+            client,
+        };
+        config.build_client()?;
+        Ok(config)
+    }
+
+    /// A new HTTP client with its own connection pool: one per run, shared
+    /// by all of that run's workers (so `--compare` runs start equally cold).
+    /// Redirects are off: `fetch.rs` follows them itself.
+    pub fn build_client(&self) -> Result<Client, Fatal> {
+        let c = &self.client;
+        Client::builder()
+            .user_agent(c.user_agent.clone())
+            .connect_timeout(c.connect_timeout)
+            .timeout(c.timeout)
+            .redirect(Policy::none())
+            .danger_accept_invalid_certs(c.insecure)
+            .tcp_nodelay(true)
+            .build()
+            .map_err(|e| Fatal::Setup(format!("cannot set up the HTTP client: {e}")))
+    }
+}
+
+fn reads_stdin(files: &[PathBuf]) -> bool {
+    files.is_empty() || files.iter().any(|f| f == Path::new("-"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn config(args: &[&str]) -> Result<Config, Fatal> {
+        let cli = Cli::try_parse_from(std::iter::once("scrape").chain(args.iter().copied()))
+            .map_err(|e| Fatal::Usage(e.to_string()))?;
+        Config::from_cli(&cli)
+    }
+
+    #[test]
+    fn compare_needs_a_file() {
+        assert!(matches!(config(&["--compare"]), Err(Fatal::Usage(_))));
+        assert!(matches!(config(&["--compare", "-"]), Err(Fatal::Usage(_))));
+        assert!(config(&["--compare", "urls.txt"]).is_ok());
+    }
+
+    #[test]
+    fn headers_are_kept_in_order() {
+        let c = config(&["a", "-H", "X-A: 1", "-H", "X-A: 2", "--no-dedupe"]).unwrap();
+        let values: Vec<_> = c.fetch.headers.get_all("x-a").iter().collect();
+        assert_eq!(values, ["1", "2"]);
+        assert!(!c.dedupe);
+    }
+}

@@ -1,0 +1,181 @@
+//! Errors and exit codes.
+//!
+//! Two kinds of failure exist and they never mix:
+//! - a failure of one URL is data: an [`ErrorKind`] in that URL's record
+//!   (SPEC.md §3), and the run goes on;
+//! - a failure of the run itself is a [`Fatal`] error: the input cannot be
+//!   read, the output cannot be written, a usage error found after parsing.
+//!   It ends the run with the exit code of SPEC.md §5.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use serde::Serialize;
+
+/// Why one URL has no usable response (SPEC.md §3 `error.kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The input line is not an http(s) URL; it was never fetched.
+    InvalidUrl,
+    /// The host name could not be resolved.
+    Dns,
+    /// The connection could not be established.
+    Connect,
+    /// The TLS handshake failed (certificate, protocol).
+    Tls,
+    /// A deadline passed (`--timeout` or `--connect-timeout`).
+    Timeout,
+    /// Too many redirects, a loop, or a redirect to a non-http(s) target.
+    Redirect,
+    /// The connection broke while reading the response.
+    Body,
+    /// The server broke the HTTP protocol.
+    Http,
+    /// A bug in scrape; the run went on without it.
+    Internal,
+}
+
+impl ErrorKind {
+    /// Every kind, in the order summaries list them.
+    pub const ALL: [ErrorKind; 9] = [
+        ErrorKind::InvalidUrl,
+        ErrorKind::Dns,
+        ErrorKind::Connect,
+        ErrorKind::Tls,
+        ErrorKind::Timeout,
+        ErrorKind::Redirect,
+        ErrorKind::Body,
+        ErrorKind::Http,
+        ErrorKind::Internal,
+    ];
+
+    /// The name used in JSON and in the summary.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidUrl => "invalid_url",
+            ErrorKind::Dns => "dns",
+            ErrorKind::Connect => "connect",
+            ErrorKind::Tls => "tls",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Redirect => "redirect",
+            ErrorKind::Body => "body",
+            ErrorKind::Http => "http",
+            ErrorKind::Internal => "internal",
+        }
+    }
+}
+
+/// A record's `error` object: a kind for programs, a message for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FetchError {
+    /// What went wrong, as one of a fixed set of kinds.
+    pub kind: ErrorKind,
+    /// What went wrong, in words.
+    pub message: String,
+}
+
+impl FetchError {
+    /// A new error of `kind`.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        FetchError {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+/// A failure that ends the whole run.
+#[derive(Debug, thiserror::Error)]
+pub enum Fatal {
+    /// An input list cannot be opened or read.
+    #[error("cannot read {}: {source}", .path.display())]
+    Input {
+        /// The list's path (`-` for standard input).
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The output (records or summary) cannot be written.
+    #[error("cannot write {}: {source}", .path.display())]
+    Output {
+        /// Where the output goes (`-` for standard output).
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The options make no sense together (found after parsing).
+    #[error("{0}")]
+    Usage(String),
+    /// Setting up the run failed (thread pool, TLS backend).
+    #[error("{0}")]
+    Setup(String),
+}
+
+impl Fatal {
+    /// The exit code for this failure (SPEC.md §5).
+    pub fn exit_code(&self) -> Exit {
+        match self {
+            Fatal::Usage(_) => Exit::Usage,
+            _ => Exit::Fatal,
+        }
+    }
+
+    /// A hint that helps the user fix it, if there is one.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            Fatal::Usage(_) => Some("see 'scrape --help'"),
+            _ => None,
+        }
+    }
+}
+
+/// The process exit codes of SPEC.md §5.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Every input line has its record.
+    Success = 0,
+    /// An input or output could not be used.
+    Fatal = 1,
+    /// A usage error.
+    Usage = 2,
+    /// `--fail-on-error` and some record has an error.
+    RecordErrors = 3,
+    /// Interrupted by Ctrl-C or SIGTERM.
+    Interrupted = 130,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> ExitCode {
+        ExitCode::from(e as u8)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_are_those_of_the_spec() {
+        assert_eq!(Exit::Success as u8, 0);
+        assert_eq!(Exit::Fatal as u8, 1);
+        assert_eq!(Exit::Usage as u8, 2);
+        assert_eq!(Exit::RecordErrors as u8, 3);
+        assert_eq!(Exit::Interrupted as u8, 130);
+        assert_eq!(Fatal::Usage("x".into()).exit_code(), Exit::Usage);
+        let io = std::io::Error::other("x");
+        let fatal = Fatal::Input {
+            path: "a".into(),
+            source: io,
+        };
+        assert_eq!(fatal.exit_code(), Exit::Fatal);
+    }
+
+    #[test]
+    fn kinds_serialize_as_the_spec_names() {
+        for kind in ErrorKind::ALL {
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(json, format!("\"{}\"", kind.as_str()));
+        }
+    }
+}

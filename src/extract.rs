@@ -1,0 +1,600 @@
+//! Title extraction from a body as it streams (SPEC.md §3 `title`).
+//!
+//! [`TitleScanner`] takes the body in chunks, in the order they arrive, and
+//! holds at most the first [`SNIFF_LEN`] bytes plus the title's own text:
+//!
+//! 1. The first 1024 bytes are kept to decide the charset — a byte order
+//!    mark, else the Content-Type header's `charset`, else a
+//!    `<meta charset>` / `http-equiv` declaration in those bytes, else UTF-8
+//!    — and, when the response had no Content-Type, whether it is HTML.
+//! 2. From then on each chunk is decoded to UTF-8 (`encoding_rs`) and fed to
+//!    a streaming HTML parser (`lol_html`), which hands over the text of the
+//!    first HTML `<title>` element (an SVG `<title>` is not the page's).
+//! 3. Once that title has ended, parsing stops: the rest of the body is only
+//!    counted by the caller.
+//!
+//! The title is then entity-decoded and its ASCII whitespace stripped and
+//! collapsed, as `document.title` does. Everything here is pure: no I/O.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use encoding_rs::{Decoder, Encoding, UTF_8, WINDOWS_1252};
+use lol_html::html_content::Element;
+use lol_html::{element, end_tag, text, AsciiCompatibleEncoding, HtmlRewriter, Settings};
+
+/// How many leading bytes decide the charset and whether a body is HTML.
+pub const SNIFF_LEN: usize = 1024;
+
+/// The most raw title text kept; a longer title is cut.
+const MAX_TITLE: usize = 64 * 1024;
+
+/// Whether a Content-Type says HTML, says something else, or is missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Html,
+    Other,
+    Unknown,
+}
+
+/// Streams a body and finds its title.
+pub struct TitleScanner {
+    kind: Kind,
+    header_charset: Option<&'static Encoding>,
+    stage: Stage,
+}
+
+enum Stage {
+    Sniffing(Vec<u8>),
+    Parsing(Box<Parser>),
+    Finished(Option<String>),
+}
+
+impl TitleScanner {
+    /// A scanner for a response with this Content-Type header, if any.
+    pub fn new(content_type: Option<&str>) -> TitleScanner {
+        let kind = match content_type.map(mime_essence) {
+            None => Kind::Unknown,
+            Some(m) if m == "text/html" || m == "application/xhtml+xml" => Kind::Html,
+            Some(_) => Kind::Other,
+        };
+        let stage = if kind == Kind::Other {
+            Stage::Finished(None)
+        } else {
+            Stage::Sniffing(Vec::new())
+        };
+        TitleScanner {
+            kind,
+            header_charset: content_type.and_then(charset_from_content_type),
+            stage,
+        }
+    }
+
+    /// False once more bytes cannot change the title (found, or not HTML).
+    pub fn wants_more(&self) -> bool {
+        !matches!(self.stage, Stage::Finished(_))
+    }
+
+    /// Feeds the next chunk of the (decompressed) body.
+    pub fn feed(&mut self, chunk: &[u8]) {
+        match &mut self.stage {
+            Stage::Finished(_) => {}
+            Stage::Parsing(p) => {
+                if let Some(done) = p.feed(chunk, false) {
+                    self.stage = Stage::Finished(done);
+                }
+            }
+            Stage::Sniffing(head) => {
+                if head.is_empty() && chunk.len() >= SNIFF_LEN {
+                    self.start(chunk, false);
+                } else {
+                    head.extend_from_slice(chunk);
+                    if head.len() >= SNIFF_LEN {
+                        let head = std::mem::take(head);
+                        self.start(&head, false);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Ends the body and returns the title, if the page has one.
+    pub fn finish(mut self) -> Option<String> {
+        if let Stage::Sniffing(head) = &mut self.stage {
+            let head = std::mem::take(head);
+            self.start(&head, true);
+        }
+        match self.stage {
+            Stage::Finished(title) => title,
+            Stage::Parsing(p) => p.end(),
+            Stage::Sniffing(_) => None,
+        }
+    }
+
+    /// Decides charset and HTML-ness from the first bytes, then parses them.
+    fn start(&mut self, head: &[u8], last: bool) {
+        if self.kind == Kind::Unknown && !looks_like_html(head) {
+            self.stage = Stage::Finished(None);
+            return;
+        }
+        let encoding = self
+            .header_charset
+            .or_else(|| meta_charset(head))
+            .unwrap_or(UTF_8);
+        let mut parser = Box::new(Parser::new(encoding));
+        self.stage = match parser.feed(head, last) {
+            Some(done) => Stage::Finished(done),
+            None if last => Stage::Finished(parser.end()),
+            None => Stage::Parsing(parser),
+        };
+    }
+}
+
+#[derive(Default)]
+struct TitleState {
+    /// Inside the first HTML title element.
+    active: bool,
+    /// That element's end tag was seen.
+    done: bool,
+    /// Its raw text (entities not yet decoded).
+    text: String,
+    /// The element being opened is a title inside SVG or MathML.
+    foreign: bool,
+}
+
+type Rewriter = HtmlRewriter<'static, fn(&[u8])>;
+
+fn discard(_: &[u8]) {}
+
+/// Charset decoding plus the HTML parser, once the charset is known.
+struct Parser {
+    decoder: Decoder,
+    rewriter: Option<Rewriter>,
+    utf8: String,
+    /// The decoder has seen the end of the input.
+    decoded_all: bool,
+    state: Rc<RefCell<TitleState>>,
+}
+
+impl Parser {
+    fn new(encoding: &'static Encoding) -> Parser {
+        let state = Rc::new(RefCell::new(TitleState::default()));
+        let on_element = Rc::clone(&state);
+        let on_text = Rc::clone(&state);
+        let on_foreign = Rc::clone(&state);
+        let settings = Settings::new()
+            .with_strict(false)
+            // Registered first, so it runs before the `title` handler on the
+            // same element: an SVG or MathML title is not the page's.
+            .append_element_content_handler(element!("svg title, math title", move |_| {
+                on_foreign.borrow_mut().foreign = true;
+                Ok(())
+            }))
+            .append_element_content_handler(element!("title", move |el: &mut Element| {
+                let mut s = on_element.borrow_mut();
+                if std::mem::take(&mut s.foreign) || s.active || s.done {
+                    return Ok(());
+                }
+                s.active = true;
+                drop(s);
+                let on_end = Rc::clone(&on_element);
+                el.on_end_tag(end_tag!(move |_| {
+                    on_end.borrow_mut().done = true;
+                    Ok(())
+                }))
+            }))
+            .append_element_content_handler(text!("title", move |t| {
+                let mut s = on_text.borrow_mut();
+                if s.active && !s.done && s.text.len() < MAX_TITLE {
+                    s.text.push_str(t.as_str());
+                }
+                Ok(())
+            }));
+        Parser {
+            // `new_decoder` lets a byte order mark override `encoding`.
+            decoder: encoding.new_decoder(),
+            rewriter: Some(HtmlRewriter::new(settings, discard as fn(&[u8]))),
+            utf8: String::new(),
+            decoded_all: false,
+            state,
+        }
+    }
+
+    /// Parses a chunk; `Some(title)` once the title is complete.
+    fn feed(&mut self, bytes: &[u8], last: bool) -> Option<Option<String>> {
+        if self.decoded_all {
+            return None;
+        }
+        self.decoded_all = last;
+        self.utf8.clear();
+        let need = self
+            .decoder
+            .max_utf8_buffer_length(bytes.len())
+            .unwrap_or(bytes.len().saturating_mul(3));
+        self.utf8.reserve(need);
+        let _ = self.decoder.decode_to_string(bytes, &mut self.utf8, last);
+        let failed = match self.rewriter.as_mut() {
+            Some(r) => r.write(self.utf8.as_bytes()).is_err(),
+            None => true,
+        };
+        if failed || self.state.borrow().done {
+            self.rewriter = None;
+            return Some(self.title());
+        }
+        None
+    }
+
+    /// Ends the document: a title cut off by the end of the body still counts.
+    fn end(mut self) -> Option<String> {
+        if let Some(done) = self.feed(&[], true) {
+            return done;
+        }
+        if let Some(r) = self.rewriter.take() {
+            let _ = r.end();
+        }
+        self.title()
+    }
+
+    fn title(&self) -> Option<String> {
+        let s = self.state.borrow();
+        s.active.then(|| normalize_title(&s.text))
+    }
+}
+
+/// Decodes entities and strips and collapses ASCII whitespace; other spaces
+/// (no-break, ideographic) stay, as in `document.title`.
+pub fn normalize_title(raw: &str) -> String {
+    let decoded = html_escape::decode_html_entities(raw);
+    let mut out = String::with_capacity(decoded.len());
+    for word in decoded.split_ascii_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+/// The media type of a Content-Type, lowercased, without parameters.
+fn mime_essence(content_type: &str) -> String {
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// The encoding named by a Content-Type's `charset` parameter, if known.
+pub fn charset_from_content_type(content_type: &str) -> Option<&'static Encoding> {
+    content_type.split(';').skip(1).find_map(|param| {
+        let (name, value) = param.split_once('=')?;
+        if !name.trim().eq_ignore_ascii_case("charset") {
+            return None;
+        }
+        let value = value.trim().trim_matches(|c| c == '"' || c == '\'');
+        Encoding::for_label(value.as_bytes())
+    })
+}
+
+/// The encoding a `<meta>` declares in the first bytes of a page (the HTML
+/// standard's prescan: `<meta charset>` or `http-equiv=content-type`).
+pub fn meta_charset(head: &[u8]) -> Option<&'static Encoding> {
+    let head = &head[..head.len().min(SNIFF_LEN)];
+    let found: Rc<RefCell<Option<&'static Encoding>>> = Rc::new(RefCell::new(None));
+    let sink = Rc::clone(&found);
+    let settings = Settings::new()
+        .with_strict(false)
+        .with_encoding(AsciiCompatibleEncoding::new(WINDOWS_1252)?)
+        .append_element_content_handler(element!("meta", move |el: &mut Element| {
+            if sink.borrow().is_some() {
+                return Ok(());
+            }
+            let declared = match el.get_attribute("charset") {
+                Some(label) => Encoding::for_label(label.trim().as_bytes()),
+                None => {
+                    let is_content_type = el
+                        .get_attribute("http-equiv")
+                        .is_some_and(|v| v.trim().eq_ignore_ascii_case("content-type"));
+                    el.get_attribute("content")
+                        .filter(|_| is_content_type)
+                        .and_then(|c| charset_in_meta_content(&c))
+                }
+            };
+            *sink.borrow_mut() = declared.map(fix_meta_encoding);
+            Ok(())
+        }));
+    let mut rewriter = HtmlRewriter::new(settings, discard as fn(&[u8]));
+    if rewriter.write(head).is_ok() {
+        let _ = rewriter.end();
+    }
+    let result = *found.borrow();
+    result
+}
+
+/// A meta declaration of UTF-16 means UTF-8 (the bytes were readable as
+/// ASCII), and x-user-defined means windows-1252, per the HTML standard.
+fn fix_meta_encoding(e: &'static Encoding) -> &'static Encoding {
+    if e == encoding_rs::UTF_16LE || e == encoding_rs::UTF_16BE {
+        UTF_8
+    } else if e == encoding_rs::X_USER_DEFINED {
+        WINDOWS_1252
+    } else {
+        e
+    }
+}
+
+/// The HTML standard's "extract a character encoding from a meta element":
+/// `text/html; charset=Shift_JIS` → Shift_JIS.
+pub fn charset_in_meta_content(content: &str) -> Option<&'static Encoding> {
+    let lower = content.to_ascii_lowercase();
+    let mut from = 0;
+    while let Some(pos) = lower[from..].find("charset") {
+        let rest = lower[from + pos + "charset".len()..].trim_start();
+        if let Some(value) = rest.strip_prefix('=') {
+            let value = value.trim_start();
+            let label = match value.chars().next() {
+                Some(q @ ('"' | '\'')) => value[1..].split(q).next()?,
+                Some(_) => value
+                    .split(|c: char| c.is_ascii_whitespace() || c == ';')
+                    .next()?,
+                None => return None,
+            };
+            return Encoding::for_label(label.as_bytes());
+        }
+        from += pos + "charset".len();
+    }
+    None
+}
+
+/// Whether a body without a Content-Type starts like HTML (the WHATWG MIME
+/// sniffing patterns for text/html).
+pub fn looks_like_html(head: &[u8]) -> bool {
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let start = head
+        .iter()
+        .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'\x0C'))
+        .unwrap_or(head.len());
+    let head = &head[start..];
+    if head.starts_with(b"<!--") {
+        return true;
+    }
+    const TAGS: [&[u8]; 16] = [
+        b"<!doctype html",
+        b"<html",
+        b"<head",
+        b"<script",
+        b"<iframe",
+        b"<h1",
+        b"<div",
+        b"<font",
+        b"<table",
+        b"<a",
+        b"<style",
+        b"<title",
+        b"<b",
+        b"<body",
+        b"<br",
+        b"<p",
+    ];
+    TAGS.iter().any(|tag| {
+        head.len() > tag.len()
+            && head[..tag.len()].eq_ignore_ascii_case(tag)
+            && matches!(head[tag.len()], b' ' | b'>')
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn title_of(content_type: Option<&str>, body: &[u8]) -> Option<String> {
+        let mut s = TitleScanner::new(content_type);
+        s.feed(body);
+        s.finish()
+    }
+
+    fn html(body: &str) -> Option<String> {
+        title_of(Some("text/html"), body.as_bytes())
+    }
+
+    #[test]
+    fn plain_title() {
+        assert_eq!(
+            html("<html><head><title>Example Domain</title></head></html>").as_deref(),
+            Some("Example Domain")
+        );
+    }
+
+    #[test]
+    fn entities_are_decoded() {
+        assert_eq!(
+            html("<title>Tom &amp; Jerry&#8217;s &lt;Show&gt; &hellip; &#x41;</title>").as_deref(),
+            Some("Tom & Jerry\u{2019}s <Show> \u{2026} A")
+        );
+    }
+
+    #[test]
+    fn ascii_whitespace_collapses_other_spaces_stay() {
+        assert_eq!(
+            html("<title>\n  Lots \t of\r\n space  </title>").as_deref(),
+            Some("Lots of space")
+        );
+        assert_eq!(
+            html("<title>a&nbsp;b\u{3000}c</title>").as_deref(),
+            Some("a\u{a0}b\u{3000}c")
+        );
+    }
+
+    #[test]
+    fn only_the_first_html_title_counts() {
+        let page = "<html><head><title>First</title><title>Second</title></head>\
+                    <body><svg><title>Icon</title></svg></body></html>";
+        assert_eq!(html(page).as_deref(), Some("First"));
+        let svg_first = "<body><svg><title>Icon</title></svg><title>Real</title></body>";
+        assert_eq!(html(svg_first).as_deref(), Some("Real"));
+    }
+
+    #[test]
+    fn no_title_and_empty_title() {
+        assert_eq!(html("<html><body><h1>Hi</h1></body></html>"), None);
+        assert_eq!(html(""), None);
+        assert_eq!(html("<title></title>").as_deref(), Some(""));
+    }
+
+    #[test]
+    fn markup_inside_title_is_text() {
+        assert_eq!(html("<title>a <b>bold</b> move</title>").as_deref(), Some("a <b>bold</b> move"));
+    }
+
+    #[test]
+    fn title_split_across_chunks() {
+        let page = "<html><head><title>Split &am".to_string() + "p; joined</title>";
+        let mut s = TitleScanner::new(Some("text/html"));
+        for b in page.as_bytes().chunks(3) {
+            s.feed(b);
+        }
+        assert_eq!(s.finish().as_deref(), Some("Split & joined"));
+    }
+
+    #[test]
+    fn scanning_stops_once_the_title_ended() {
+        let mut s = TitleScanner::new(Some("text/html"));
+        s.feed(&[b' '; 2000]);
+        s.feed(b"<title>Done</title>");
+        assert!(!s.wants_more());
+        s.feed(b"<title>Later</title>");
+        assert_eq!(s.finish().as_deref(), Some("Done"));
+    }
+
+    #[test]
+    fn unterminated_title_at_end_of_body() {
+        assert_eq!(html("<title>Cut off here").as_deref(), Some("Cut off here"));
+    }
+
+    #[test]
+    fn non_html_has_no_title() {
+        assert_eq!(title_of(Some("application/json"), b"{\"<title>x</title>\":1}"), None);
+        assert_eq!(title_of(Some("text/plain"), b"<title>x</title>"), None);
+        assert_eq!(title_of(None, b"PNG\x00\x01<title>x</title>"), None);
+    }
+
+    #[test]
+    fn missing_content_type_is_sniffed() {
+        assert_eq!(
+            title_of(None, b"\n <!DOCTYPE html><title>Sniffed</title>").as_deref(),
+            Some("Sniffed")
+        );
+        assert_eq!(title_of(None, b"<title>T</title>").as_deref(), Some("T"));
+    }
+
+    #[test]
+    fn xhtml_counts_as_html() {
+        assert_eq!(
+            title_of(Some("application/xhtml+xml; charset=utf-8"), b"<title>X</title>").as_deref(),
+            Some("X")
+        );
+    }
+
+    #[test]
+    fn latin1_by_header() {
+        assert_eq!(
+            title_of(Some("text/html; charset=ISO-8859-1"), b"<title>Caf\xe9</title>").as_deref(),
+            Some("Café")
+        );
+    }
+
+    #[test]
+    fn windows_1252_by_meta() {
+        let body = b"<meta charset=\"windows-1252\"><title>\x93Quoted\x94 \x80</title>";
+        assert_eq!(
+            title_of(Some("text/html"), body).as_deref(),
+            Some("\u{201c}Quoted\u{201d} \u{20ac}")
+        );
+    }
+
+    #[test]
+    fn shift_jis_by_http_equiv() {
+        let body = b"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=Shift_JIS\">\
+                     <title>\x93\xfa\x96\x7b\x8c\xea</title>";
+        assert_eq!(title_of(Some("text/html"), body).as_deref(), Some("日本語"));
+    }
+
+    #[test]
+    fn header_beats_meta_and_bom_beats_both() {
+        let body = b"<meta charset=windows-1252><title>Caf\xc3\xa9</title>";
+        assert_eq!(
+            title_of(Some("text/html; charset=utf-8"), body).as_deref(),
+            Some("Café")
+        );
+        let bom = b"\xEF\xBB\xBF<title>Caf\xc3\xa9</title>";
+        assert_eq!(
+            title_of(Some("text/html; charset=iso-8859-1"), bom).as_deref(),
+            Some("Café")
+        );
+    }
+
+    #[test]
+    fn utf16_with_bom() {
+        let text = "<title>Wide</title>";
+        let mut body = vec![0xFF, 0xFE];
+        for u in text.encode_utf16() {
+            body.extend_from_slice(&u.to_le_bytes());
+        }
+        assert_eq!(title_of(Some("text/html"), &body).as_deref(), Some("Wide"));
+    }
+
+    #[test]
+    fn meta_after_the_first_kilobyte_is_ignored() {
+        let mut body = vec![b' '; 1100];
+        body.extend_from_slice(b"<meta charset=windows-1252><title>Caf\xe9</title>");
+        assert_eq!(
+            title_of(Some("text/html"), &body).as_deref(),
+            Some("Caf\u{fffd}")
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_is_replaced() {
+        assert_eq!(
+            title_of(Some("text/html"), b"<title>a\xffb</title>").as_deref(),
+            Some("a\u{fffd}b")
+        );
+    }
+
+    #[test]
+    fn meta_content_charset_forms() {
+        let sjis = Some(encoding_rs::SHIFT_JIS);
+        assert_eq!(charset_in_meta_content("text/html; charset=Shift_JIS"), sjis);
+        assert_eq!(charset_in_meta_content("text/html;charset = 'shift_jis'"), sjis);
+        assert_eq!(charset_in_meta_content("text/html; CHARSET=\"Shift_JIS\""), sjis);
+        assert_eq!(charset_in_meta_content("text/html"), None);
+        assert_eq!(charset_in_meta_content("charset"), None);
+        assert_eq!(charset_in_meta_content("charset=nonsense"), None);
+    }
+
+    #[test]
+    fn content_type_charset_forms() {
+        assert_eq!(
+            charset_from_content_type("text/html; charset=\"ISO-8859-1\""),
+            Some(encoding_rs::WINDOWS_1252)
+        );
+        assert_eq!(charset_from_content_type("text/html"), None);
+        assert_eq!(charset_from_content_type("text/html; charset=bogus"), None);
+    }
+
+    #[test]
+    fn meta_utf16_means_utf8() {
+        assert_eq!(meta_charset(b"<meta charset=utf-16>"), Some(UTF_8));
+    }
+
+    #[test]
+    fn html_sniffing() {
+        assert!(looks_like_html(b"  <HTML>"));
+        assert!(looks_like_html(b"<!-- c -->"));
+        assert!(looks_like_html(b"\xEF\xBB\xBF<p>x"));
+        assert!(!looks_like_html(b"<pre>"));
+        assert!(!looks_like_html(b"{\"a\": 1}"));
+        assert!(!looks_like_html(b""));
+    }
+}

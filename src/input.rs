@@ -1,0 +1,430 @@
+//! The URL reader: input lists → [`Item`]s, one per non-blank, non-comment
+//! line (SPEC.md §2 "Input lines").
+//!
+//! Lists are streamed a line at a time, never read whole. A line is raw bytes:
+//! invalid UTF-8 is replaced, a byte order mark and CR endings are dropped,
+//! surrounding whitespace is trimmed. Lines longer than [`MAX_LINE`] are not
+//! kept whole (they are `invalid_url`). A line without a scheme gets
+//! `https://`; a line that is not then a valid http(s) URL is an `invalid_url`
+//! item with the reason, never an error of the run.
+//!
+//! [`Deduper`] remembers the URLs seen in bounded memory per URL: a 64-bit
+//! keyed hash, not the string.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::hash::{BuildHasher, RandomState};
+use std::io::{self, BufRead, BufReader, IsTerminal, Read};
+use std::path::{Path, PathBuf};
+
+use url::{Position, Url};
+
+use crate::error::Fatal;
+
+/// The longest line kept whole, in bytes. No real URL comes close; a longer
+/// line is an `invalid_url` record whose `input` is cut.
+pub const MAX_LINE: usize = 64 * 1024;
+
+/// How much of an over-long line its record repeats in `input`.
+const OVERLONG_ECHO: usize = 256;
+
+/// One input line that needs a record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    /// 1-based line number in its list.
+    pub line: u64,
+    /// The line as written (trimmed; cut if over-long).
+    pub input: String,
+    /// The URL to fetch, or why the line is not one.
+    pub target: Result<Url, String>,
+}
+
+/// A URL handed to a worker: where it came from and what to fetch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    /// 1-based line number in its list.
+    pub line: u64,
+    /// The line as written.
+    pub input: String,
+    /// The parsed URL.
+    pub url: Url,
+}
+
+/// What one raw line is.
+#[derive(Debug, PartialEq)]
+pub enum Line {
+    /// Blank or a `#` comment: no record.
+    Skip,
+    /// Text that needs a record: the trimmed line and its URL (or why not).
+    Entry(String, Result<Url, String>),
+}
+
+/// Classifies one raw line (without its `\n`).
+pub fn parse_line(raw: &[u8]) -> Line {
+    let text = String::from_utf8_lossy(raw);
+    let text = text.trim_start_matches('\u{feff}').trim();
+    if text.is_empty() || text.starts_with('#') {
+        return Line::Skip;
+    }
+    Line::Entry(text.to_string(), parse_url(text))
+}
+
+/// Parses a trimmed line into an http(s) URL, adding `https://` when the line
+/// has no scheme (`example.com/a`, `localhost:8080`).
+pub fn parse_url(text: &str) -> Result<Url, String> {
+    let candidate = if has_scheme(text) {
+        text.to_string()
+    } else {
+        format!("https://{text}")
+    };
+    let url = Url::parse(&candidate).map_err(|e| format!("not a URL: {e}"))?;
+    match url.scheme() {
+        "http" | "https" => {}
+        other => return Err(format!("unsupported scheme '{other}' (only http and https)")),
+    }
+    match url.host_str() {
+        Some(h) if !h.is_empty() => Ok(url),
+        _ => Err("not a URL: no host".into()),
+    }
+}
+
+/// Whether `text` starts with `scheme:` rather than `host:port`.
+fn has_scheme(text: &str) -> bool {
+    let Some((head, rest)) = text.split_once(':') else {
+        return false;
+    };
+    let is_scheme = head
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic())
+        && head
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    if !is_scheme {
+        return false;
+    }
+    // `host:8080` or `host:8080/path` is a port, not a scheme.
+    let port: &str = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let looks_like_port =
+        !port.is_empty() && port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit());
+    !looks_like_port || rest.starts_with("//")
+}
+
+/// An input list: a name for messages and a reader.
+pub struct Source {
+    /// The path as given (`-` for standard input).
+    pub path: PathBuf,
+    reader: Box<dyn BufRead + Send>,
+}
+
+impl Source {
+    /// Standard input.
+    pub fn stdin() -> Source {
+        Source {
+            path: PathBuf::from("-"),
+            reader: Box::new(BufReader::with_capacity(64 * 1024, io::stdin())),
+        }
+    }
+
+    /// A reader of lines, for tests and for callers with data in hand.
+    pub fn from_reader(path: impl Into<PathBuf>, reader: impl Read + Send + 'static) -> Source {
+        Source {
+            path: path.into(),
+            reader: Box::new(BufReader::with_capacity(64 * 1024, reader)),
+        }
+    }
+
+    /// Whether this is standard input.
+    pub fn is_stdin(&self) -> bool {
+        self.path == Path::new("-")
+    }
+
+    /// Streams the list's items to `emit`, which returns false to stop early.
+    /// A read error ends the list with [`Fatal::Input`].
+    pub fn for_each_item(&mut self, mut emit: impl FnMut(Item) -> bool) -> Result<(), Fatal> {
+        let mut buf = Vec::with_capacity(256);
+        let mut line_no = 0u64;
+        loop {
+            buf.clear();
+            let read = read_line_capped(&mut self.reader, &mut buf, MAX_LINE).map_err(|e| {
+                Fatal::Input {
+                    path: self.path.clone(),
+                    source: e,
+                }
+            })?;
+            let Some(overlong) = read else {
+                return Ok(());
+            };
+            line_no += 1;
+            let item = if overlong {
+                Some(overlong_item(line_no, &buf))
+            } else {
+                match parse_line(&buf) {
+                    Line::Skip => None,
+                    Line::Entry(input, target) => Some(Item {
+                        line: line_no,
+                        input,
+                        target,
+                    }),
+                }
+            };
+            if let Some(item) = item {
+                if !emit(item) {
+                    return Ok(());
+                }
+            }
+        }
+    }
+}
+
+fn overlong_item(line: u64, buf: &[u8]) -> Item {
+    let head = String::from_utf8_lossy(&buf[..buf.len().min(OVERLONG_ECHO)]);
+    Item {
+        line,
+        input: format!("{}…", head.trim()),
+        target: Err(format!("line longer than {MAX_LINE} bytes")),
+    }
+}
+
+/// Reads one line into `buf` without its `\n`, keeping at most `cap` bytes.
+/// Returns `None` at end of input, else whether the line was longer than
+/// `cap` (the rest of it is read and dropped).
+pub fn read_line_capped(
+    reader: &mut dyn BufRead,
+    buf: &mut Vec<u8>,
+    cap: usize,
+) -> io::Result<Option<bool>> {
+    let mut any = false;
+    let mut overlong = false;
+    loop {
+        let available = match reader.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            return Ok(any.then_some(overlong));
+        }
+        any = true;
+        let (chunk, done) = match memchr_newline(available) {
+            Some(i) => (&available[..i], Some(i + 1)),
+            None => (available, None),
+        };
+        let room = cap.saturating_sub(buf.len());
+        if chunk.len() > room {
+            overlong = true;
+        }
+        buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        let used = done.unwrap_or(available.len());
+        reader.consume(used);
+        if done.is_some() {
+            return Ok(Some(overlong));
+        }
+    }
+}
+
+fn memchr_newline(b: &[u8]) -> Option<usize> {
+    b.iter().position(|&c| c == b'\n')
+}
+
+/// Opens the lists named on the command line, all before any request is
+/// sent, so an unreadable file fails the run at once (exit 1). No names means
+/// standard input, unless it is a terminal (a usage error).
+pub fn open_sources(files: &[PathBuf]) -> Result<Vec<Source>, Fatal> {
+    if files.is_empty() {
+        if io::stdin().is_terminal() {
+            return Err(Fatal::Usage(
+                "no input: give a FILE of URLs, or pipe URLs on standard input".into(),
+            ));
+        }
+        return Ok(vec![Source::stdin()]);
+    }
+    files
+        .iter()
+        .map(|path| {
+            if path == Path::new("-") {
+                return Ok(Source::stdin());
+            }
+            let file = File::open(path).map_err(|e| Fatal::Input {
+                path: path.clone(),
+                source: e,
+            })?;
+            if file.metadata().is_ok_and(|m| m.is_dir()) {
+                return Err(Fatal::Input {
+                    path: path.clone(),
+                    source: io::Error::other("is a directory"),
+                });
+            }
+            Ok(Source::from_reader(path.clone(), file))
+        })
+        .collect()
+}
+
+/// Counts the lines of the files that will need a record, for the progress
+/// bar's total. `None` when a list is standard input (unknown length).
+pub fn count_entries(files: &[PathBuf]) -> Option<u64> {
+    if files.is_empty() || files.iter().any(|p| p == Path::new("-")) {
+        return None;
+    }
+    let mut total = 0;
+    for path in files {
+        let mut source = Source::from_reader(path.clone(), File::open(path).ok()?);
+        source
+            .for_each_item(|_| {
+                total += 1;
+                true
+            })
+            .ok()?;
+    }
+    Some(total)
+}
+
+/// Remembers which URLs were seen, by a keyed 64-bit hash of the URL without
+/// its fragment (fragments are not sent to servers). Memory: about 16 bytes
+/// per distinct URL; a false "seen" needs a 64-bit collision.
+pub struct Deduper {
+    keys: RandomState,
+    seen: HashSet<u64>,
+}
+
+impl Default for Deduper {
+    fn default() -> Self {
+        Deduper {
+            keys: RandomState::new(),
+            seen: HashSet::new(),
+        }
+    }
+}
+
+impl Deduper {
+    /// True the first time a URL is offered, false for a repeat.
+    pub fn first_time(&mut self, url: &Url) -> bool {
+        let key = self.keys.hash_one(&url[..Position::AfterQuery]);
+        self.seen.insert(key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(line: &str) -> Result<String, String> {
+        match parse_line(line.as_bytes()) {
+            Line::Skip => Err("skip".into()),
+            Line::Entry(_, r) => r.map(|u| u.to_string()),
+        }
+    }
+
+    #[test]
+    fn blank_and_comment_lines_are_skipped() {
+        for line in ["", "   ", "\t", "# comment", "  # indented comment", "\u{feff}", "\r"] {
+            assert_eq!(parse_line(line.as_bytes()), Line::Skip, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn bom_cr_and_whitespace_are_ignored() {
+        assert_eq!(url("\u{feff}https://a.example/\r").unwrap(), "https://a.example/");
+        assert_eq!(url("  http://a.example/x  ").unwrap(), "http://a.example/x");
+        match parse_line(b"  example.com \r") {
+            Line::Entry(input, _) => assert_eq!(input, "example.com"),
+            Line::Skip => panic!("skipped"),
+        }
+    }
+
+    #[test]
+    fn bare_hosts_get_https() {
+        assert_eq!(url("example.com").unwrap(), "https://example.com/");
+        assert_eq!(url("example.com/a?b=1").unwrap(), "https://example.com/a?b=1");
+        assert_eq!(url("localhost:8080").unwrap(), "https://localhost:8080/");
+        assert_eq!(url("example.com:8443/x").unwrap(), "https://example.com:8443/x");
+    }
+
+    #[test]
+    fn non_http_schemes_are_invalid() {
+        for line in [
+            "javascript:alert(1)",
+            "mailto:a@example.com",
+            "ftp://example.com/",
+            "file:///etc/passwd",
+            "data:text/html,hi",
+        ] {
+            let err = url(line).unwrap_err();
+            assert!(err.contains("unsupported scheme"), "{line}: {err}");
+        }
+    }
+
+    #[test]
+    fn garbage_is_invalid_not_a_panic() {
+        for line in ["http://", "https://exa mple.com/", "http://[::1", "://x", "\0\0\0"] {
+            assert!(url(line).is_err(), "{line:?}");
+        }
+        let lossy = parse_line(b"\xff\xfe\x00garbage");
+        assert!(matches!(lossy, Line::Entry(_, Err(_))));
+    }
+
+    #[test]
+    fn idn_and_ipv6_hosts_parse() {
+        assert_eq!(url("http://bücher.example/").unwrap(), "http://xn--bcher-kva.example/");
+        assert_eq!(url("http://[::1]:8080/").unwrap(), "http://[::1]:8080/");
+        assert_eq!(url("http://127.0.0.1/").unwrap(), "http://127.0.0.1/");
+    }
+
+    #[test]
+    fn items_carry_their_line_numbers() {
+        let data = "# list\nexample.com\n\n\u{fffd}not a url\r\nhttps://b.example/\n";
+        let mut src = Source::from_reader("t", io::Cursor::new(data.as_bytes().to_vec()));
+        let mut items = vec![];
+        src.for_each_item(|i| {
+            items.push(i);
+            true
+        })
+        .unwrap();
+        let lines: Vec<u64> = items.iter().map(|i| i.line).collect();
+        assert_eq!(lines, [2, 4, 5]);
+        assert!(items[1].target.is_err());
+        assert_eq!(items[2].input, "https://b.example/");
+    }
+
+    #[test]
+    fn overlong_lines_are_cut_and_invalid() {
+        let mut data = vec![b'a'; MAX_LINE + 10];
+        data.extend_from_slice(b"\nexample.com\n");
+        let mut src = Source::from_reader("t", io::Cursor::new(data));
+        let mut items = vec![];
+        src.for_each_item(|i| {
+            items.push(i);
+            true
+        })
+        .unwrap();
+        assert_eq!(items.len(), 2);
+        assert!(items[0].target.as_ref().unwrap_err().contains("longer than"));
+        assert!(items[0].input.len() < 300);
+        assert_eq!(items[1].line, 2);
+    }
+
+    #[test]
+    fn last_line_without_newline_counts() {
+        let mut r = io::Cursor::new(b"a\nb".to_vec());
+        let mut buf = vec![];
+        assert_eq!(read_line_capped(&mut r, &mut buf, 10).unwrap(), Some(false));
+        assert_eq!(buf, b"a");
+        buf.clear();
+        assert_eq!(read_line_capped(&mut r, &mut buf, 10).unwrap(), Some(false));
+        assert_eq!(buf, b"b");
+        buf.clear();
+        assert_eq!(read_line_capped(&mut r, &mut buf, 10).unwrap(), None);
+    }
+
+    #[test]
+    fn dedupe_ignores_fragments_only() {
+        let mut d = Deduper::default();
+        let a = Url::parse("https://a.example/x#one").unwrap();
+        let a2 = Url::parse("https://a.example/x#two").unwrap();
+        let b = Url::parse("https://a.example/x?q").unwrap();
+        assert!(d.first_time(&a));
+        assert!(!d.first_time(&a2));
+        assert!(d.first_time(&b));
+        assert!(!d.first_time(&b));
+    }
+}

@@ -1,0 +1,271 @@
+//! The aggregator: the one place that writes records (SPEC.md §1).
+//!
+//! It receives every message of the pool, counts it into [`Stats`], draws
+//! progress, and writes each record whole: a record is serialized into a
+//! buffer first and written as one `write_all` of a complete line, so lines
+//! from different workers never interleave and a buffer flush never leaves
+//! half a record behind.
+//!
+//! Flushing policy: the output is buffered while results keep coming, and
+//! flushed whenever the result channel is momentarily empty — so a busy run
+//! makes few system calls, and an idle moment (or a `kill -9`) loses at most
+//! the records of the last instant.
+//!
+//! A closed standard output (`scrape … | head -1`) ends the run quietly.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
+
+use crate::cli::Format;
+use crate::error::Fatal;
+use crate::pool::Msg;
+use crate::progress::Progress;
+use crate::record::Record;
+use crate::signals::Signals;
+use crate::summary::{Stats, Summary};
+
+/// How long in-flight requests may still finish after Ctrl-C.
+pub const GRACE: Duration = Duration::from_secs(2);
+
+/// How often the aggregator wakes while waiting, to draw progress.
+const TICK: Duration = Duration::from_millis(200);
+
+const BUFFER: usize = 64 * 1024;
+
+/// Writes records in the chosen format to one destination.
+pub struct RecordWriter {
+    out: Box<dyn Write>,
+    format: Format,
+    path: PathBuf,
+    line: Vec<u8>,
+    written: u64,
+}
+
+/// Opens the destination of records: a file created (or truncated) now, so
+/// an unwritable path fails before any request, or standard output.
+pub fn open_output(path: Option<&Path>) -> Result<(Box<dyn Write>, PathBuf), Fatal> {
+    match path {
+        None => Ok((
+            Box::new(BufWriter::with_capacity(BUFFER, io::stdout().lock())),
+            PathBuf::from("-"),
+        )),
+        Some(p) => {
+            let file = File::create(p).map_err(|e| Fatal::Output {
+                path: p.to_path_buf(),
+                source: e,
+            })?;
+            Ok((Box::new(BufWriter::with_capacity(BUFFER, file)), p.to_path_buf()))
+        }
+    }
+}
+
+impl RecordWriter {
+    /// A writer to `out`; `path` names it in error messages.
+    pub fn new(out: Box<dyn Write>, format: Format, path: PathBuf) -> RecordWriter {
+        RecordWriter {
+            out,
+            format,
+            path,
+            line: Vec::with_capacity(1024),
+            written: 0,
+        }
+    }
+
+    /// Starts the output (the opening of the `json` document).
+    pub fn begin(&mut self) -> io::Result<()> {
+        if self.format == Format::Json {
+            self.out.write_all(b"{\"results\":[")?;
+        }
+        Ok(())
+    }
+
+    /// Writes one record as one whole line.
+    pub fn write(&mut self, record: &Record) -> io::Result<()> {
+        self.line.clear();
+        if self.format == Format::Json {
+            self.line
+                .extend_from_slice(if self.written == 0 { b"\n" } else { b",\n" });
+        }
+        serde_json::to_writer(&mut self.line, record).map_err(io::Error::other)?;
+        if self.format == Format::Jsonl {
+            self.line.push(b'\n');
+        }
+        self.out.write_all(&self.line)?;
+        self.written += 1;
+        Ok(())
+    }
+
+    /// Flushes what is buffered.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
+    /// Ends the output (the `json` document gets its summary) and flushes.
+    pub fn end(&mut self, summary: &Summary) -> io::Result<()> {
+        if self.format == Format::Json {
+            self.out.write_all(b"\n],\"summary\":")?;
+            serde_json::to_writer(&mut self.out, summary).map_err(io::Error::other)?;
+            self.out.write_all(b"}\n")?;
+        }
+        self.out.flush()
+    }
+
+    /// An output error as the run's fatal error, or `None` for a closed pipe
+    /// (the reader went away: a quiet end).
+    pub fn fatal(&self, e: io::Error) -> Option<Fatal> {
+        (e.kind() != io::ErrorKind::BrokenPipe).then(|| Fatal::Output {
+            path: self.path.clone(),
+            source: e,
+        })
+    }
+}
+
+/// What the aggregator saw.
+pub struct Aggregate {
+    /// Counts and latencies.
+    pub stats: Stats,
+    /// The output was closed by its reader; nothing more can be written.
+    pub closed: bool,
+}
+
+/// Receives until the pool is done (or the grace after Ctrl-C runs out),
+/// writing every record.
+pub fn aggregate(
+    rx: &Receiver<Msg>,
+    writer: &mut RecordWriter,
+    progress: &mut Progress,
+    signals: &Signals,
+) -> Result<Aggregate, Fatal> {
+    let mut stats = Stats::default();
+    let mut grace_ends: Option<Instant> = None;
+    loop {
+        let msg = match rx.try_recv() {
+            Ok(msg) => msg,
+            Err(TryRecvError::Disconnected) => break,
+            Err(TryRecvError::Empty) => {
+                if let Err(e) = writer.flush() {
+                    return closed_or_fatal(writer, e, stats, signals);
+                }
+                progress.update();
+                if signals.interrupted() {
+                    let ends = *grace_ends.get_or_insert_with(|| Instant::now() + GRACE);
+                    if Instant::now() >= ends {
+                        break;
+                    }
+                }
+                match rx.recv_timeout(TICK) {
+                    Ok(msg) => msg,
+                    Err(RecvTimeoutError::Timeout) => continue,
+                    Err(RecvTimeoutError::Disconnected) => break,
+                }
+            }
+        };
+        match msg {
+            Msg::Record(record) => {
+                stats.add(&record);
+                progress.record(record.ok, record.error.is_some());
+                if let Err(e) = writer.write(&record) {
+                    return closed_or_fatal(writer, e, stats, signals);
+                }
+            }
+            Msg::Skipped => {
+                stats.skip();
+                progress.skipped();
+            }
+            Msg::Fatal(fatal) => {
+                signals.cancel.store(true, Ordering::Relaxed);
+                let _ = writer.flush();
+                return Err(fatal);
+            }
+        }
+    }
+    Ok(Aggregate {
+        stats,
+        closed: false,
+    })
+}
+
+fn closed_or_fatal(
+    writer: &RecordWriter,
+    e: io::Error,
+    stats: Stats,
+    signals: &Signals,
+) -> Result<Aggregate, Fatal> {
+    signals.cancel.store(true, Ordering::Relaxed);
+    match writer.fatal(e) {
+        Some(fatal) => Err(fatal),
+        None => Ok(Aggregate {
+            stats,
+            closed: true,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Shared(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Shared {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn record(line: u64) -> Record {
+        Record::invalid(line, format!("bad {line}"), "not a URL")
+    }
+
+    fn written(format: Format, n: u64) -> String {
+        let buf = Shared::default();
+        let mut w = RecordWriter::new(Box::new(buf.clone()), format, "-".into());
+        w.begin().unwrap();
+        for i in 1..=n {
+            w.write(&record(i)).unwrap();
+        }
+        let summary = Stats::default().summary(Duration::ZERO, 1, false);
+        w.end(&summary).unwrap();
+        let bytes = buf.0.lock().unwrap().clone();
+        String::from_utf8(bytes).unwrap()
+    }
+
+    #[test]
+    fn jsonl_is_one_record_a_line() {
+        let text = written(Format::Jsonl, 3);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3);
+        for (i, line) in lines.iter().enumerate() {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert_eq!(v["line"], i as u64 + 1);
+        }
+    }
+
+    #[test]
+    fn json_is_one_document_even_when_empty() {
+        for n in [0, 1, 3] {
+            let v: serde_json::Value = serde_json::from_str(&written(Format::Json, n)).unwrap();
+            assert_eq!(v["results"].as_array().unwrap().len(), n as usize);
+            assert!(v["summary"].is_object());
+        }
+    }
+
+    #[test]
+    fn broken_pipe_is_not_fatal_other_errors_are() {
+        let w = RecordWriter::new(Box::new(io::sink()), Format::Jsonl, "out".into());
+        assert!(w.fatal(io::Error::from(io::ErrorKind::BrokenPipe)).is_none());
+        let fatal = w.fatal(io::Error::other("disk full")).unwrap();
+        assert_eq!(fatal.to_string(), "cannot write out: disk full");
+    }
+}

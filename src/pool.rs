@@ -1,0 +1,169 @@
+//! The bounded worker pool and its channels (SPEC.md §1).
+//!
+//! ```text
+//! reader thread ──jobs: bounded(2×N)──▶ N rayon workers ──msgs: bounded──▶ aggregator
+//!      └──────── invalid lines, skipped duplicates ─────────────────────────▲
+//! ```
+//!
+//! - The reader streams the lists, dedupes, and blocks when the job channel
+//!   is full, so memory never grows with the list.
+//! - The pool is a `rayon::ThreadPool` of exactly `--threads` threads, each
+//!   running one worker loop: at most N requests are in flight.
+//! - A panic while handling one URL is caught and becomes an `internal`
+//!   record; the worker carries on with the next URL.
+//! - Cancellation (Ctrl-C, closed output) is a shared flag: the reader stops
+//!   reading, workers stop taking jobs; a closed channel stops everyone.
+
+use std::any::Any;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crossbeam_channel::{Receiver, Sender, bounded};
+
+use crate::error::{ErrorKind, Fatal, FetchError};
+use crate::fetch::Fetcher;
+use crate::input::{Deduper, Item, Job, Source};
+use crate::record::Record;
+
+/// What the aggregator receives.
+pub enum Msg {
+    /// A finished record.
+    Record(Box<Record>),
+    /// A duplicate URL was skipped.
+    Skipped,
+    /// Reading an input list failed: the run must end.
+    Fatal(Fatal),
+}
+
+/// How to run the pool.
+pub struct PoolSettings {
+    /// Worker threads.
+    pub threads: usize,
+    /// Skip URLs seen before in this run.
+    pub dedupe: bool,
+}
+
+/// Starts the reader and the workers; the returned channel yields every
+/// message and closes when all of them are done.
+pub fn start(
+    sources: Vec<Source>,
+    fetcher: Arc<Fetcher>,
+    settings: &PoolSettings,
+    cancel: Arc<AtomicBool>,
+) -> Result<Receiver<Msg>, Fatal> {
+    let threads = settings.threads;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("scrape-worker-{i}"))
+        .build()
+        .map_err(|e| Fatal::Setup(format!("cannot start {threads} worker threads: {e}")))?;
+    let (job_tx, job_rx) = bounded::<Job>(threads * 2);
+    let (msg_tx, msg_rx) = bounded::<Msg>(threads * 4 + 64);
+    for _ in 0..threads {
+        let jobs = job_rx.clone();
+        let msgs = msg_tx.clone();
+        let fetcher = Arc::clone(&fetcher);
+        let cancel = Arc::clone(&cancel);
+        pool.spawn(move || work(&jobs, &msgs, &fetcher, &cancel));
+    }
+    // Dropping the pool does not stop its workers: they end when the job
+    // channel closes.
+    drop(pool);
+    let dedupe = settings.dedupe;
+    std::thread::Builder::new()
+        .name("scrape-reader".into())
+        .spawn(move || read_all(sources, &job_tx, &msg_tx, dedupe, &cancel))
+        .map_err(|e| Fatal::Setup(format!("cannot start the reader thread: {e}")))?;
+    Ok(msg_rx)
+}
+
+/// One worker: jobs in, records out, until the jobs end or the run stops.
+fn work(jobs: &Receiver<Job>, msgs: &Sender<Msg>, fetcher: &Fetcher, cancel: &AtomicBool) {
+    for job in jobs.iter() {
+        if cancel.load(Ordering::Relaxed) {
+            return;
+        }
+        let record = handle(job, fetcher);
+        if msgs.send(Msg::Record(Box::new(record))).is_err() {
+            return;
+        }
+    }
+}
+
+/// Fetches one job; a panic becomes an `internal` record.
+pub fn handle(job: Job, fetcher: &Fetcher) -> Record {
+    match catch_unwind(AssertUnwindSafe(|| fetcher.fetch(&job.url))) {
+        Ok(fetched) => Record::fetched(job, fetched),
+        Err(panic) => {
+            let message = format!("bug: the worker panicked: {}", panic_message(&*panic));
+            let error = FetchError::new(ErrorKind::Internal, message);
+            Record::failed(job.line, job.input, Some(&job.url), error)
+        }
+    }
+}
+
+fn panic_message(panic: &(dyn Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
+/// The reader: every list in turn, every line to a job or a message.
+fn read_all(
+    sources: Vec<Source>,
+    jobs: &Sender<Job>,
+    msgs: &Sender<Msg>,
+    dedupe: bool,
+    cancel: &AtomicBool,
+) {
+    let mut seen = dedupe.then(Deduper::default);
+    for mut source in sources {
+        let read = source.for_each_item(|item| {
+            !cancel.load(Ordering::Relaxed) && dispatch(item, seen.as_mut(), jobs, msgs)
+        });
+        if let Err(fatal) = read {
+            let _ = msgs.send(Msg::Fatal(fatal));
+            return;
+        }
+        if cancel.load(Ordering::Relaxed) {
+            return;
+        }
+    }
+}
+
+/// Routes one item; false when the run is over (a channel closed).
+fn dispatch(item: Item, seen: Option<&mut Deduper>, jobs: &Sender<Job>, msgs: &Sender<Msg>) -> bool {
+    let Item {
+        line,
+        input,
+        target,
+    } = item;
+    match target {
+        Err(reason) => {
+            let record = Record::invalid(line, input, &reason);
+            msgs.send(Msg::Record(Box::new(record))).is_ok()
+        }
+        Ok(url) => {
+            if seen.is_some_and(|s| !s.first_time(&url)) {
+                return msgs.send(Msg::Skipped).is_ok();
+            }
+            jobs.send(Job { line, input, url }).is_ok()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panic_messages_are_kept() {
+        let p = catch_unwind(|| panic!("boom {}", 1)).unwrap_err();
+        assert_eq!(panic_message(&*p), "boom 1");
+        let p = catch_unwind(|| std::panic::panic_any(7u8)).unwrap_err();
+        assert_eq!(panic_message(&*p), "unknown panic");
+    }
+}

@@ -1,0 +1,181 @@
+//! The record of SPEC.md §3: the one place that defines the output schema.
+//!
+//! Every input line that is not blank or a comment (and not a skipped
+//! duplicate) becomes exactly one [`Record`]. Field names and JSON types are
+//! the contract: numbers stay numbers (milliseconds as floats), absent values
+//! are `null`, never missing.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::error::{ErrorKind, FetchError};
+use crate::fetch::Fetched;
+use crate::input::Job;
+use url::Url;
+
+/// One result line.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Record {
+    /// The parsed absolute URL; null when the line is not a URL.
+    pub url: Option<String>,
+    /// The line as written.
+    pub input: String,
+    /// Its 1-based line number in its list.
+    pub line: u64,
+    /// The URL of the final response, after redirects.
+    pub final_url: Option<String>,
+    /// The final response's status; null when no response came.
+    pub status: Option<u16>,
+    /// True exactly when `error` is null and `status` is below 400.
+    pub ok: bool,
+    /// The final response's Content-Type header.
+    pub content_type: Option<String>,
+    /// Decoded body bytes read.
+    pub bytes: u64,
+    /// The body was cut at `--max-body`.
+    pub truncated: bool,
+    /// The page's `document.title`; null for non-HTML or no title.
+    pub title: Option<String>,
+    /// Redirects followed.
+    pub redirects: u32,
+    /// Attempts made (1 + retries used); 0 when never fetched.
+    pub attempts: u32,
+    /// Milliseconds from the first attempt's start to the end, all attempts.
+    pub elapsed_ms: f64,
+    /// Milliseconds from the first attempt's start to the final response's
+    /// headers; null when no response came.
+    pub ttfb_ms: Option<f64>,
+    /// Why this URL failed, or null.
+    pub error: Option<FetchError>,
+}
+
+impl Record {
+    /// The record of a fetched URL.
+    pub fn fetched(job: Job, f: Fetched) -> Record {
+        Record {
+            url: Some(job.url.into()),
+            input: job.input,
+            line: job.line,
+            final_url: f.final_url.map(String::from),
+            status: f.status,
+            ok: f.error.is_none() && f.status.is_some_and(|s| s < 400),
+            content_type: f.content_type,
+            bytes: f.bytes,
+            truncated: f.truncated,
+            title: f.title,
+            redirects: f.redirects,
+            attempts: f.attempts,
+            elapsed_ms: millis(f.elapsed),
+            ttfb_ms: f.ttfb.map(millis),
+            error: f.error,
+        }
+    }
+
+    /// The record of a line that is not an http(s) URL.
+    pub fn invalid(line: u64, input: String, reason: &str) -> Record {
+        let error = FetchError::new(ErrorKind::InvalidUrl, reason);
+        Record::failed(line, input, None, error)
+    }
+
+    /// The record of a URL whose handling failed before any result, such as a
+    /// worker that hit a bug.
+    pub fn failed(line: u64, input: String, url: Option<&Url>, error: FetchError) -> Record {
+        Record {
+            url: url.map(|u| u.to_string()),
+            input,
+            line,
+            final_url: None,
+            status: None,
+            ok: false,
+            content_type: None,
+            bytes: 0,
+            truncated: false,
+            title: None,
+            redirects: 0,
+            attempts: 0,
+            elapsed_ms: 0.0,
+            ttfb_ms: None,
+            error: Some(error),
+        }
+    }
+
+    /// The error kind, if the record has an error.
+    pub fn error_kind(&self) -> Option<ErrorKind> {
+        self.error.as_ref().map(|e| e.kind)
+    }
+}
+
+/// Milliseconds with microsecond precision, as a JSON number.
+pub fn millis(d: Duration) -> f64 {
+    d.as_micros() as f64 / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job() -> Job {
+        Job {
+            line: 3,
+            input: "example.com".into(),
+            url: Url::parse("https://example.com/").unwrap(),
+        }
+    }
+
+    #[test]
+    fn every_field_is_present_with_its_json_type() {
+        let f = Fetched {
+            final_url: Some(job().url),
+            status: Some(200),
+            content_type: Some("text/html".into()),
+            bytes: 1256,
+            truncated: false,
+            title: Some("Example Domain".into()),
+            redirects: 0,
+            attempts: 1,
+            elapsed: Duration::from_micros(123_456),
+            ttfb: Some(Duration::from_micros(98_100)),
+            error: None,
+        };
+        let text = serde_json::to_string(&Record::fetched(job(), f)).unwrap();
+        let names = [
+            "url", "input", "line", "final_url", "status", "ok", "content_type", "bytes",
+            "truncated", "title", "redirects", "attempts", "elapsed_ms", "ttfb_ms", "error",
+        ];
+        let positions: Vec<usize> = names
+            .iter()
+            .map(|n| text.find(&format!("\"{n}\":")).unwrap())
+            .collect();
+        assert!(positions.is_sorted(), "fields out of order: {text}");
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v.as_object().unwrap().len(), names.len());
+        assert_eq!(v["ok"], true);
+        assert_eq!(v["elapsed_ms"], 123.456);
+        assert_eq!(v["ttfb_ms"], 98.1);
+        assert_eq!(v["line"], 3);
+        assert!(v["error"].is_null());
+    }
+
+    #[test]
+    fn http_errors_are_not_ok_but_not_errors() {
+        let f = Fetched {
+            status: Some(404),
+            ..Fetched::default()
+        };
+        let r = Record::fetched(job(), f);
+        assert!(!r.ok);
+        assert!(r.error.is_none());
+    }
+
+    #[test]
+    fn invalid_lines_have_null_url_and_zero_attempts() {
+        let r = Record::invalid(3, "example.com".into(), "not a URL");
+        let v = serde_json::to_value(&r).unwrap();
+        assert!(v["url"].is_null());
+        assert_eq!(v["attempts"], 0);
+        assert_eq!(v["error"]["kind"], "invalid_url");
+        assert_eq!(v["error"]["message"], "not a URL");
+        assert!(!r.ok);
+    }
+}

@@ -1,0 +1,353 @@
+//! Run statistics (SPEC.md §4), kept apart from printing them.
+//!
+//! [`Stats`] takes every record and skipped duplicate as the aggregator sees
+//! them, in bounded memory (latencies go into an HDR histogram, not a list).
+//! [`Summary`] is the finished figures: written to stderr for people
+//! ([`Summary::write_human`]), as JSON for programs (`--summary-json`, the
+//! `summary` of `--format json`), and as rows of the `--compare` table
+//! ([`write_compare_table`]).
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+use crate::error::ErrorKind;
+use crate::record::Record;
+
+/// Latencies above this (in µs, one hour) are recorded as this.
+const MAX_LATENCY_US: u64 = 3_600_000_000;
+
+/// Counters and a latency histogram, fed one record at a time.
+pub struct Stats {
+    records: u64,
+    ok: u64,
+    http_errors: u64,
+    failed: BTreeMap<ErrorKind, u64>,
+    with_error: u64,
+    skipped: u64,
+    bytes: u64,
+    latency_us: Option<Histogram<u64>>,
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        Stats {
+            records: 0,
+            ok: 0,
+            http_errors: 0,
+            failed: BTreeMap::new(),
+            with_error: 0,
+            skipped: 0,
+            bytes: 0,
+            latency_us: Histogram::new_with_bounds(1, MAX_LATENCY_US, 3).ok(),
+        }
+    }
+}
+
+impl Stats {
+    /// Counts one record.
+    pub fn add(&mut self, r: &Record) {
+        self.records += 1;
+        self.bytes += r.bytes;
+        match r.error_kind() {
+            Some(kind) => {
+                *self.failed.entry(kind).or_default() += 1;
+                self.with_error += 1;
+            }
+            None if r.ok => self.ok += 1,
+            None => self.http_errors += 1,
+        }
+        if r.attempts > 0 {
+            if let Some(h) = self.latency_us.as_mut() {
+                h.saturating_record(((r.elapsed_ms * 1000.0) as u64).clamp(1, MAX_LATENCY_US));
+            }
+        }
+    }
+
+    /// Counts one skipped duplicate.
+    pub fn skip(&mut self) {
+        self.skipped += 1;
+    }
+
+    /// Records with an error so far (what `--fail-on-error` looks at).
+    pub fn errors(&self) -> u64 {
+        self.with_error
+    }
+
+    /// Records that are ok so far.
+    pub fn ok(&self) -> u64 {
+        self.ok
+    }
+
+    /// Records and skipped duplicates so far.
+    pub fn done(&self) -> u64 {
+        self.records + self.skipped
+    }
+
+    /// The finished figures for a run that took `wall`.
+    pub fn summary(&self, wall: Duration, threads: usize, interrupted: bool) -> Summary {
+        let urls = self.records + self.skipped;
+        let wall_s = wall.as_secs_f64();
+        let latency = self.latency_us.as_ref().filter(|h| !h.is_empty());
+        let ms = |us: u64| (us as f64 / 10.0).round() / 100.0;
+        Summary {
+            urls,
+            records: self.records,
+            ok: self.ok,
+            http_errors: self.http_errors,
+            failed: self.with_error,
+            failed_by_kind: self
+                .failed
+                .iter()
+                .map(|(k, n)| (k.as_str(), *n))
+                .collect(),
+            skipped_duplicates: self.skipped,
+            wall_s: (wall_s * 1000.0).round() / 1000.0,
+            urls_per_s: if wall_s > 0.0 {
+                ((urls as f64 / wall_s) * 10.0).round() / 10.0
+            } else {
+                0.0
+            },
+            latency_ms: Latency {
+                p50: latency.map(|h| ms(h.value_at_quantile(0.5))),
+                p95: latency.map(|h| ms(h.value_at_quantile(0.95))),
+                max: latency.map(|h| ms(h.max())),
+            },
+            bytes: self.bytes,
+            threads,
+            interrupted,
+        }
+    }
+}
+
+/// The summary of a run, as `--summary-json` writes it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    /// Input lines handled: records plus skipped duplicates.
+    pub urls: u64,
+    /// Records written.
+    pub records: u64,
+    /// Records with `ok: true`.
+    pub ok: u64,
+    /// Records with a 4xx/5xx status and no error.
+    pub http_errors: u64,
+    /// Records with an error.
+    pub failed: u64,
+    /// Records with an error, by kind.
+    pub failed_by_kind: BTreeMap<&'static str, u64>,
+    /// Duplicate URLs skipped (no record).
+    pub skipped_duplicates: u64,
+    /// Wall time of the run, seconds.
+    pub wall_s: f64,
+    /// Input lines handled per second of wall time.
+    pub urls_per_s: f64,
+    /// Latency (`elapsed_ms`) of fetched records.
+    pub latency_ms: Latency,
+    /// Decoded body bytes read, all records.
+    pub bytes: u64,
+    /// Worker threads.
+    pub threads: usize,
+    /// The run was stopped by Ctrl-C or SIGTERM.
+    pub interrupted: bool,
+}
+
+/// Latency quantiles in milliseconds; null when nothing was fetched.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Latency {
+    /// Median.
+    pub p50: Option<f64>,
+    /// 95th percentile.
+    pub p95: Option<f64>,
+    /// Slowest.
+    pub max: Option<f64>,
+}
+
+impl Summary {
+    /// Two lines for people, as the end of a run prints them on stderr.
+    pub fn write_human(&self, w: &mut dyn Write) -> io::Result<()> {
+        let status = if self.interrupted {
+            "interrupted after"
+        } else {
+            "done:"
+        };
+        let mut failed = format!("{} failed", self.failed);
+        if !self.failed_by_kind.is_empty() {
+            let kinds: Vec<String> = self
+                .failed_by_kind
+                .iter()
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect();
+            failed = format!("{failed} ({})", kinds.join(", "));
+        }
+        writeln!(
+            w,
+            "scrape: {status} {} URLs in {:.2} s ({:.1} URLs/s, {} threads): {} ok, {} HTTP errors, {failed}, {} duplicates skipped",
+            self.urls,
+            self.wall_s,
+            self.urls_per_s,
+            self.threads,
+            self.ok,
+            self.http_errors,
+            self.skipped_duplicates
+        )?;
+        let l = &self.latency_ms;
+        match (l.p50, l.p95, l.max) {
+            (Some(p50), Some(p95), Some(max)) => writeln!(
+                w,
+                "scrape: latency p50 {p50:.1} ms, p95 {p95:.1} ms, max {max:.1} ms; {} read",
+                human_bytes(self.bytes)
+            ),
+            _ => writeln!(w, "scrape: nothing fetched; {} read", human_bytes(self.bytes)),
+        }
+    }
+}
+
+/// The `--compare` table: one row per run, speedup and efficiency relative
+/// to the first (1-thread) run.
+pub fn write_compare_table(w: &mut dyn Write, runs: &[Summary]) -> io::Result<()> {
+    writeln!(
+        w,
+        "{:>8}  {:>9}  {:>9}  {:>8}  {:>10}",
+        "threads", "wall s", "URLs/s", "speedup", "efficiency"
+    )?;
+    let base = runs.first().map(|r| r.wall_s).unwrap_or(0.0);
+    for r in runs {
+        let speedup = if r.wall_s > 0.0 { base / r.wall_s } else { 0.0 };
+        let efficiency = speedup / r.threads.max(1) as f64;
+        writeln!(
+            w,
+            "{:>8}  {:>9.3}  {:>9.1}  {:>7.2}x  {:>10.2}",
+            r.threads, r.wall_s, r.urls_per_s, speedup, efficiency
+        )?;
+    }
+    Ok(())
+}
+
+/// `1536` → `1.5 KiB`.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::FetchError;
+
+    fn record(status: Option<u16>, kind: Option<ErrorKind>, ms: f64) -> Record {
+        Record {
+            url: Some("http://a/".into()),
+            input: "a".into(),
+            line: 1,
+            final_url: None,
+            status,
+            ok: kind.is_none() && status.is_some_and(|s| s < 400),
+            content_type: None,
+            bytes: 100,
+            truncated: false,
+            title: None,
+            redirects: 0,
+            attempts: if kind == Some(ErrorKind::InvalidUrl) { 0 } else { 1 },
+            elapsed_ms: ms,
+            ttfb_ms: None,
+            error: kind.map(|k| FetchError::new(k, "x")),
+        }
+    }
+
+    fn sample() -> Stats {
+        let mut s = Stats::default();
+        for i in 1..=100 {
+            s.add(&record(Some(200), None, i as f64));
+        }
+        s.add(&record(Some(404), None, 5.0));
+        s.add(&record(Some(500), None, 5.0));
+        s.add(&record(None, Some(ErrorKind::Timeout), 1000.0));
+        s.add(&record(None, Some(ErrorKind::InvalidUrl), 0.0));
+        s.skip();
+        s
+    }
+
+    #[test]
+    fn counts_add_up() {
+        let s = sample().summary(Duration::from_secs(2), 4, false);
+        assert_eq!(s.records, 104);
+        assert_eq!(s.urls, 105);
+        assert_eq!(s.ok, 100);
+        assert_eq!(s.http_errors, 2);
+        assert_eq!(s.failed, 2);
+        assert_eq!(s.failed_by_kind.get("timeout"), Some(&1));
+        assert_eq!(s.failed_by_kind.get("invalid_url"), Some(&1));
+        assert_eq!(s.skipped_duplicates, 1);
+        assert_eq!(s.bytes, 10400);
+        assert_eq!(s.urls_per_s, 52.5);
+        assert_eq!(s.ok + s.http_errors + s.failed, s.records);
+    }
+
+    #[test]
+    fn quantiles_ignore_unfetched_lines() {
+        let s = sample().summary(Duration::from_secs(1), 1, false);
+        let p50 = s.latency_ms.p50.unwrap();
+        let p95 = s.latency_ms.p95.unwrap();
+        assert!((48.0..=52.0).contains(&p50), "{p50}");
+        assert!((93.0..=97.0).contains(&p95), "{p95}");
+        assert!((999.0..=1001.0).contains(&s.latency_ms.max.unwrap()));
+    }
+
+    #[test]
+    fn empty_run_has_null_latency() {
+        let s = Stats::default().summary(Duration::ZERO, 16, false);
+        assert_eq!(s.latency_ms.p50, None);
+        assert_eq!(s.urls_per_s, 0.0);
+        let v = serde_json::to_value(&s).unwrap();
+        assert!(v["latency_ms"]["p50"].is_null());
+        let mut out = Vec::new();
+        s.write_human(&mut out).unwrap();
+        assert!(String::from_utf8(out).unwrap().contains("nothing fetched"));
+    }
+
+    #[test]
+    fn human_summary_names_kinds_and_interruption() {
+        let s = sample().summary(Duration::from_secs(2), 4, true);
+        let mut out = Vec::new();
+        s.write_human(&mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("interrupted after 105 URLs"), "{text}");
+        assert!(text.contains("timeout 1"), "{text}");
+        assert!(text.contains("100 ok, 2 HTTP errors"), "{text}");
+    }
+
+    #[test]
+    fn compare_table_speedup_and_efficiency() {
+        let mut one = Stats::default().summary(Duration::from_secs(10), 1, false);
+        one.wall_s = 10.0;
+        let mut many = one.clone();
+        many.threads = 16;
+        many.wall_s = 0.8;
+        let mut out = Vec::new();
+        write_compare_table(&mut out, &[one, many]).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let last = text.lines().last().unwrap();
+        assert!(last.contains("12.50x"), "{text}");
+        assert!(last.trim_end().ends_with("0.78"), "{text}");
+    }
+
+    #[test]
+    fn bytes_for_people() {
+        assert_eq!(human_bytes(12), "12 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(10 << 20), "10.0 MiB");
+    }
+}
