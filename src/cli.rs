@@ -277,10 +277,7 @@ mod tests {
 
     #[test]
     fn formats_and_progress_modes_parse() {
-        assert_eq!(
-            parse(&["--format", "json"]).unwrap().format,
-            Format::Json
-        );
+        assert_eq!(parse(&["--format", "json"]).unwrap().format, Format::Json);
         assert!(parse(&["--format", "xml"]).is_err());
         assert_eq!(
             parse(&["--progress", "never"]).unwrap().progress,

@@ -21,7 +21,7 @@ use std::rc::Rc;
 
 use encoding_rs::{Decoder, Encoding, UTF_8, WINDOWS_1252};
 use lol_html::html_content::Element;
-use lol_html::{element, end_tag, text, AsciiCompatibleEncoding, HtmlRewriter, Settings};
+use lol_html::{AsciiCompatibleEncoding, HtmlRewriter, Settings, element, end_tag, text};
 
 /// How many leading bytes decide the charset and whether a body is HTML.
 pub const SNIFF_LEN: usize = 1024;
@@ -308,8 +308,7 @@ pub fn meta_charset(head: &[u8]) -> Option<&'static Encoding> {
     if rewriter.write(head).is_ok() {
         let _ = rewriter.end();
     }
-    let result = *found.borrow();
-    result
+    found.take()
 }
 
 /// A meta declaration of UTF-16 means UTF-8 (the bytes were readable as
@@ -444,7 +443,10 @@ mod tests {
 
     #[test]
     fn markup_inside_title_is_text() {
-        assert_eq!(html("<title>a <b>bold</b> move</title>").as_deref(), Some("a <b>bold</b> move"));
+        assert_eq!(
+            html("<title>a <b>bold</b> move</title>").as_deref(),
+            Some("a <b>bold</b> move")
+        );
     }
 
     #[test]
@@ -474,7 +476,10 @@ mod tests {
 
     #[test]
     fn non_html_has_no_title() {
-        assert_eq!(title_of(Some("application/json"), b"{\"<title>x</title>\":1}"), None);
+        assert_eq!(
+            title_of(Some("application/json"), b"{\"<title>x</title>\":1}"),
+            None
+        );
         assert_eq!(title_of(Some("text/plain"), b"<title>x</title>"), None);
         assert_eq!(title_of(None, b"PNG\x00\x01<title>x</title>"), None);
     }
@@ -491,7 +496,11 @@ mod tests {
     #[test]
     fn xhtml_counts_as_html() {
         assert_eq!(
-            title_of(Some("application/xhtml+xml; charset=utf-8"), b"<title>X</title>").as_deref(),
+            title_of(
+                Some("application/xhtml+xml; charset=utf-8"),
+                b"<title>X</title>"
+            )
+            .as_deref(),
             Some("X")
         );
     }
@@ -499,7 +508,11 @@ mod tests {
     #[test]
     fn latin1_by_header() {
         assert_eq!(
-            title_of(Some("text/html; charset=ISO-8859-1"), b"<title>Caf\xe9</title>").as_deref(),
+            title_of(
+                Some("text/html; charset=ISO-8859-1"),
+                b"<title>Caf\xe9</title>"
+            )
+            .as_deref(),
             Some("Café")
         );
     }
@@ -565,9 +578,18 @@ mod tests {
     #[test]
     fn meta_content_charset_forms() {
         let sjis = Some(encoding_rs::SHIFT_JIS);
-        assert_eq!(charset_in_meta_content("text/html; charset=Shift_JIS"), sjis);
-        assert_eq!(charset_in_meta_content("text/html;charset = 'shift_jis'"), sjis);
-        assert_eq!(charset_in_meta_content("text/html; CHARSET=\"Shift_JIS\""), sjis);
+        assert_eq!(
+            charset_in_meta_content("text/html; charset=Shift_JIS"),
+            sjis
+        );
+        assert_eq!(
+            charset_in_meta_content("text/html;charset = 'shift_jis'"),
+            sjis
+        );
+        assert_eq!(
+            charset_in_meta_content("text/html; CHARSET=\"Shift_JIS\""),
+            sjis
+        );
         assert_eq!(charset_in_meta_content("text/html"), None);
         assert_eq!(charset_in_meta_content("charset"), None);
         assert_eq!(charset_in_meta_content("charset=nonsense"), None);

@@ -115,9 +115,7 @@ impl Fetcher {
             attempts += 1;
             let Attempt { mut fetched, retry } = self.attempt(url, started);
             let wait = match retry {
-                Some(after) if attempts <= self.settings.retries => {
-                    Some(backoff(attempts, after))
-                }
+                Some(after) if attempts <= self.settings.retries => Some(backoff(attempts, after)),
                 _ => None,
             };
             if let Some(wait) = wait {
@@ -218,7 +216,10 @@ impl Fetcher {
             .ok_or_else(|| {
                 FetchError::new(
                     ErrorKind::Redirect,
-                    format!("invalid Location header: {:?}", String::from_utf8_lossy(location.as_bytes())),
+                    format!(
+                        "invalid Location header: {:?}",
+                        String::from_utf8_lossy(location.as_bytes())
+                    ),
                 )
             });
         Some(target)
@@ -481,7 +482,9 @@ fn is_tls(cause: &(dyn StdError + 'static)) -> bool {
             .is_some_and(|inner| inner.is::<rustls::Error>())
 }
 
-fn causes<'a>(e: &'a (dyn StdError + 'static)) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
+fn causes<'a>(
+    e: &'a (dyn StdError + 'static),
+) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
     std::iter::successors(Some(e), |&c| c.source())
 }
 
@@ -522,7 +525,10 @@ mod tests {
                 .min(MAX_BACKOFF);
             assert!(d <= cap, "attempt {attempt}: {d:?} > {cap:?}");
         }
-        assert_eq!(backoff(1, Some(Duration::from_secs(3))), Duration::from_secs(3));
+        assert_eq!(
+            backoff(1, Some(Duration::from_secs(3))),
+            Duration::from_secs(3)
+        );
         assert_eq!(backoff(1, Some(Duration::from_secs(3600))), MAX_RETRY_AFTER);
     }
 
@@ -530,9 +536,15 @@ mod tests {
     fn retry_after_seconds_and_dates() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
         let v = |s: &str| HeaderValue::from_str(s).unwrap();
-        assert_eq!(parse_retry_after(&v("5"), now), Some(Duration::from_secs(5)));
+        assert_eq!(
+            parse_retry_after(&v("5"), now),
+            Some(Duration::from_secs(5))
+        );
         let later = httpdate::fmt_http_date(now + Duration::from_secs(30));
-        assert_eq!(parse_retry_after(&v(&later), now), Some(Duration::from_secs(30)));
+        assert_eq!(
+            parse_retry_after(&v(&later), now),
+            Some(Duration::from_secs(30))
+        );
         let earlier = httpdate::fmt_http_date(now - Duration::from_secs(30));
         assert_eq!(parse_retry_after(&v(&earlier), now), Some(Duration::ZERO));
         assert_eq!(parse_retry_after(&v("soon"), now), None);
@@ -542,11 +554,14 @@ mod tests {
     fn hops_are_checked() {
         let a = Url::parse("http://a.example/").unwrap();
         let b = Url::parse("http://b.example/").unwrap();
-        assert_eq!(check_hop(Ok(b.clone()), &[a.clone()], 0, 10), Ok(b.clone()));
+        assert_eq!(
+            check_hop(Ok(b.clone()), std::slice::from_ref(&a), 0, 10),
+            Ok(b.clone())
+        );
         let lp = check_hop(Ok(a.clone()), &[a.clone(), b.clone()], 1, 10).unwrap_err();
         assert_eq!(lp.kind, ErrorKind::Redirect);
         assert!(lp.message.contains("loop") && lp.message.contains("chain of 2"));
-        let many = check_hop(Ok(b.clone()), &[a.clone()], 3, 3).unwrap_err();
+        let many = check_hop(Ok(b.clone()), std::slice::from_ref(&a), 3, 3).unwrap_err();
         assert!(many.message.contains("longer than 3"));
         let ftp = Url::parse("ftp://a.example/").unwrap();
         let refused = check_hop(Ok(ftp), &[a], 0, 10).unwrap_err();

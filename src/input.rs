@@ -80,7 +80,11 @@ pub fn parse_url(text: &str) -> Result<Url, String> {
     let url = Url::parse(&candidate).map_err(|e| format!("not a URL: {e}"))?;
     match url.scheme() {
         "http" | "https" => {}
-        other => return Err(format!("unsupported scheme '{other}' (only http and https)")),
+        other => {
+            return Err(format!(
+                "unsupported scheme '{other}' (only http and https)"
+            ));
+        }
     }
     match url.host_str() {
         Some(h) if !h.is_empty() => Ok(url),
@@ -93,10 +97,7 @@ fn has_scheme(text: &str) -> bool {
     let Some((head, rest)) = text.split_once(':') else {
         return false;
     };
-    let is_scheme = head
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic())
+    let is_scheme = head.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
         && head
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
@@ -317,14 +318,25 @@ mod tests {
 
     #[test]
     fn blank_and_comment_lines_are_skipped() {
-        for line in ["", "   ", "\t", "# comment", "  # indented comment", "\u{feff}", "\r"] {
+        for line in [
+            "",
+            "   ",
+            "\t",
+            "# comment",
+            "  # indented comment",
+            "\u{feff}",
+            "\r",
+        ] {
             assert_eq!(parse_line(line.as_bytes()), Line::Skip, "{line:?}");
         }
     }
 
     #[test]
     fn bom_cr_and_whitespace_are_ignored() {
-        assert_eq!(url("\u{feff}https://a.example/\r").unwrap(), "https://a.example/");
+        assert_eq!(
+            url("\u{feff}https://a.example/\r").unwrap(),
+            "https://a.example/"
+        );
         assert_eq!(url("  http://a.example/x  ").unwrap(), "http://a.example/x");
         match parse_line(b"  example.com \r") {
             Line::Entry(input, _) => assert_eq!(input, "example.com"),
@@ -335,9 +347,15 @@ mod tests {
     #[test]
     fn bare_hosts_get_https() {
         assert_eq!(url("example.com").unwrap(), "https://example.com/");
-        assert_eq!(url("example.com/a?b=1").unwrap(), "https://example.com/a?b=1");
+        assert_eq!(
+            url("example.com/a?b=1").unwrap(),
+            "https://example.com/a?b=1"
+        );
         assert_eq!(url("localhost:8080").unwrap(), "https://localhost:8080/");
-        assert_eq!(url("example.com:8443/x").unwrap(), "https://example.com:8443/x");
+        assert_eq!(
+            url("example.com:8443/x").unwrap(),
+            "https://example.com:8443/x"
+        );
     }
 
     #[test]
@@ -356,7 +374,13 @@ mod tests {
 
     #[test]
     fn garbage_is_invalid_not_a_panic() {
-        for line in ["http://", "https://exa mple.com/", "http://[::1", "://x", "\0\0\0"] {
+        for line in [
+            "http://",
+            "https://exa mple.com/",
+            "http://[::1",
+            "://x",
+            "\0\0\0",
+        ] {
             assert!(url(line).is_err(), "{line:?}");
         }
         let lossy = parse_line(b"\xff\xfe\x00garbage");
@@ -365,7 +389,10 @@ mod tests {
 
     #[test]
     fn idn_and_ipv6_hosts_parse() {
-        assert_eq!(url("http://bücher.example/").unwrap(), "http://xn--bcher-kva.example/");
+        assert_eq!(
+            url("http://bücher.example/").unwrap(),
+            "http://xn--bcher-kva.example/"
+        );
         assert_eq!(url("http://[::1]:8080/").unwrap(), "http://[::1]:8080/");
         assert_eq!(url("http://127.0.0.1/").unwrap(), "http://127.0.0.1/");
     }
@@ -398,7 +425,13 @@ mod tests {
         })
         .unwrap();
         assert_eq!(items.len(), 2);
-        assert!(items[0].target.as_ref().unwrap_err().contains("longer than"));
+        assert!(
+            items[0]
+                .target
+                .as_ref()
+                .unwrap_err()
+                .contains("longer than")
+        );
         assert!(items[0].input.len() < 300);
         assert_eq!(items[1].line, 2);
     }

@@ -90,9 +90,9 @@ fn run_compare(config: &Config, signals: &Signals) -> Result<Exit, Fatal> {
         let writer = if threads == 1 {
             RecordWriter::new(Box::new(io::sink()), config.format, "-".into())
         } else {
-            let (out, path) = final_out.take().unwrap_or_else(|| {
-                (Box::new(io::sink()) as Box<dyn Write>, PathBuf::from("-"))
-            });
+            let (out, path) = final_out
+                .take()
+                .unwrap_or_else(|| (Box::new(io::sink()) as Box<dyn Write>, PathBuf::from("-")));
             RecordWriter::new(out, config.format, path)
         };
         let label = format!("{threads} thread(s): ");

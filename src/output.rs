@@ -59,7 +59,10 @@ pub fn open_output(path: Option<&Path>) -> Result<(Box<dyn Write>, PathBuf), Fat
                 path: p.to_path_buf(),
                 source: e,
             })?;
-            Ok((Box::new(BufWriter::with_capacity(BUFFER, file)), p.to_path_buf()))
+            Ok((
+                Box::new(BufWriter::with_capacity(BUFFER, file)),
+                p.to_path_buf(),
+            ))
         }
     }
 }
@@ -264,7 +267,10 @@ mod tests {
     #[test]
     fn broken_pipe_is_not_fatal_other_errors_are() {
         let w = RecordWriter::new(Box::new(io::sink()), Format::Jsonl, "out".into());
-        assert!(w.fatal(io::Error::from(io::ErrorKind::BrokenPipe)).is_none());
+        assert!(
+            w.fatal(io::Error::from(io::ErrorKind::BrokenPipe))
+                .is_none()
+        );
         let fatal = w.fatal(io::Error::other("disk full")).unwrap();
         assert_eq!(fatal.to_string(), "cannot write out: disk full");
     }

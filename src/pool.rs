@@ -135,7 +135,12 @@ fn read_all(
 }
 
 /// Routes one item; false when the run is over (a channel closed).
-fn dispatch(item: Item, seen: Option<&mut Deduper>, jobs: &Sender<Job>, msgs: &Sender<Msg>) -> bool {
+fn dispatch(
+    item: Item,
+    seen: Option<&mut Deduper>,
+    jobs: &Sender<Job>,
+    msgs: &Sender<Msg>,
+) -> bool {
     let Item {
         line,
         input,

@@ -159,10 +159,12 @@ impl Progress {
 }
 
 const SPINNER_TEMPLATE: &str = "{spinner} [{elapsed_precise}] {pos} done ({per_sec}) {msg}";
-const BAR_TEMPLATE: &str = "[{elapsed_precise}] {wide_bar} {pos}/{len} ({per_sec}, eta {eta}) {msg}";
+const BAR_TEMPLATE: &str =
+    "[{elapsed_precise}] {wide_bar} {pos}/{len} ({per_sec}, eta {eta}) {msg}";
 
 fn spinner_style() -> ProgressStyle {
-    ProgressStyle::with_template(SPINNER_TEMPLATE).unwrap_or_else(|_| ProgressStyle::default_spinner())
+    ProgressStyle::with_template(SPINNER_TEMPLATE)
+        .unwrap_or_else(|_| ProgressStyle::default_spinner())
 }
 
 fn bar_style() -> ProgressStyle {

@@ -140,8 +140,21 @@ mod tests {
         };
         let text = serde_json::to_string(&Record::fetched(job(), f)).unwrap();
         let names = [
-            "url", "input", "line", "final_url", "status", "ok", "content_type", "bytes",
-            "truncated", "title", "redirects", "attempts", "elapsed_ms", "ttfb_ms", "error",
+            "url",
+            "input",
+            "line",
+            "final_url",
+            "status",
+            "ok",
+            "content_type",
+            "bytes",
+            "truncated",
+            "title",
+            "redirects",
+            "attempts",
+            "elapsed_ms",
+            "ttfb_ms",
+            "error",
         ];
         let positions: Vec<usize> = names
             .iter()

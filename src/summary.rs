@@ -99,11 +99,7 @@ impl Stats {
             ok: self.ok,
             http_errors: self.http_errors,
             failed: self.with_error,
-            failed_by_kind: self
-                .failed
-                .iter()
-                .map(|(k, n)| (k.as_str(), *n))
-                .collect(),
+            failed_by_kind: self.failed.iter().map(|(k, n)| (k.as_str(), *n)).collect(),
             skipped_duplicates: self.skipped,
             wall_s: (wall_s * 1000.0).round() / 1000.0,
             urls_per_s: if wall_s > 0.0 {
@@ -200,7 +196,11 @@ impl Summary {
                 "scrape: latency p50 {p50:.1} ms, p95 {p95:.1} ms, max {max:.1} ms; {} read",
                 human_bytes(self.bytes)
             ),
-            _ => writeln!(w, "scrape: nothing fetched; {} read", human_bytes(self.bytes)),
+            _ => writeln!(
+                w,
+                "scrape: nothing fetched; {} read",
+                human_bytes(self.bytes)
+            ),
         }
     }
 }
@@ -260,7 +260,11 @@ mod tests {
             truncated: false,
             title: None,
             redirects: 0,
-            attempts: if kind == Some(ErrorKind::InvalidUrl) { 0 } else { 1 },
+            attempts: if kind == Some(ErrorKind::InvalidUrl) {
+                0
+            } else {
+                1
+            },
             elapsed_ms: ms,
             ttfb_ms: None,
             error: kind.map(|k| FetchError::new(k, "x")),

@@ -1,0 +1,699 @@
+//! The real binary against servers on 127.0.0.1 (issue 2's test list).
+
+mod support;
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::{Server, by_input, hanging_server, list, records, refused_addr, scrape};
+
+#[test]
+fn every_field_for_200_404_500() {
+    let server = Server::start();
+    let urls: Vec<String> = ["/page/1", "/status/404", "/status/500"]
+        .iter()
+        .map(|p| server.url(p))
+        .collect();
+    let file = list(&urls);
+    let out = scrape()
+        .arg(file.path())
+        .args(["--retries", "0"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let recs = records(&out.stdout);
+    assert_eq!(recs.len(), 3);
+    let names = [
+        "url",
+        "input",
+        "line",
+        "final_url",
+        "status",
+        "ok",
+        "content_type",
+        "bytes",
+        "truncated",
+        "title",
+        "redirects",
+        "attempts",
+        "elapsed_ms",
+        "ttfb_ms",
+        "error",
+    ];
+    for r in &recs {
+        let obj = r.as_object().unwrap();
+        assert_eq!(obj.len(), names.len(), "{r}");
+        for n in names {
+            assert!(obj.contains_key(n), "{n} missing in {r}");
+        }
+        assert!(r["elapsed_ms"].is_f64() || r["elapsed_ms"].is_u64());
+        assert!(r["ttfb_ms"].as_f64().unwrap() <= r["elapsed_ms"].as_f64().unwrap());
+        assert_eq!(r["redirects"], 0);
+        assert_eq!(r["attempts"], 1);
+        assert_eq!(r["truncated"], false);
+        assert!(r["error"].is_null());
+        assert_eq!(r["url"], r["input"]);
+        assert_eq!(r["final_url"], r["url"]);
+        assert_eq!(r["content_type"], "text/html; charset=utf-8");
+        assert!(r["bytes"].as_u64().unwrap() > 50);
+    }
+    let ok = by_input(&recs, &urls[0]);
+    assert_eq!(ok["status"], 200);
+    assert_eq!(ok["ok"], true);
+    assert_eq!(ok["title"], "Page 1");
+    assert_eq!(ok["line"], 1);
+    let missing = by_input(&recs, &urls[1]);
+    assert_eq!(
+        (missing["status"].as_u64(), missing["ok"].as_bool()),
+        (Some(404), Some(false))
+    );
+    assert_eq!(missing["title"], "Status 404");
+    assert_eq!(missing["line"], 2);
+    let broken = by_input(&recs, &urls[2]);
+    assert_eq!(
+        (broken["status"].as_u64(), broken["ok"].as_bool()),
+        (Some(500), Some(false))
+    );
+    assert_eq!(broken["line"], 3);
+}
+
+#[test]
+fn redirects_are_followed_and_counted() {
+    let server = Server::start();
+    let url = server.url("/redirect/3");
+    let out = scrape().arg("-").write_stdin(url.clone()).output().unwrap();
+    let recs = records(&out.stdout);
+    let r = &recs[0];
+    assert_eq!(r["redirects"], 3);
+    assert_eq!(r["status"], 200);
+    assert_eq!(r["final_url"], server.url("/redirect/0"));
+    assert_eq!(r["url"], url);
+    assert_eq!(r["title"], "Landed");
+    assert_eq!(server.hits("/redirect/1"), 1);
+}
+
+#[test]
+fn too_many_redirects_and_loops_are_redirect_errors() {
+    let server = Server::start();
+    let urls = vec![
+        server.url("/redirect/5"),
+        server.url("/loop"),
+        server.url("/to-ftp"),
+    ];
+    let file = list(&urls);
+    let out = scrape()
+        .arg(file.path())
+        .args(["--max-redirects", "2"])
+        .output()
+        .unwrap();
+    let recs = records(&out.stdout);
+    let long = by_input(&recs, &urls[0]);
+    assert_eq!(long["error"]["kind"], "redirect");
+    assert!(
+        long["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("longer than 2")
+    );
+    assert_eq!(long["ok"], false);
+    assert_eq!(long["redirects"], 2);
+    let lp = by_input(&recs, &urls[1]);
+    assert_eq!(lp["error"]["kind"], "redirect");
+    assert!(
+        lp["error"]["message"].as_str().unwrap().contains("loop"),
+        "{lp}"
+    );
+    let ftp = by_input(&recs, &urls[2]);
+    assert_eq!(ftp["error"]["kind"], "redirect");
+    assert!(
+        ftp["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("non-http")
+    );
+    // Only the first request of the chain of five plus two hops were made.
+    assert_eq!(server.hits("/redirect/2"), 0);
+}
+
+#[test]
+fn max_redirects_zero_returns_the_redirect_itself() {
+    let server = Server::start();
+    let out = scrape()
+        .args(["--max-redirects", "0", "-"])
+        .write_stdin(server.url("/redirect/1"))
+        .output()
+        .unwrap();
+    let r = &records(&out.stdout)[0];
+    assert_eq!(r["status"], 302);
+    assert_eq!(r["redirects"], 0);
+    assert!(r["error"].is_null());
+    assert_eq!(server.hits("/redirect/0"), 0);
+}
+
+#[test]
+fn connection_refused_is_a_connect_error() {
+    let addr = refused_addr();
+    let out = scrape()
+        .args(["--retries", "0", "-"])
+        .write_stdin(format!("http://{addr}/"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let r = &records(&out.stdout)[0];
+    assert_eq!(r["error"]["kind"], "connect");
+    assert!(r["status"].is_null());
+    assert!(r["ttfb_ms"].is_null());
+    assert_eq!(r["ok"], false);
+    assert_eq!(r["attempts"], 1);
+}
+
+#[test]
+fn a_server_that_never_answers_times_out_on_time() {
+    let addr = hanging_server();
+    let started = Instant::now();
+    let out = scrape()
+        .args(["--retries", "0", "--timeout", "1", "-"])
+        .write_stdin(format!("http://{addr}/"))
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    let r = &records(&out.stdout)[0];
+    assert_eq!(r["error"]["kind"], "timeout", "{r}");
+    let elapsed = r["elapsed_ms"].as_f64().unwrap();
+    assert!(elapsed >= 1000.0, "{elapsed}");
+    // Generous bound: the deadline was enforced, not waited out elsewhere.
+    assert!(took < Duration::from_secs(6), "{took:?}");
+}
+
+#[test]
+fn retries_count_attempts() {
+    let server = Server::start();
+    let out = scrape()
+        .args(["--retries", "2", "-"])
+        .write_stdin(server.url("/status/503"))
+        .output()
+        .unwrap();
+    let r = &records(&out.stdout)[0];
+    assert_eq!(r["attempts"], 3);
+    assert_eq!(r["status"], 503);
+    assert_eq!(server.hits("/status/503"), 3);
+    // 404 is not transient: never retried.
+    let out = scrape()
+        .args(["--retries", "2", "-"])
+        .write_stdin(server.url("/status/404"))
+        .output()
+        .unwrap();
+    assert_eq!(records(&out.stdout)[0]["attempts"], 1);
+}
+
+#[test]
+fn invalid_lines_get_invalid_url_records_with_their_line() {
+    let server = Server::start();
+    let data = format!(
+        "\u{feff}# a comment\n\n{}\r\njavascript:alert(1)\nhttp://\n   \nftp://example.com/x\n{}\n",
+        server.url("/page/a"),
+        server.url("/page/b")
+    );
+    let out = scrape().arg("-").write_stdin(data).output().unwrap();
+    assert!(out.status.success());
+    let recs = records(&out.stdout);
+    assert_eq!(recs.len(), 5);
+    for (input, line) in [
+        ("javascript:alert(1)", 4),
+        ("http://", 5),
+        ("ftp://example.com/x", 7),
+    ] {
+        let r = by_input(&recs, input);
+        assert_eq!(r["line"], line, "{r}");
+        assert_eq!(r["error"]["kind"], "invalid_url");
+        assert!(r["url"].is_null());
+        assert_eq!(r["attempts"], 0);
+    }
+    assert_eq!(by_input(&recs, &server.url("/page/a"))["line"], 3);
+    assert_eq!(by_input(&recs, &server.url("/page/b"))["line"], 8);
+}
+
+#[test]
+fn bare_hosts_get_https() {
+    let out = scrape()
+        .args(["--retries", "0", "--connect-timeout", "2", "-"])
+        .write_stdin(format!("{}\n", refused_addr()))
+        .output()
+        .unwrap();
+    let r = &records(&out.stdout)[0];
+    assert!(
+        r["url"].as_str().unwrap().starts_with("https://127.0.0.1:"),
+        "{r}"
+    );
+}
+
+#[test]
+fn stdin_without_a_file_argument() {
+    let server = Server::start();
+    let out = scrape()
+        .write_stdin(server.url("/page/s"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(records(&out.stdout)[0]["title"], "Page s");
+}
+
+#[test]
+fn json_format_is_one_valid_document() {
+    let server = Server::start();
+    let urls: Vec<String> = (0..5).map(|i| server.url(&format!("/page/{i}"))).collect();
+    let file = list(&urls);
+    let out = scrape()
+        .arg(file.path())
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(doc["results"].as_array().unwrap().len(), 5);
+    assert_eq!(doc["summary"]["ok"], 5);
+    assert_eq!(doc["summary"]["records"], 5);
+}
+
+#[test]
+fn output_file_and_summary_json() {
+    let server = Server::start();
+    let urls = vec![
+        server.url("/page/1"),
+        server.url("/status/404"),
+        "nope nope".into(),
+    ];
+    let file = list(&urls);
+    let dir = tempfile::tempdir().unwrap();
+    let out_path = dir.path().join("out.jsonl");
+    let summary_path = dir.path().join("summary.json");
+    let out = scrape()
+        .arg(file.path())
+        .arg("-o")
+        .arg(&out_path)
+        .arg("--summary-json")
+        .arg(&summary_path)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("3 URLs"), "{stderr}");
+    let recs = records(&std::fs::read(&out_path).unwrap());
+    assert_eq!(recs.len(), 3);
+    let summary: Value = serde_json::from_slice(&std::fs::read(&summary_path).unwrap()).unwrap();
+    assert_eq!(summary["urls"], 3);
+    assert_eq!(summary["ok"], 1);
+    assert_eq!(summary["http_errors"], 1);
+    assert_eq!(summary["failed"], 1);
+    assert_eq!(summary["failed_by_kind"]["invalid_url"], 1);
+    assert!(summary["wall_s"].is_f64());
+    assert!(summary["latency_ms"]["p50"].is_f64());
+    assert_eq!(summary["interrupted"], false);
+}
+
+#[test]
+fn quiet_prints_no_summary() {
+    let server = Server::start();
+    let out = scrape()
+        .arg("-q")
+        .write_stdin(server.url("/page/1"))
+        .output()
+        .unwrap();
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A list mixing every kind of outcome: still exactly one record per line.
+fn mixed_list(server: &Server) -> Vec<String> {
+    let refused = refused_addr();
+    let mut lines = vec![];
+    for i in 0..20 {
+        lines.push(server.url(&format!("/page/{i}")));
+    }
+    lines.push(server.url("/status/404"));
+    lines.push(server.url("/status/500"));
+    lines.push(server.url("/redirect/2"));
+    lines.push(server.url("/loop"));
+    lines.push(format!("http://{refused}/"));
+    lines.push("mailto:someone@example.com".into());
+    lines.push("http://exa mple.com/".into());
+    lines.push(server.url("/fixtures/data.json"));
+    lines
+}
+
+#[test]
+fn one_record_per_input_line() {
+    let server = Server::start();
+    let lines = mixed_list(&server);
+    let file = list(&lines);
+    let out = scrape()
+        .arg(file.path())
+        .args(["--retries", "0", "-t", "4"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let recs = records(&out.stdout);
+    assert_eq!(recs.len(), lines.len());
+    let mut seen_lines: Vec<u64> = recs.iter().map(|r| r["line"].as_u64().unwrap()).collect();
+    seen_lines.sort();
+    let expected: Vec<u64> = (1..=lines.len() as u64).collect();
+    assert_eq!(seen_lines, expected);
+}
+
+#[test]
+fn one_thread_and_eight_threads_give_the_same_records() {
+    let server = Server::start();
+    let lines = mixed_list(&server);
+    let file = list(&lines);
+    let run = |threads: &str| {
+        let out = scrape()
+            .arg(file.path())
+            .args(["--retries", "0", "-t", threads])
+            .output()
+            .unwrap();
+        let mut keys: Vec<String> = records(&out.stdout)
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} {} {} {} {} {} {}",
+                    r["line"],
+                    r["url"],
+                    r["status"],
+                    r["title"],
+                    r["redirects"],
+                    r["bytes"],
+                    r["error"]["kind"]
+                )
+            })
+            .collect();
+        keys.sort();
+        keys
+    };
+    assert_eq!(run("1"), run("8"));
+}
+
+#[test]
+fn never_more_requests_in_flight_than_threads() {
+    let server = Server::start();
+    let urls: Vec<String> = (0..40)
+        .map(|i| server.url(&format!("/slow/{i}?ms=50")))
+        .collect();
+    let file = list(&urls);
+    let out = scrape()
+        .arg(file.path())
+        .args(["-t", "4"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(records(&out.stdout).len(), 40);
+    let max = server.max_inflight();
+    assert!(max <= 4, "{max} requests in flight with 4 threads");
+    assert!(max >= 2, "no concurrency at all: {max}");
+}
+
+#[test]
+fn threads_one_is_sequential() {
+    let server = Server::start();
+    let urls: Vec<String> = (0..6)
+        .map(|i| server.url(&format!("/slow/{i}?ms=20")))
+        .collect();
+    let file = list(&urls);
+    scrape()
+        .arg(file.path())
+        .args(["-t", "1"])
+        .assert()
+        .success();
+    assert_eq!(server.max_inflight(), 1);
+}
+
+#[test]
+fn closed_stdout_ends_quietly_with_zero() {
+    let server = Server::start();
+    let urls: Vec<String> = (0..300)
+        .map(|i| server.url(&format!("/slow/{i}?ms=20")))
+        .collect();
+    let file = list(&urls);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_scrape"))
+        .arg(file.path())
+        .args(["-t", "2"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    assert!(serde_json::from_str::<Value>(&first).is_ok());
+    drop(stdout); // as `head -1` does
+    let started = Instant::now();
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert_eq!(status.code(), Some(0), "stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("error"), "{stderr}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(
+        server.total_hits() < 300,
+        "kept fetching after the pipe closed"
+    );
+}
+
+#[test]
+fn fail_on_error_exits_3_only_for_record_errors() {
+    let server = Server::start();
+    let ok_only = list(&[server.url("/page/1"), server.url("/status/404")]);
+    scrape()
+        .arg(ok_only.path())
+        .arg("--fail-on-error")
+        .assert()
+        .code(0);
+    let with_error = list(&[server.url("/page/1"), "notaurl://".into()]);
+    scrape()
+        .arg(with_error.path())
+        .arg("--fail-on-error")
+        .assert()
+        .code(3);
+    scrape().arg(with_error.path()).assert().code(0);
+}
+
+#[test]
+fn titles_of_every_fixture() {
+    let server = Server::start();
+    let urls: Vec<String> = support::FIXTURES
+        .iter()
+        .map(|(name, _, _)| server.url(&format!("/fixtures/{name}")))
+        .collect();
+    let file = list(&urls);
+    let out = scrape().arg(file.path()).output().unwrap();
+    let recs = records(&out.stdout);
+    for ((name, _, title), url) in support::FIXTURES.iter().zip(&urls) {
+        let r = by_input(&recs, url);
+        assert_eq!(r["status"], 200, "{name}");
+        assert_eq!(r["title"].as_str(), *title, "{name}: {r}");
+    }
+}
+
+#[test]
+fn max_body_truncates_but_keeps_an_early_title() {
+    let server = Server::start();
+    let early = server.url("/fixtures/big-early-title.html");
+    let late = server.url("/fixtures/big-late-title.html");
+    let small = server.url("/fixtures/basic.html");
+    let file = list(&[early.clone(), late.clone(), small.clone()]);
+    let out = scrape()
+        .arg(file.path())
+        .args(["--max-body", "16K"])
+        .output()
+        .unwrap();
+    let recs = records(&out.stdout);
+    let e = by_input(&recs, &early);
+    assert_eq!(
+        (e["truncated"].as_bool(), e["bytes"].as_u64()),
+        (Some(true), Some(16384))
+    );
+    assert_eq!(e["title"], "Early title");
+    assert_eq!(e["ok"], true);
+    let l = by_input(&recs, &late);
+    assert_eq!(l["truncated"], true);
+    assert!(l["title"].is_null(), "{l}");
+    let s = by_input(&recs, &small);
+    assert_eq!(s["truncated"], false);
+}
+
+#[test]
+fn duplicates_are_skipped_and_counted_unless_no_dedupe() {
+    let server = Server::start();
+    let url = server.url("/page/d");
+    let file = list(&[url.clone(), url.clone(), format!("{url}#frag"), url.clone()]);
+    let out = scrape().arg(file.path()).output().unwrap();
+    assert_eq!(records(&out.stdout).len(), 1);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("3 duplicates skipped"));
+    assert_eq!(server.hits("/page/d"), 1);
+    let out = scrape()
+        .arg(file.path())
+        .arg("--no-dedupe")
+        .output()
+        .unwrap();
+    assert_eq!(records(&out.stdout).len(), 4);
+    assert_eq!(server.hits("/page/d"), 5);
+}
+
+#[test]
+fn headers_and_user_agent_are_sent() {
+    let server = Server::start();
+    scrape()
+        .args(["-H", "X-Token: abc", "-A", "tester/1.0", "-"])
+        .write_stdin(server.url("/page/h"))
+        .assert()
+        .success();
+    let seen = server.headers_seen("/page/h");
+    assert_eq!(seen[0]["x-token"], "abc");
+    assert_eq!(seen[0]["user-agent"], "tester/1.0");
+    scrape()
+        .write_stdin(server.url("/page/ua"))
+        .assert()
+        .success();
+    let ua = server.headers_seen("/page/ua")[0]["user-agent"].clone();
+    assert!(ua.to_str().unwrap().starts_with("scrape/"));
+}
+
+#[test]
+fn credentials_stay_with_the_original_host() {
+    let hop = Server::start();
+    let second = Server::start();
+    let target = second.url("/page/landing");
+    scrape()
+        .args([
+            "-H",
+            "Authorization: Bearer secret",
+            "-H",
+            "Cookie: a=b",
+            "-H",
+            "X-Plain: 1",
+            "-",
+        ])
+        .write_stdin(hop.url(&format!("/go?to={target}")))
+        .assert()
+        .success();
+    let at_hop = hop.headers_seen("/go");
+    assert_eq!(at_hop[0]["authorization"], "Bearer secret");
+    let landed = second.headers_seen("/page/landing");
+    assert_eq!(landed.len(), 1);
+    assert!(landed[0].get("authorization").is_none());
+    assert!(landed[0].get("cookie").is_none());
+    assert_eq!(landed[0]["x-plain"], "1");
+}
+
+#[test]
+fn unreadable_input_is_fatal_before_any_request() {
+    let server = Server::start();
+    let good = list(&[server.url("/page/1")]);
+    let out = scrape()
+        .arg(good.path())
+        .arg("/nonexistent/urls.txt")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("cannot read /nonexistent/urls.txt"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert_eq!(server.total_hits(), 0);
+}
+
+#[test]
+fn unwritable_output_is_fatal_before_any_request() {
+    let server = Server::start();
+    let good = list(&[server.url("/page/1")]);
+    let out = scrape()
+        .arg(good.path())
+        .args(["-o", "/nonexistent/dir/out.jsonl"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot write"));
+    assert_eq!(server.total_hits(), 0);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    scrape().args(["-t", "0", "x"]).assert().code(2);
+    scrape().args(["--max-body", "lots", "x"]).assert().code(2);
+    scrape().args(["-H", "nocolon", "x"]).assert().code(2);
+    scrape()
+        .args(["--compare", "-"])
+        .write_stdin("")
+        .assert()
+        .code(2);
+    scrape().args(["--bogus"]).assert().code(2);
+}
+
+#[test]
+fn compare_prints_a_table_of_both_runs() {
+    let server = Server::start();
+    let urls: Vec<String> = (0..8)
+        .map(|i| server.url(&format!("/slow/{i}?ms=10")))
+        .collect();
+    let file = list(&urls);
+    let dir = tempfile::tempdir().unwrap();
+    let out_path = dir.path().join("out.jsonl");
+    let out = scrape()
+        .arg(file.path())
+        .args(["--compare", "-t", "4", "-o"])
+        .arg(&out_path)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let table = String::from_utf8_lossy(&out.stdout);
+    let rows: Vec<&str> = table.lines().collect();
+    assert_eq!(rows.len(), 3, "{table}");
+    assert!(rows[0].contains("speedup") && rows[0].contains("efficiency"));
+    assert!(rows[1].trim_start().starts_with("1 "));
+    assert!(rows[2].trim_start().starts_with("4 "));
+    assert_eq!(records(&std::fs::read(&out_path).unwrap()).len(), 8);
+    // Each run fetched every URL once.
+    assert_eq!(server.hits("/slow/0"), 2);
+}
+
+#[test]
+fn empty_input_is_a_clean_run() {
+    let out = scrape()
+        .arg("-")
+        .write_stdin("# nothing\n\n")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("0 URLs"), "{stderr}");
+}
+
+#[test]
+fn help_explains_the_options() {
+    let out = scrape().arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for option in [
+        "--threads",
+        "--max-body",
+        "--compare",
+        "--fail-on-error",
+        "Examples:",
+    ] {
+        assert!(help.contains(option), "{option} missing from --help");
+    }
+}

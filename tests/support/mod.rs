@@ -1,0 +1,305 @@
+//! Local servers for the integration tests: everything on 127.0.0.1, port 0,
+//! started by the test that uses it.
+//!
+//! - [`Server`]: an axum app on its own tokio runtime, with canned pages, the
+//!   fixtures, redirects, slow pages, and counters (hits per path, requests
+//!   in flight and their maximum, headers received).
+//! - [`hanging_server`]: accepts connections and never answers.
+//! - [`refused_addr`]: an address where nothing listens.
+//! - [`scrape`]: the real binary, as a command.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+/// The `scrape` binary under test.
+pub fn scrape() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_scrape"));
+    cmd.env_remove("http_proxy")
+        .env_remove("HTTP_PROXY")
+        .env_remove("https_proxy")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("ALL_PROXY")
+        .env_remove("all_proxy");
+    cmd
+}
+
+/// What the server saw.
+#[derive(Default)]
+pub struct Seen {
+    inflight: AtomicUsize,
+    max_inflight: AtomicUsize,
+    hits: Mutex<HashMap<String, usize>>,
+    headers: Mutex<Vec<(String, HeaderMap)>>,
+}
+
+/// A local HTTP server for one test.
+pub struct Server {
+    pub addr: SocketAddr,
+    seen: Arc<Seen>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+/// The fixtures: file name, Content-Type served, expected title.
+pub const FIXTURES: &[(&str, &str, Option<&str>)] = &[
+    (
+        "basic.html",
+        "text/html; charset=utf-8",
+        Some("Example Domain"),
+    ),
+    (
+        "entities.html",
+        "text/html",
+        Some("Tom & Jerry\u{2019}s <Show> \u{2026} A\u{a9}"),
+    ),
+    (
+        "whitespace.html",
+        "text/html",
+        Some("Lots of space\u{a0}kept"),
+    ),
+    ("two-titles.html", "text/html", Some("First")),
+    ("svg-first.html", "text/html", Some("Real title")),
+    (
+        "latin1-header.html",
+        "text/html; charset=ISO-8859-1",
+        Some("Caf\u{e9} cr\u{e8}me \u{bd}"),
+    ),
+    (
+        "windows-1252-meta.html",
+        "text/html",
+        Some("\u{201c}Quoted\u{201d} \u{2013} \u{20ac} 5"),
+    ),
+    ("shift-jis-meta.html", "text/html", Some("日本語のページ")),
+    ("no-title.html", "text/html", None),
+    ("empty-title.html", "text/html", Some("")),
+    ("data.json", "application/json", None),
+    ("big-early-title.html", "text/html", Some("Early title")),
+    ("big-late-title.html", "text/html", Some("Late title")),
+    ("unterminated-title.html", "text/html", Some("Never closed")),
+];
+
+impl Server {
+    /// Starts a server on 127.0.0.1:0.
+    pub fn start() -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let addr = listener.local_addr().expect("local addr");
+        let seen = Arc::new(Seen::default());
+        let app = app(Arc::clone(&seen));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("tokio runtime");
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+                let _ = axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = stopped.await;
+                    })
+                    .await;
+            });
+        });
+        Server {
+            addr,
+            seen,
+            stop: Some(stop),
+        }
+    }
+
+    /// `http://127.0.0.1:PORT/path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Requests seen for `path`.
+    pub fn hits(&self, path: &str) -> usize {
+        self.seen
+            .hits
+            .lock()
+            .unwrap()
+            .get(path)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// All requests seen.
+    pub fn total_hits(&self) -> usize {
+        self.seen.hits.lock().unwrap().values().sum()
+    }
+
+    /// The most requests that were in flight at once.
+    pub fn max_inflight(&self) -> usize {
+        self.seen.max_inflight.load(Ordering::SeqCst)
+    }
+
+    /// Headers of every request to `path`.
+    pub fn headers_seen(&self, path: &str) -> Vec<HeaderMap> {
+        self.seen
+            .headers
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(p, _)| p == path)
+            .map(|(_, h)| h.clone())
+            .collect()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+fn app(seen: Arc<Seen>) -> Router {
+    Router::new()
+        .route("/page/{n}", get(page))
+        .route("/slow/{n}", get(slow))
+        .route("/status/{code}", get(status))
+        .route("/redirect/{n}", get(redirect))
+        .route("/loop", get(|| async { redirect_to("/loop") }))
+        .route("/go", get(go))
+        .route(
+            "/to-ftp",
+            get(|| async { redirect_to("ftp://127.0.0.1/file") }),
+        )
+        .route("/fixtures/{name}", get(fixture))
+        .layer(middleware::from_fn_with_state(Arc::clone(&seen), track))
+        .with_state(seen)
+}
+
+async fn track(State(seen): State<Arc<Seen>>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    *seen.hits.lock().unwrap().entry(path.clone()).or_default() += 1;
+    seen.headers
+        .lock()
+        .unwrap()
+        .push((path, req.headers().clone()));
+    let now = seen.inflight.fetch_add(1, Ordering::SeqCst) + 1;
+    seen.max_inflight.fetch_max(now, Ordering::SeqCst);
+    let resp = next.run(req).await;
+    seen.inflight.fetch_sub(1, Ordering::SeqCst);
+    resp
+}
+
+fn html(title: &str) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        format!("<!doctype html><html><head><title>{title}</title></head><body><p>{title}</p></body></html>"),
+    )
+        .into_response()
+}
+
+async fn page(Path(n): Path<String>) -> Response {
+    html(&format!("Page {n}"))
+}
+
+async fn slow(Path(n): Path<String>, Query(q): Query<HashMap<String, u64>>) -> Response {
+    let ms = q.get("ms").copied().unwrap_or(100);
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    html(&format!("Slow {n}"))
+}
+
+async fn status(Path(code): Path<u16>) -> Response {
+    let code = StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut resp = html(&format!("Status {}", code.as_u16()));
+    *resp.status_mut() = code;
+    resp
+}
+
+async fn redirect(Path(n): Path<u32>) -> Response {
+    if n == 0 {
+        return html("Landed");
+    }
+    redirect_to(&format!("/redirect/{}", n - 1))
+}
+
+async fn go(Query(q): Query<HashMap<String, String>>) -> Response {
+    redirect_to(q.get("to").map(String::as_str).unwrap_or("/"))
+}
+
+fn redirect_to(location: &str) -> Response {
+    (
+        StatusCode::FOUND,
+        [(header::LOCATION, location.to_string())],
+    )
+        .into_response()
+}
+
+async fn fixture(Path(name): Path<String>) -> Response {
+    let Some((_, content_type, _)) = FIXTURES.iter().find(|(f, _, _)| *f == name) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(&name);
+    match std::fs::read(path) {
+        Ok(body) => ([(header::CONTENT_TYPE, *content_type)], body).into_response(),
+        Err(_) => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// A server that accepts connections and never says a word.
+pub fn hanging_server() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        let mut held: Vec<TcpStream> = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    addr
+}
+
+/// An address on which nothing listens (connection refused).
+pub fn refused_addr() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    drop(listener);
+    addr
+}
+
+/// Parses JSON Lines output, asserting each line is one whole record.
+pub fn records(stdout: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line: {l:?}: {e}")))
+        .collect()
+}
+
+/// The record whose `input` is `input`.
+pub fn by_input<'a>(records: &'a [serde_json::Value], input: &str) -> &'a serde_json::Value {
+    records
+        .iter()
+        .find(|r| r["input"] == input)
+        .unwrap_or_else(|| panic!("no record for {input}"))
+}
+
+/// Writes `lines` to a temporary list file.
+pub fn list(lines: &[String]) -> tempfile::NamedTempFile {
+    use std::io::Write;
+    let mut f = tempfile::NamedTempFile::new().expect("temp file");
+    for l in lines {
+        writeln!(f, "{l}").expect("write list");
+    }
+    f.flush().expect("flush list");
+    f
+}
