@@ -1,0 +1,124 @@
+//! A local fixture server for demos and benchmarks (loopback only).
+//!
+//! ```text
+//! cargo run --release --example fixture_server -- [--port P] [--workers N]
+//! ```
+//!
+//! Prints `listening on http://127.0.0.1:PORT` once it accepts connections,
+//! and stops on Ctrl-C or SIGTERM. Keep-alive, non-blocking delays (tokio):
+//!
+//! - `GET /page/<n>?delay_ms=D&size=S` — an HTML page of about S bytes
+//!   (default 2048) titled `Page <n>`, sent after D ms (default 0);
+//! - `GET /status/<code>` — that status, with a small page;
+//! - `GET /redirect/<k>` — a chain of k redirects ending at `/page/landed`.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Path, Query};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+fn main() {
+    let mut port = 0u16;
+    let mut workers = 1usize;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let value = args.next().and_then(|v| v.parse::<usize>().ok());
+        match (arg.as_str(), value) {
+            ("--port", Some(v)) => port = u16::try_from(v).unwrap_or(0),
+            ("--workers", Some(v)) => workers = v.max(1),
+            _ => {
+                eprintln!("usage: fixture_server [--port P] [--workers N]");
+                std::process::exit(2);
+            }
+        }
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("fixture_server: cannot start tokio: {e}");
+            std::process::exit(1);
+        }
+    };
+    if let Err(e) = runtime.block_on(serve(port)) {
+        eprintln!("fixture_server: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn serve(port: u16) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).await?;
+    println!("listening on http://{}", listener.local_addr()?);
+    let app = Router::new()
+        .route("/page/{n}", get(page))
+        .route("/status/{code}", get(status))
+        .route("/redirect/{k}", get(redirect));
+    axum::serve(listener, app)
+        .with_graceful_shutdown(stop_signal())
+        .await
+}
+
+async fn stop_signal() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => return std::future::pending().await,
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
+/// An HTML page of about `size` bytes titled `title`.
+fn html(title: &str, size: usize) -> String {
+    let mut body = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title></head><body>\n"
+    );
+    const FILLER: &str = "<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit.</p>\n";
+    while body.len() + FILLER.len() + 15 <= size {
+        body.push_str(FILLER);
+    }
+    body.push_str("</body></html>\n");
+    body
+}
+
+async fn page(Path(n): Path<String>, Query(q): Query<HashMap<String, usize>>) -> Response {
+    let delay = q.get("delay_ms").copied().unwrap_or(0);
+    let size = q.get("size").copied().unwrap_or(2048).min(64 << 20);
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay as u64)).await;
+    }
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        html(&format!("Page {n}"), size),
+    )
+        .into_response()
+}
+
+async fn status(Path(code): Path<u16>) -> Response {
+    let code = StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST);
+    let body = html(&format!("Status {}", code.as_u16()), 256);
+    (
+        code,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+async fn redirect(Path(k): Path<u32>) -> Response {
+    let to = if k == 0 {
+        "/page/landed".to_string()
+    } else {
+        format!("/redirect/{}", k - 1)
+    };
+    (StatusCode::FOUND, [(header::LOCATION, to)]).into_response()
+}
