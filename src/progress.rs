@@ -139,28 +139,28 @@ impl Progress {
     }
 
     fn counts(&self) -> String {
-        format!("{}{} ok · {} failed", self.label, self.ok, self.failed)
+        let secs = self.started.elapsed().as_secs_f64().max(1e-3);
+        format!(
+            "{}{} ok · {} failed · {:.1}/s",
+            self.label,
+            self.ok,
+            self.failed,
+            self.done as f64 / secs
+        )
     }
 
     fn status_line(&self, total: u64) -> String {
-        let secs = self.started.elapsed().as_secs_f64().max(1e-3);
         let of = if total == UNKNOWN {
             String::new()
         } else {
             format!("/{total}")
         };
-        format!(
-            "scrape: {}{of} done · {} · {:.1}/s",
-            self.done,
-            self.counts(),
-            self.done as f64 / secs
-        )
+        format!("scrape: {}{of} done · {}", self.done, self.counts())
     }
 }
 
-const SPINNER_TEMPLATE: &str = "{spinner} [{elapsed_precise}] {pos} done ({per_sec}) {msg}";
-const BAR_TEMPLATE: &str =
-    "[{elapsed_precise}] {wide_bar} {pos}/{len} ({per_sec}, eta {eta}) {msg}";
+const SPINNER_TEMPLATE: &str = "{spinner} [{elapsed_precise}] {pos} done · {msg}";
+const BAR_TEMPLATE: &str = "[{elapsed_precise}] {wide_bar} {pos}/{len} (eta {eta}) · {msg}";
 
 fn spinner_style() -> ProgressStyle {
     ProgressStyle::with_template(SPINNER_TEMPLATE)
