@@ -88,6 +88,11 @@ pub struct Cli {
     #[arg(long)]
     pub insecure: bool,
 
+    /// With -o PATH: keep PATH's complete records (a torn last line is cut
+    /// away), skip the lines they cover, and append the rest.
+    #[arg(long, requires = "output")]
+    pub resume: bool,
+
     /// Fetch duplicate URLs again. By default a URL seen before in this run
     /// is skipped (no record) and counted in the summary.
     #[arg(long)]

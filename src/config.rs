@@ -32,6 +32,8 @@ pub struct Config {
     pub fail_on_error: bool,
     /// Skip URLs seen before.
     pub dedupe: bool,
+    /// Keep the output's records and fetch only the rest.
+    pub resume: bool,
     /// Run with 1 thread, then N, and compare.
     pub compare: bool,
     /// What each fetch needs.
@@ -54,6 +56,12 @@ impl Config {
         if cli.compare && reads_stdin(&cli.files) {
             return Err(Fatal::Usage(
                 "--compare reads the list twice, so it needs a FILE, not standard input".into(),
+            ));
+        }
+        if cli.resume && (cli.format != Format::Jsonl || cli.compare) {
+            return Err(Fatal::Usage(
+                "--resume appends JSON Lines to -o PATH: it cannot go with --format json or --compare"
+                    .into(),
             ));
         }
         if cli.output.as_deref() == Some(Path::new("-")) {
@@ -84,6 +92,7 @@ impl Config {
             summary_json: cli.summary_json.clone(),
             fail_on_error: cli.fail_on_error,
             dedupe: !cli.no_dedupe,
+            resume: cli.resume,
             compare: cli.compare,
             fetch: FetchSettings {
                 timeout: cli.timeout,
@@ -136,6 +145,16 @@ mod tests {
         assert!(matches!(config(&["--compare"]), Err(Fatal::Usage(_))));
         assert!(matches!(config(&["--compare", "-"]), Err(Fatal::Usage(_))));
         assert!(config(&["--compare", "urls.txt"]).is_ok());
+    }
+
+    #[test]
+    fn resume_needs_an_output_file_in_json_lines() {
+        assert!(config(&["a", "--resume"]).is_err());
+        assert!(matches!(
+            config(&["a", "--resume", "-o", "o", "--format", "json"]),
+            Err(Fatal::Usage(_))
+        ));
+        assert!(config(&["a", "--resume", "-o", "o"]).is_ok_and(|c| c.resume));
     }
 
     #[test]

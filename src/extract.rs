@@ -619,4 +619,90 @@ mod tests {
         assert!(!looks_like_html(b"{\"a\": 1}"));
         assert!(!looks_like_html(b""));
     }
+
+    mod fuzz {
+        //! Property tests (run longer with PROPTEST_CASES=200000).
+        use super::*;
+        use proptest::prelude::*;
+
+        fn scan(content_type: Option<&str>, body: &[u8], cuts: &[usize]) -> Option<String> {
+            let mut s = TitleScanner::new(content_type);
+            let mut at = 0;
+            for &cut in cuts {
+                let end = (at + cut).min(body.len());
+                s.feed(&body[at..end]);
+                at = end;
+            }
+            s.feed(&body[at..]);
+            s.finish()
+        }
+
+        fn content_type() -> impl Strategy<Value = Option<&'static str>> {
+            prop_oneof![
+                Just(None),
+                Just(Some("text/html")),
+                Just(Some("text/html; charset=windows-1252")),
+                Just(Some("text/html; charset=shift_jis")),
+                Just(Some("text/html; charset=utf-16le")),
+                Just(Some("application/json")),
+            ]
+        }
+
+        fn html_soup() -> impl Strategy<Value = Vec<u8>> {
+            let piece = prop_oneof![
+                Just(b"<title>".to_vec()),
+                Just(b"</title>".to_vec()),
+                Just(b"<svg>".to_vec()),
+                Just(b"</svg>".to_vec()),
+                Just(b"<meta charset=shift_jis>".to_vec()),
+                Just(b"<meta http-equiv=content-type content='text/html;charset=koi8-r'>".to_vec()),
+                Just(b"<!--".to_vec()),
+                Just(b"-->".to_vec()),
+                Just(b"<script>".to_vec()),
+                Just(b"&amp;&#x2019;&bogus;&#99999999;".to_vec()),
+                Just(b"\xEF\xBB\xBF".to_vec()),
+                Just(b"\xFF\xFE".to_vec()),
+                proptest::collection::vec(any::<u8>(), 0..40),
+                "[ a-z\t\n<>/=\"'&;#]{0,40}".prop_map(String::into_bytes),
+            ];
+            proptest::collection::vec(piece, 0..30).prop_map(|v| v.concat())
+        }
+
+        proptest! {
+            #[test]
+            fn chunking_never_changes_the_title(
+                ct in content_type(),
+                body in html_soup(),
+                cuts in proptest::collection::vec(0usize..200, 0..20),
+            ) {
+                let whole = scan(ct, &body, &[]);
+                let pieces = scan(ct, &body, &cuts);
+                prop_assert_eq!(&whole, &pieces);
+                if let Some(title) = whole {
+                    prop_assert_eq!(title.trim_ascii(), title.as_str());
+                    prop_assert!(!title.contains("  "));
+                    prop_assert!(!title.contains(['\t', '\n', '\r', '\x0C']));
+                }
+            }
+
+            #[test]
+            fn plain_titles_come_back_collapsed(text in "[a-zA-Z0-9 \t\n.,!?\u{a0}\u{e9}\u{4e2d}]{0,60}") {
+                let body = format!("<!doctype html><html><head><title>{text}</title></head><body>x</body></html>");
+                let expected = text.split_ascii_whitespace().collect::<Vec<_>>().join(" ");
+                prop_assert_eq!(scan(Some("text/html"), body.as_bytes(), &[7, 13]), Some(expected));
+            }
+
+            #[test]
+            fn declared_charsets_are_decoded(text in "[ -~\u{a0}-\u{ff}\u{20ac}\u{201c}\u{201d}]{1,40}") {
+                let escaped = text.replace('&', "&amp;").replace('<', "&lt;");
+                let (bytes, _, unmappable) = WINDOWS_1252.encode(&escaped);
+                prop_assume!(!unmappable);
+                let mut body = b"<meta charset=windows-1252><title>".to_vec();
+                body.extend_from_slice(&bytes);
+                body.extend_from_slice(b"</title>");
+                let expected = text.split_ascii_whitespace().collect::<Vec<_>>().join(" ");
+                prop_assert_eq!(scan(Some("text/html"), &body, &[5]), Some(expected));
+            }
+        }
+    }
 }

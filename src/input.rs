@@ -460,4 +460,54 @@ mod tests {
         assert!(d.first_time(&b));
         assert!(!d.first_time(&b));
     }
+
+    mod fuzz {
+        //! Property tests (run longer with PROPTEST_CASES=200000).
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn any_bytes_make_a_skip_or_a_checked_entry(raw in proptest::collection::vec(any::<u8>(), 0..300)) {
+                match parse_line(&raw) {
+                    Line::Skip => {}
+                    Line::Entry(input, target) => {
+                        prop_assert!(!input.is_empty());
+                        prop_assert_eq!(input.trim(), input.as_str());
+                        if let Ok(url) = target {
+                            prop_assert!(matches!(url.scheme(), "http" | "https"));
+                            prop_assert!(url.host_str().is_some_and(|h| !h.is_empty()));
+                        }
+                    }
+                }
+            }
+
+            #[test]
+            fn url_like_text_never_panics(text in "[a-zA-Z0-9:/?#\\[\\]@!$&'()*+,;=%. \t\u{80}-\u{10ffff}-]{0,80}") {
+                if let Ok(url) = parse_url(&text) {
+                    prop_assert!(matches!(url.scheme(), "http" | "https"));
+                }
+            }
+
+            #[test]
+            fn lines_split_exactly_at_newlines(
+                data in proptest::collection::vec(prop_oneof![Just(b'\n'), any::<u8>()], 0..400),
+                cap in 1usize..50,
+            ) {
+                let mut reader = io::Cursor::new(data.clone());
+                let mut buf = Vec::new();
+                let mut lines = 0;
+                while let Some(overlong) = read_line_capped(&mut reader, &mut buf, cap).unwrap() {
+                    prop_assert!(buf.len() <= cap);
+                    prop_assert!(!buf.contains(&b'\n'));
+                    prop_assert_eq!(overlong, buf.len() == cap && overlong);
+                    buf.clear();
+                    lines += 1;
+                }
+                let newlines = data.iter().filter(|&&b| b == b'\n').count();
+                let tail = usize::from(data.last().is_some_and(|&b| b != b'\n'));
+                prop_assert_eq!(lines, newlines + tail);
+            }
+        }
+    }
 }

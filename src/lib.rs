@@ -29,6 +29,7 @@ pub mod output;
 pub mod pool;
 pub mod progress;
 pub mod record;
+pub mod resume;
 pub mod signals;
 pub mod summary;
 
@@ -64,10 +65,14 @@ pub fn run(cli: &Cli) -> Result<Exit, Fatal> {
 /// The normal run: every list once, records to the output.
 fn run_list(config: &Config, signals: &Signals) -> Result<Exit, Fatal> {
     let sources = input::open_sources(&config.files)?;
-    let (out, path) = output::open_output(config.output.as_deref())?;
+    let done = match (&config.output, config.resume) {
+        (Some(path), true) => Some(resume::prepare(path)?),
+        _ => None,
+    };
+    let (out, path) = output::open_output(config.output.as_deref(), config.resume)?;
     let summary_file = create_summary_file(config.summary_json.as_deref())?;
     let writer = RecordWriter::new(out, config.format, path);
-    let report = run_once(config, sources, writer, config.threads, signals, "")?;
+    let report = run_once(config, sources, writer, config.threads, signals, "", done)?;
     if report.closed {
         return Ok(Exit::Success);
     }
@@ -79,7 +84,7 @@ fn run_list(config: &Config, signals: &Signals) -> Result<Exit, Fatal> {
 fn run_compare(config: &Config, signals: &Signals) -> Result<Exit, Fatal> {
     input::open_sources(&config.files)?;
     let (out, path) = match config.output.as_deref() {
-        Some(p) => output::open_output(Some(p))?,
+        Some(p) => output::open_output(Some(p), false)?,
         None => (Box::new(io::sink()) as Box<dyn Write>, PathBuf::from("-")),
     };
     let summary_file = create_summary_file(config.summary_json.as_deref())?;
@@ -96,7 +101,7 @@ fn run_compare(config: &Config, signals: &Signals) -> Result<Exit, Fatal> {
             RecordWriter::new(out, config.format, path)
         };
         let label = format!("{threads} thread(s): ");
-        let report = run_once(config, sources, writer, threads, signals, &label)?;
+        let report = run_once(config, sources, writer, threads, signals, &label, None)?;
         runs.push(report.summary);
         if signals.interrupted() {
             break;
@@ -127,6 +132,7 @@ fn run_once(
     threads: usize,
     signals: &Signals,
     label: &str,
+    done: Option<resume::Done>,
 ) -> Result<Report, Fatal> {
     let mut progress = Progress::new(config.progress, label);
     if progress.is_visible() {
@@ -141,8 +147,9 @@ fn run_once(
     let settings = PoolSettings {
         threads,
         dedupe: config.dedupe,
+        done,
     };
-    let rx = pool::start(sources, fetcher, &settings, Arc::clone(&signals.cancel))?;
+    let rx = pool::start(sources, fetcher, settings, Arc::clone(&signals.cancel))?;
     let begun = writer.begin();
     let aggregate = match begun {
         Ok(()) => output::aggregate(&rx, &mut writer, &mut progress, signals),

@@ -13,7 +13,7 @@
 //!
 //! A closed standard output (`scrape … | head -1`) ends the run quietly.
 
-use std::fs::File;
+use std::fs::OpenOptions;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -46,16 +46,23 @@ pub struct RecordWriter {
     written: u64,
 }
 
-/// Opens the destination of records: a file created (or truncated) now, so
-/// an unwritable path fails before any request, or standard output.
-pub fn open_output(path: Option<&Path>) -> Result<(Box<dyn Write>, PathBuf), Fatal> {
+/// Opens the destination of records: a file created (or truncated, or with
+/// `append` added to) now, so an unwritable path fails before any request;
+/// or standard output.
+pub fn open_output(path: Option<&Path>, append: bool) -> Result<(Box<dyn Write>, PathBuf), Fatal> {
     match path {
         None => Ok((
             Box::new(BufWriter::with_capacity(BUFFER, io::stdout().lock())),
             PathBuf::from("-"),
         )),
         Some(p) => {
-            let file = File::create(p).map_err(|e| Fatal::Output {
+            let mut options = OpenOptions::new();
+            if append {
+                options.append(true).create(true);
+            } else {
+                options.write(true).create(true).truncate(true);
+            }
+            let file = options.open(p).map_err(|e| Fatal::Output {
                 path: p.to_path_buf(),
                 source: e,
             })?;
@@ -156,7 +163,14 @@ pub fn aggregate(
                 }
                 progress.update();
                 if signals.interrupted() {
-                    let ends = *grace_ends.get_or_insert_with(|| Instant::now() + GRACE);
+                    let ends = *grace_ends.get_or_insert_with(|| {
+                        progress.note(&format!(
+                            "scrape: interrupted: waiting up to {} s for requests in flight \
+                             (press Ctrl-C again to stop now)",
+                            GRACE.as_secs()
+                        ));
+                        Instant::now() + GRACE
+                    });
                     if Instant::now() >= ends {
                         break;
                     }
@@ -178,6 +192,10 @@ pub fn aggregate(
             }
             Msg::Skipped => {
                 stats.skip();
+                progress.skipped();
+            }
+            Msg::Resumed => {
+                stats.resumed();
                 progress.skipped();
             }
             Msg::Fatal(fatal) => {

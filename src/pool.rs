@@ -22,9 +22,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crossbeam_channel::{Receiver, Sender, bounded};
 
 use crate::error::{ErrorKind, Fatal, FetchError};
-use crate::fetch::Fetcher;
+use crate::fetch::{Fetched, Fetcher};
 use crate::input::{Deduper, Item, Job, Source};
 use crate::record::Record;
+use crate::resume::Done;
+use url::Url;
 
 /// What the aggregator receives.
 pub enum Msg {
@@ -32,6 +34,8 @@ pub enum Msg {
     Record(Box<Record>),
     /// A duplicate URL was skipped.
     Skipped,
+    /// A line the resumed output already has was skipped.
+    Resumed,
     /// Reading an input list failed: the run must end.
     Fatal(Fatal),
 }
@@ -42,6 +46,8 @@ pub struct PoolSettings {
     pub threads: usize,
     /// Skip URLs seen before in this run.
     pub dedupe: bool,
+    /// Lines finished by an earlier run (`--resume`).
+    pub done: Option<Done>,
 }
 
 /// Starts the reader and the workers; the returned channel yields every
@@ -49,7 +55,7 @@ pub struct PoolSettings {
 pub fn start(
     sources: Vec<Source>,
     fetcher: Arc<Fetcher>,
-    settings: &PoolSettings,
+    settings: PoolSettings,
     cancel: Arc<AtomicBool>,
 ) -> Result<Receiver<Msg>, Fatal> {
     let threads = settings.threads;
@@ -65,26 +71,34 @@ pub fn start(
         let msgs = msg_tx.clone();
         let fetcher = Arc::clone(&fetcher);
         let cancel = Arc::clone(&cancel);
-        pool.spawn(move || work(&jobs, &msgs, &fetcher, &cancel));
+        pool.spawn(move || work(&jobs, &msgs, |url| fetcher.fetch(url), &cancel));
     }
     // Dropping the pool does not stop its workers: they end when the job
     // channel closes.
     drop(pool);
-    let dedupe = settings.dedupe;
+    let filter = Filter {
+        seen: settings.dedupe.then(Deduper::default),
+        done: settings.done,
+    };
     std::thread::Builder::new()
         .name("scrape-reader".into())
-        .spawn(move || read_all(sources, &job_tx, &msg_tx, dedupe, &cancel))
+        .spawn(move || read_all(sources, &job_tx, &msg_tx, filter, &cancel))
         .map_err(|e| Fatal::Setup(format!("cannot start the reader thread: {e}")))?;
     Ok(msg_rx)
 }
 
 /// One worker: jobs in, records out, until the jobs end or the run stops.
-fn work(jobs: &Receiver<Job>, msgs: &Sender<Msg>, fetcher: &Fetcher, cancel: &AtomicBool) {
+fn work(
+    jobs: &Receiver<Job>,
+    msgs: &Sender<Msg>,
+    fetch: impl Fn(&Url) -> Fetched,
+    cancel: &AtomicBool,
+) {
     for job in jobs.iter() {
         if cancel.load(Ordering::Relaxed) {
             return;
         }
-        let record = handle(job, fetcher);
+        let record = handle(job, &fetch);
         if msgs.send(Msg::Record(Box::new(record))).is_err() {
             return;
         }
@@ -92,8 +106,8 @@ fn work(jobs: &Receiver<Job>, msgs: &Sender<Msg>, fetcher: &Fetcher, cancel: &At
 }
 
 /// Fetches one job; a panic becomes an `internal` record.
-pub fn handle(job: Job, fetcher: &Fetcher) -> Record {
-    match catch_unwind(AssertUnwindSafe(|| fetcher.fetch(&job.url))) {
+fn handle(job: Job, fetch: impl Fn(&Url) -> Fetched) -> Record {
+    match catch_unwind(AssertUnwindSafe(|| fetch(&job.url))) {
         Ok(fetched) => Record::fetched(job, fetched),
         Err(panic) => {
             let message = format!("bug: the worker panicked: {}", panic_message(&*panic));
@@ -111,18 +125,35 @@ fn panic_message(panic: &(dyn Any + Send)) -> String {
         .unwrap_or_else(|| "unknown panic".into())
 }
 
+/// What the reader leaves out: repeats, and lines an earlier run did.
+struct Filter {
+    seen: Option<Deduper>,
+    done: Option<Done>,
+}
+
+impl Filter {
+    /// The message for a line that needs no record now, if it is one.
+    fn skip(&mut self, url: Option<&Url>, input: &str) -> Option<Msg> {
+        if self.done.as_ref().is_some_and(|d| d.contains(url, input)) {
+            return Some(Msg::Resumed);
+        }
+        let seen = self.seen.as_mut()?;
+        let repeat = url.is_some_and(|u| !seen.first_time(u));
+        repeat.then_some(Msg::Skipped)
+    }
+}
+
 /// The reader: every list in turn, every line to a job or a message.
 fn read_all(
     sources: Vec<Source>,
     jobs: &Sender<Job>,
     msgs: &Sender<Msg>,
-    dedupe: bool,
+    mut filter: Filter,
     cancel: &AtomicBool,
 ) {
-    let mut seen = dedupe.then(Deduper::default);
     for mut source in sources {
         let read = source.for_each_item(|item| {
-            !cancel.load(Ordering::Relaxed) && dispatch(item, seen.as_mut(), jobs, msgs)
+            !cancel.load(Ordering::Relaxed) && dispatch(item, &mut filter, jobs, msgs)
         });
         if let Err(fatal) = read {
             let _ = msgs.send(Msg::Fatal(fatal));
@@ -135,34 +166,86 @@ fn read_all(
 }
 
 /// Routes one item; false when the run is over (a channel closed).
-fn dispatch(
-    item: Item,
-    seen: Option<&mut Deduper>,
-    jobs: &Sender<Job>,
-    msgs: &Sender<Msg>,
-) -> bool {
+fn dispatch(item: Item, filter: &mut Filter, jobs: &Sender<Job>, msgs: &Sender<Msg>) -> bool {
     let Item {
         line,
         input,
         target,
     } = item;
+    if let Some(msg) = filter.skip(target.as_ref().ok(), &input) {
+        return msgs.send(msg).is_ok();
+    }
     match target {
         Err(reason) => {
             let record = Record::invalid(line, input, &reason);
             msgs.send(Msg::Record(Box::new(record))).is_ok()
         }
-        Ok(url) => {
-            if seen.is_some_and(|s| !s.first_time(&url)) {
-                return msgs.send(Msg::Skipped).is_ok();
-            }
-            jobs.send(Job { line, input, url }).is_ok()
-        }
+        Ok(url) => jobs.send(Job { line, input, url }).is_ok(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn job(url: &str) -> Job {
+        Job {
+            line: 1,
+            input: url.into(),
+            url: Url::parse(url).unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_panicking_fetch_is_an_internal_record_and_the_worker_goes_on() {
+        let (job_tx, job_rx) = bounded(8);
+        let (msg_tx, msg_rx) = bounded(8);
+        for url in [
+            "http://a.example/",
+            "http://boom.example/",
+            "http://c.example/",
+        ] {
+            job_tx.send(job(url)).unwrap();
+        }
+        drop(job_tx);
+        let fetch = |url: &Url| {
+            if url.as_str().contains("boom") {
+                panic!("injected bug");
+            }
+            Fetched {
+                status: Some(200),
+                attempts: 1,
+                ..Fetched::default()
+            }
+        };
+        work(&job_rx, &msg_tx, fetch, &AtomicBool::new(false));
+        drop(msg_tx);
+        let records: Vec<Record> = msg_rx
+            .iter()
+            .filter_map(|m| match m {
+                Msg::Record(r) => Some(*r),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(records.len(), 3);
+        let bug = &records[1];
+        let error = bug.error.as_ref().unwrap();
+        assert_eq!(error.kind, ErrorKind::Internal);
+        assert!(error.message.contains("injected bug"));
+        assert_eq!(bug.url.as_deref(), Some("http://boom.example/"));
+        assert!(records[2].ok, "the worker went on after the panic");
+    }
+
+    #[test]
+    fn a_cancelled_worker_takes_no_new_job() {
+        let (job_tx, job_rx) = bounded(2);
+        let (msg_tx, msg_rx) = bounded(2);
+        job_tx.send(job("http://a.example/")).unwrap();
+        drop(job_tx);
+        work(&job_rx, &msg_tx, |_| unreachable!(), &AtomicBool::new(true));
+        drop(msg_tx);
+        assert_eq!(msg_rx.iter().count(), 0);
+    }
 
     #[test]
     fn panic_messages_are_kept() {

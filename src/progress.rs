@@ -131,6 +131,16 @@ impl Progress {
         }
     }
 
+    /// Prints a line on stderr without breaking the bar.
+    pub fn note(&self, line: &str) {
+        match &self.draw {
+            Draw::Bar(bar) => bar.println(line),
+            _ => {
+                let _ = writeln!(std::io::stderr(), "{line}");
+            }
+        }
+    }
+
     /// Removes the bar before the summary is printed.
     pub fn finish(&mut self) {
         if let Draw::Bar(bar) = &self.draw {

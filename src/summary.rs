@@ -28,6 +28,7 @@ pub struct Stats {
     failed: BTreeMap<ErrorKind, u64>,
     with_error: u64,
     skipped: u64,
+    resumed: u64,
     bytes: u64,
     latency_us: Option<Histogram<u64>>,
 }
@@ -41,6 +42,7 @@ impl Default for Stats {
             failed: BTreeMap::new(),
             with_error: 0,
             skipped: 0,
+            resumed: 0,
             bytes: 0,
             latency_us: Histogram::new_with_bounds(1, MAX_LATENCY_US, 3).ok(),
         }
@@ -72,6 +74,11 @@ impl Stats {
         self.skipped += 1;
     }
 
+    /// Counts one line an earlier run already did (`--resume`).
+    pub fn resumed(&mut self) {
+        self.resumed += 1;
+    }
+
     /// Records with an error so far (what `--fail-on-error` looks at).
     pub fn errors(&self) -> u64 {
         self.with_error
@@ -89,7 +96,7 @@ impl Stats {
 
     /// The finished figures for a run that took `wall`.
     pub fn summary(&self, wall: Duration, threads: usize, interrupted: bool) -> Summary {
-        let urls = self.records + self.skipped;
+        let urls = self.records + self.skipped + self.resumed;
         let wall_s = wall.as_secs_f64();
         let latency = self.latency_us.as_ref().filter(|h| !h.is_empty());
         let ms = |us: u64| (us as f64 / 10.0).round() / 100.0;
@@ -101,6 +108,7 @@ impl Stats {
             failed: self.with_error,
             failed_by_kind: self.failed.iter().map(|(k, n)| (k.as_str(), *n)).collect(),
             skipped_duplicates: self.skipped,
+            resumed: self.resumed,
             wall_s: (wall_s * 1000.0).round() / 1000.0,
             urls_per_s: if wall_s > 0.0 {
                 ((urls as f64 / wall_s) * 10.0).round() / 10.0
@@ -122,7 +130,8 @@ impl Stats {
 /// The summary of a run, as `--summary-json` writes it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Summary {
-    /// Input lines handled: records plus skipped duplicates.
+    /// Input lines handled: records, skipped duplicates and lines done by
+    /// an earlier run.
     pub urls: u64,
     /// Records written.
     pub records: u64,
@@ -136,6 +145,8 @@ pub struct Summary {
     pub failed_by_kind: BTreeMap<&'static str, u64>,
     /// Duplicate URLs skipped (no record).
     pub skipped_duplicates: u64,
+    /// Lines skipped because the resumed output has their records.
+    pub resumed: u64,
     /// Wall time of the run, seconds.
     pub wall_s: f64,
     /// Input lines handled per second of wall time.
@@ -189,6 +200,13 @@ impl Summary {
             self.http_errors,
             self.skipped_duplicates
         )?;
+        if self.resumed > 0 {
+            writeln!(
+                w,
+                "scrape: {} lines already had their records (--resume)",
+                self.resumed
+            )?;
+        }
         let l = &self.latency_ms;
         match (l.p50, l.p95, l.max) {
             (Some(p50), Some(p95), Some(max)) => writeln!(

@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{Server, by_input, hanging_server, list, records, refused_addr, scrape};
+use support::{Server, by_input, hanging_server, list, one, records, refused_addr, scrape};
 
 #[test]
 fn every_field_for_200_404_500() {
@@ -83,9 +83,7 @@ fn every_field_for_200_404_500() {
 fn redirects_are_followed_and_counted() {
     let server = Server::start();
     let url = server.url("/redirect/3");
-    let out = scrape().arg("-").write_stdin(url.clone()).output().unwrap();
-    let recs = records(&out.stdout);
-    let r = &recs[0];
+    let (r, _) = one(&url, &[]);
     assert_eq!(r["redirects"], 3);
     assert_eq!(r["status"], 200);
     assert_eq!(r["final_url"], server.url("/redirect/0"));
@@ -140,12 +138,7 @@ fn too_many_redirects_and_loops_are_redirect_errors() {
 #[test]
 fn max_redirects_zero_returns_the_redirect_itself() {
     let server = Server::start();
-    let out = scrape()
-        .args(["--max-redirects", "0", "-"])
-        .write_stdin(server.url("/redirect/1"))
-        .output()
-        .unwrap();
-    let r = &records(&out.stdout)[0];
+    let (r, _) = one(&server.url("/redirect/1"), &["--max-redirects", "0"]);
     assert_eq!(r["status"], 302);
     assert_eq!(r["redirects"], 0);
     assert!(r["error"].is_null());
@@ -155,13 +148,7 @@ fn max_redirects_zero_returns_the_redirect_itself() {
 #[test]
 fn connection_refused_is_a_connect_error() {
     let addr = refused_addr();
-    let out = scrape()
-        .args(["--retries", "0", "-"])
-        .write_stdin(format!("http://{addr}/"))
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let r = &records(&out.stdout)[0];
+    let (r, _) = one(&format!("http://{addr}/"), &["--retries", "0"]);
     assert_eq!(r["error"]["kind"], "connect");
     assert!(r["status"].is_null());
     assert!(r["ttfb_ms"].is_null());
@@ -172,15 +159,10 @@ fn connection_refused_is_a_connect_error() {
 #[test]
 fn a_server_that_never_answers_times_out_on_time() {
     let addr = hanging_server();
-    let started = Instant::now();
-    let out = scrape()
-        .args(["--retries", "0", "--timeout", "1", "-"])
-        .write_stdin(format!("http://{addr}/"))
-        .timeout(Duration::from_secs(30))
-        .output()
-        .unwrap();
-    let took = started.elapsed();
-    let r = &records(&out.stdout)[0];
+    let (r, took) = one(
+        &format!("http://{addr}/"),
+        &["--retries", "0", "--timeout", "1"],
+    );
     assert_eq!(r["error"]["kind"], "timeout", "{r}");
     let elapsed = r["elapsed_ms"].as_f64().unwrap();
     assert!(elapsed >= 1000.0, "{elapsed}");
@@ -191,22 +173,13 @@ fn a_server_that_never_answers_times_out_on_time() {
 #[test]
 fn retries_count_attempts() {
     let server = Server::start();
-    let out = scrape()
-        .args(["--retries", "2", "-"])
-        .write_stdin(server.url("/status/503"))
-        .output()
-        .unwrap();
-    let r = &records(&out.stdout)[0];
+    let (r, _) = one(&server.url("/status/503"), &["--retries", "2"]);
     assert_eq!(r["attempts"], 3);
     assert_eq!(r["status"], 503);
     assert_eq!(server.hits("/status/503"), 3);
     // 404 is not transient: never retried.
-    let out = scrape()
-        .args(["--retries", "2", "-"])
-        .write_stdin(server.url("/status/404"))
-        .output()
-        .unwrap();
-    assert_eq!(records(&out.stdout)[0]["attempts"], 1);
+    let (r, _) = one(&server.url("/status/404"), &["--retries", "2"]);
+    assert_eq!(r["attempts"], 1);
 }
 
 #[test]
@@ -238,12 +211,8 @@ fn invalid_lines_get_invalid_url_records_with_their_line() {
 
 #[test]
 fn bare_hosts_get_https() {
-    let out = scrape()
-        .args(["--retries", "0", "--connect-timeout", "2", "-"])
-        .write_stdin(format!("{}\n", refused_addr()))
-        .output()
-        .unwrap();
-    let r = &records(&out.stdout)[0];
+    let bare = refused_addr().to_string();
+    let (r, _) = one(&bare, &["--retries", "0", "--connect-timeout", "2"]);
     assert!(
         r["url"].as_str().unwrap().starts_with("https://127.0.0.1:"),
         "{r}"

@@ -10,6 +10,8 @@
 
 #![allow(dead_code)]
 
+pub mod faults;
+
 use std::collections::HashMap;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -285,6 +287,23 @@ pub fn records(stdout: &[u8]) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// Runs scrape on one URL and returns its record and the run's wall time.
+pub fn one(url: &str, args: &[&str]) -> (serde_json::Value, std::time::Duration) {
+    let started = std::time::Instant::now();
+    let out = scrape()
+        .args(args)
+        .arg("-")
+        .write_stdin(url.to_string())
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    assert!(out.status.success(), "{out:?}");
+    let recs = records(&out.stdout);
+    assert_eq!(recs.len(), 1, "{recs:?}");
+    (recs[0].clone(), took)
+}
+
 /// The record whose `input` is `input`.
 pub fn by_input<'a>(records: &'a [serde_json::Value], input: &str) -> &'a serde_json::Value {
     records
@@ -302,4 +321,72 @@ pub fn list(lines: &[String]) -> tempfile::NamedTempFile {
     }
     f.flush().expect("flush list");
     f
+}
+
+/// A finished child and its peak memory.
+pub struct Measured {
+    pub code: Option<i32>,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    /// Peak resident set size of the child, in KiB (from `wait4`).
+    pub max_rss_kib: i64,
+}
+
+/// Runs the binary and reaps it with `wait4`, which reports that one
+/// child's peak RSS.
+// The child is reaped by `wait4`, not `Child::wait`, to get its rusage.
+#[allow(clippy::zombie_processes)]
+pub fn run_measured(args: &[&str], stdin: &str) -> Measured {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_scrape"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn scrape");
+    let mut input = child.stdin.take().expect("stdin");
+    let text = stdin.to_string();
+    let feeder = std::thread::spawn(move || {
+        let _ = input.write_all(text.as_bytes());
+    });
+    let mut out = child.stdout.take().expect("stdout");
+    let mut err = child.stderr.take().expect("stderr");
+    let out_reader = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut out, &mut v);
+        v
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut err, &mut v);
+        v
+    });
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value, and wait4 fills it for
+    // our own child, which std has not reaped (we never call `wait`).
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = child.id() as libc::pid_t;
+    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(reaped, pid, "wait4 failed");
+    let _ = feeder.join();
+    let code = if libc::WIFEXITED(status) {
+        Some(libc::WEXITSTATUS(status))
+    } else {
+        None
+    };
+    Measured {
+        code,
+        stdout: out_reader.join().unwrap_or_default(),
+        stderr: err_reader.join().unwrap_or_default(),
+        max_rss_kib: usage.ru_maxrss,
+    }
+}
+
+/// Sends `signal` to a child process.
+pub fn signal(child: &std::process::Child, signal: libc::c_int) {
+    // SAFETY: kill has no memory effects; the pid is our live child.
+    let rc = unsafe { libc::kill(child.id() as libc::pid_t, signal) };
+    assert_eq!(rc, 0, "kill failed");
 }
