@@ -474,12 +474,23 @@ fn classify_read(e: &io::Error, settings: &FetchSettings) -> FetchError {
     FetchError::new(kind, format!("while reading the body: {e}"))
 }
 
+/// Whether `cause` is, or wraps, a rustls error. The TLS connector nests it
+/// in io::Errors (`Other` around `InvalidData`), whose `source()` skips the
+/// wrapped error itself, so the wrapping is unwound by hand.
 fn is_tls(cause: &(dyn StdError + 'static)) -> bool {
-    cause.is::<rustls::Error>()
-        || cause
+    let mut current: &(dyn StdError + 'static) = cause;
+    loop {
+        if current.is::<rustls::Error>() {
+            return true;
+        }
+        match current
             .downcast_ref::<io::Error>()
             .and_then(|io| io.get_ref())
-            .is_some_and(|inner| inner.is::<rustls::Error>())
+        {
+            Some(inner) => current = inner,
+            None => return false,
+        }
+    }
 }
 
 fn causes<'a>(

@@ -347,3 +347,15 @@ fn a_second_ctrl_c_exits_at_once_with_whole_lines() {
         serde_json::from_str::<Value>(line).expect("a whole record");
     }
 }
+
+#[test]
+fn certificates_are_verified_unless_insecure() {
+    let addr = support::tls::self_signed_server();
+    let url = format!("https://{addr}/");
+    let (r, _) = one(&url, &["--retries", "0"]);
+    assert_eq!(kind(&r), "tls", "{r}");
+    assert!(r["status"].is_null());
+    let (r, _) = one(&url, &["--retries", "0", "--insecure"]);
+    assert_eq!(r["status"], 200, "{r}");
+    assert_eq!(r["title"], "Secret");
+}

@@ -11,6 +11,7 @@
 #![allow(dead_code)]
 
 pub mod faults;
+pub mod tls;
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, TcpListener, TcpStream};
