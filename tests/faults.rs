@@ -359,3 +359,54 @@ fn certificates_are_verified_unless_insecure() {
     assert_eq!(r["status"], 200, "{r}");
     assert_eq!(r["title"], "Secret");
 }
+
+#[test]
+fn kill_9_leaves_only_whole_lines_but_the_last() {
+    let server = Server::start();
+    let mut lines = vec![server.url("/page/first")];
+    lines.extend((0..40).map(|i| server.url(&format!("/slow/{i}?ms=100"))));
+    let file = list(&lines);
+    let (child, stdout, first) = start_slow_run(file.path(), &[]);
+    support::signal(&child, libc::SIGKILL);
+    let (code, output, _) = finish(child, stdout, first);
+    assert_eq!(code, None, "killed by a signal");
+    let mut pieces: Vec<&str> = output.split_inclusive('\n').collect();
+    if pieces.last().is_some_and(|l| !l.ends_with('\n')) {
+        pieces.pop(); // a torn last line is the only damage allowed
+    }
+    assert!(!pieces.is_empty());
+    for line in pieces {
+        serde_json::from_str::<Value>(line).expect("a whole record");
+    }
+}
+
+#[test]
+fn resume_works_with_standard_input() {
+    let server = Server::start();
+    let list_text: String = (0..10)
+        .map(|i| server.url(&format!("/page/{i}")) + "\n")
+        .collect();
+    let first_half: String = list_text
+        .lines()
+        .take(4)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.jsonl");
+    scrape()
+        .arg("-o")
+        .arg(&out)
+        .write_stdin(first_half)
+        .assert()
+        .success();
+    scrape()
+        .args(["--resume", "-o"])
+        .arg(&out)
+        .write_stdin(list_text)
+        .assert()
+        .success();
+    assert_eq!(records(&std::fs::read(&out).unwrap()).len(), 10);
+    for i in 0..10 {
+        assert_eq!(server.hits(&format!("/page/{i}")), 1);
+    }
+}
