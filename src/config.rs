@@ -82,7 +82,7 @@ impl Config {
             timeout: cli.timeout,
             insecure: cli.insecure,
         };
-        let config = Config {
+        Ok(Config {
             files: cli.files.clone(),
             threads: cli.threads.get(),
             output: cli.output.clone(),
@@ -103,9 +103,7 @@ impl Config {
                 headers,
             },
             client,
-        };
-        config.build_client()?;
-        Ok(config)
+        })
     }
 
     /// A new HTTP client with its own connection pool: one per run, shared

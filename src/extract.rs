@@ -16,18 +16,25 @@
 //! The title is then entity-decoded and its ASCII whitespace stripped and
 //! collapsed, as `document.title` does. Everything here is pure: no I/O.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use encoding_rs::{Decoder, Encoding, UTF_8, WINDOWS_1252};
-use lol_html::html_content::Element;
-use lol_html::{AsciiCompatibleEncoding, HtmlRewriter, Settings, element, end_tag, text};
+use lol_html::html_content::{Element, TextChunk};
+use lol_html::{
+    AsciiCompatibleEncoding, ElementContentHandlers, HtmlRewriter, Selector, Settings, end_tag,
+};
 
 /// How many leading bytes decide the charset and whether a body is HTML.
 pub const SNIFF_LEN: usize = 1024;
 
 /// The most raw title text kept; a longer title is cut.
 const MAX_TITLE: usize = 64 * 1024;
+
+/// The "error" a handler returns to stop the parser early, once nothing
+/// later in the document can change the result.
+const STOP_PARSING: &str = "done";
 
 /// Whether a Content-Type says HTML, says something else, or is missing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,6 +153,21 @@ type Rewriter = HtmlRewriter<'static, fn(&[u8])>;
 
 fn discard(_: &[u8]) {}
 
+/// The selectors, parsed once per thread (lol_html's are not `Sync`).
+struct Selectors {
+    foreign_title: Selector,
+    title: Selector,
+    meta: Selector,
+}
+
+thread_local! {
+    static SELECTORS: Option<Selectors> = Some(Selectors {
+        foreign_title: "svg title, math title".parse().ok()?,
+        title: "title".parse().ok()?,
+        meta: "meta".parse().ok()?,
+    });
+}
+
 /// Charset decoding plus the HTML parser, once the charset is known.
 struct Parser {
     decoder: Decoder,
@@ -162,38 +184,53 @@ impl Parser {
         let on_element = Rc::clone(&state);
         let on_text = Rc::clone(&state);
         let on_foreign = Rc::clone(&state);
-        let settings = Settings::new()
-            .with_strict(false)
-            // Registered first, so it runs before the `title` handler on the
-            // same element: an SVG or MathML title is not the page's.
-            .append_element_content_handler(element!("svg title, math title", move |_| {
-                on_foreign.borrow_mut().foreign = true;
-                Ok(())
+        let on_title = move |el: &mut Element| {
+            let mut s = on_element.borrow_mut();
+            if std::mem::take(&mut s.foreign) || s.active || s.done {
+                return Ok(());
+            }
+            s.active = true;
+            drop(s);
+            let on_end = Rc::clone(&on_element);
+            el.on_end_tag(end_tag!(move |_| {
+                on_end.borrow_mut().done = true;
+                // Stops the parser at once, mid-chunk: nothing after the
+                // title can change it.
+                Err(STOP_PARSING.into())
             }))
-            .append_element_content_handler(element!("title", move |el: &mut Element| {
-                let mut s = on_element.borrow_mut();
-                if std::mem::take(&mut s.foreign) || s.active || s.done {
-                    return Ok(());
-                }
-                s.active = true;
-                drop(s);
-                let on_end = Rc::clone(&on_element);
-                el.on_end_tag(end_tag!(move |_| {
-                    on_end.borrow_mut().done = true;
-                    Ok(())
-                }))
-            }))
-            .append_element_content_handler(text!("title", move |t| {
-                let mut s = on_text.borrow_mut();
-                if s.active && !s.done && s.text.len() < MAX_TITLE {
-                    s.text.push_str(t.as_str());
-                }
-                Ok(())
-            }));
+        };
+        let on_title_text = move |t: &mut TextChunk| {
+            let mut s = on_text.borrow_mut();
+            if s.active && !s.done && s.text.len() < MAX_TITLE {
+                s.text.push_str(t.as_str());
+            }
+            Ok(())
+        };
+        let rewriter = SELECTORS.with(|selectors| {
+            let selectors = selectors.as_ref()?;
+            let settings = Settings::new()
+                .with_strict(false)
+                // Registered first, so it runs before the `title` handler on
+                // the same element: an SVG or MathML title is not the page's.
+                .append_element_content_handler((
+                    Cow::Borrowed(&selectors.foreign_title),
+                    ElementContentHandlers::default().element(move |_: &mut Element| {
+                        on_foreign.borrow_mut().foreign = true;
+                        Ok(())
+                    }),
+                ))
+                .append_element_content_handler((
+                    Cow::Borrowed(&selectors.title),
+                    ElementContentHandlers::default()
+                        .element(on_title)
+                        .text(on_title_text),
+                ));
+            Some(HtmlRewriter::new(settings, discard as fn(&[u8])))
+        });
         Parser {
             // `new_decoder` lets a byte order mark override `encoding`.
             decoder: encoding.new_decoder(),
-            rewriter: Some(HtmlRewriter::new(settings, discard as fn(&[u8]))),
+            rewriter,
             utf8: String::new(),
             decoded_all: false,
             state,
@@ -283,28 +320,39 @@ pub fn meta_charset(head: &[u8]) -> Option<&'static Encoding> {
     let head = &head[..head.len().min(SNIFF_LEN)];
     let found: Rc<RefCell<Option<&'static Encoding>>> = Rc::new(RefCell::new(None));
     let sink = Rc::clone(&found);
-    let settings = Settings::new()
-        .with_strict(false)
-        .with_encoding(AsciiCompatibleEncoding::new(WINDOWS_1252)?)
-        .append_element_content_handler(element!("meta", move |el: &mut Element| {
-            if sink.borrow().is_some() {
-                return Ok(());
+    let on_meta = move |el: &mut Element| {
+        if sink.borrow().is_some() {
+            return Ok(());
+        }
+        let declared = match el.get_attribute("charset") {
+            Some(label) => Encoding::for_label(label.trim().as_bytes()),
+            None => {
+                let is_content_type = el
+                    .get_attribute("http-equiv")
+                    .is_some_and(|v| v.trim().eq_ignore_ascii_case("content-type"));
+                el.get_attribute("content")
+                    .filter(|_| is_content_type)
+                    .and_then(|c| charset_in_meta_content(&c))
             }
-            let declared = match el.get_attribute("charset") {
-                Some(label) => Encoding::for_label(label.trim().as_bytes()),
-                None => {
-                    let is_content_type = el
-                        .get_attribute("http-equiv")
-                        .is_some_and(|v| v.trim().eq_ignore_ascii_case("content-type"));
-                    el.get_attribute("content")
-                        .filter(|_| is_content_type)
-                        .and_then(|c| charset_in_meta_content(&c))
-                }
-            };
-            *sink.borrow_mut() = declared.map(fix_meta_encoding);
-            Ok(())
-        }));
-    let mut rewriter = HtmlRewriter::new(settings, discard as fn(&[u8]));
+        };
+        *sink.borrow_mut() = declared.map(fix_meta_encoding);
+        if declared.is_some() {
+            // The first declaration decides: stop parsing.
+            return Err(STOP_PARSING.into());
+        }
+        Ok(())
+    };
+    let encoding = AsciiCompatibleEncoding::new(WINDOWS_1252)?;
+    let mut rewriter = SELECTORS.with(|selectors| {
+        let settings = Settings::new()
+            .with_strict(false)
+            .with_encoding(encoding)
+            .append_element_content_handler((
+                Cow::Borrowed(&selectors.as_ref()?.meta),
+                ElementContentHandlers::default().element(on_meta),
+            ));
+        Some(HtmlRewriter::new(settings, discard as fn(&[u8])))
+    })?;
     if rewriter.write(head).is_ok() {
         let _ = rewriter.end();
     }

@@ -38,6 +38,11 @@ const MAX_BACKOFF: Duration = Duration::from_secs(8);
 /// How much body is read at once.
 const READ_CHUNK: usize = 16 * 1024;
 
+thread_local! {
+    /// Each worker's body buffer, reused from URL to URL.
+    static READ_BUFFER: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0; READ_CHUNK]);
+}
+
 /// What the fetcher needs from the command line.
 #[derive(Debug, Clone)]
 pub struct FetchSettings {
@@ -245,34 +250,35 @@ impl Fetcher {
     fn read_body(&self, mut resp: Response, out: &mut Fetched, deadline: Instant) {
         let mut scanner = TitleScanner::new(out.content_type.as_deref());
         let max = self.settings.max_body;
-        let mut buf = vec![0u8; READ_CHUNK];
-        loop {
-            // Ask for one byte past the limit, to know whether there is more.
-            let room = (max - out.bytes).saturating_add(1).min(READ_CHUNK as u64) as usize;
-            match resp.read(&mut buf[..room]) {
-                Ok(0) => break,
-                Ok(n) => {
-                    let keep = (n as u64).min(max - out.bytes) as usize;
-                    if keep > 0 && scanner.wants_more() {
-                        scanner.feed(&buf[..keep]);
+        READ_BUFFER.with_borrow_mut(|buf| {
+            loop {
+                // Ask for one byte past the limit, to know whether there is more.
+                let room = (max - out.bytes).saturating_add(1).min(READ_CHUNK as u64) as usize;
+                match resp.read(&mut buf[..room]) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        let keep = (n as u64).min(max - out.bytes) as usize;
+                        if keep > 0 && scanner.wants_more() {
+                            scanner.feed(&buf[..keep]);
+                        }
+                        out.bytes += keep as u64;
+                        if keep < n {
+                            out.truncated = true;
+                            break;
+                        }
                     }
-                    out.bytes += keep as u64;
-                    if keep < n {
-                        out.truncated = true;
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        out.error = Some(if Instant::now() >= deadline {
+                            self.timeout_error()
+                        } else {
+                            classify_read(&e, &self.settings)
+                        });
                         break;
                     }
                 }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    out.error = Some(if Instant::now() >= deadline {
-                        self.timeout_error()
-                    } else {
-                        classify_read(&e, &self.settings)
-                    });
-                    break;
-                }
             }
-        }
+        });
         out.title = scanner.finish();
     }
 

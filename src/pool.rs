@@ -8,7 +8,8 @@
 //! - The reader streams the lists, dedupes, and blocks when the job channel
 //!   is full, so memory never grows with the list.
 //! - The pool is a `rayon::ThreadPool` of exactly `--threads` threads, each
-//!   running one worker loop: at most N requests are in flight.
+//!   running one worker loop: at most N requests are in flight. It starts
+//!   with the first URL to fetch, so a list without one costs no threads.
 //! - A panic while handling one URL is caught and becomes an `internal`
 //!   record; the worker carries on with the next URL.
 //! - Cancellation (Ctrl-C, closed output) is a shared flag: the reader stops
@@ -50,41 +51,77 @@ pub struct PoolSettings {
     pub done: Option<Done>,
 }
 
-/// Starts the reader and the workers; the returned channel yields every
-/// message and closes when all of them are done.
+/// Starts the reader, which starts the workers when the first URL needs
+/// them; the returned channel yields every message and closes when all of
+/// them are done.
 pub fn start(
     sources: Vec<Source>,
     fetcher: Arc<Fetcher>,
     settings: PoolSettings,
     cancel: Arc<AtomicBool>,
 ) -> Result<Receiver<Msg>, Fatal> {
-    let threads = settings.threads;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .thread_name(|i| format!("scrape-worker-{i}"))
-        .build()
-        .map_err(|e| Fatal::Setup(format!("cannot start {threads} worker threads: {e}")))?;
-    let (job_tx, job_rx) = bounded::<Job>(threads * 2);
-    let (msg_tx, msg_rx) = bounded::<Msg>(threads * 4 + 64);
-    for _ in 0..threads {
-        let jobs = job_rx.clone();
-        let msgs = msg_tx.clone();
-        let fetcher = Arc::clone(&fetcher);
-        let cancel = Arc::clone(&cancel);
-        pool.spawn(move || work(&jobs, &msgs, |url| fetcher.fetch(url), &cancel));
-    }
-    // Dropping the pool does not stop its workers: they end when the job
-    // channel closes.
-    drop(pool);
+    let (msg_tx, msg_rx) = bounded::<Msg>(settings.threads * 4 + 64);
+    let workers = Workers {
+        threads: settings.threads,
+        fetcher,
+        msgs: msg_tx.clone(),
+        cancel: Arc::clone(&cancel),
+        jobs: None,
+    };
     let filter = Filter {
         seen: settings.dedupe.then(Deduper::default),
         done: settings.done,
     };
     std::thread::Builder::new()
         .name("scrape-reader".into())
-        .spawn(move || read_all(sources, &job_tx, &msg_tx, filter, &cancel))
+        .spawn(move || read_all(sources, workers, &msg_tx, filter, &cancel))
         .map_err(|e| Fatal::Setup(format!("cannot start the reader thread: {e}")))?;
     Ok(msg_rx)
+}
+
+/// The worker pool, started on the first job (a list without URLs starts
+/// no thread). Dropping it closes the job channel, which ends the workers.
+struct Workers {
+    threads: usize,
+    fetcher: Arc<Fetcher>,
+    msgs: Sender<Msg>,
+    cancel: Arc<AtomicBool>,
+    jobs: Option<Sender<Job>>,
+}
+
+impl Workers {
+    /// Hands a job to the workers, waiting while all are busy; false when
+    /// they are gone (the run is over).
+    fn send(&mut self, job: Job) -> Result<bool, Fatal> {
+        let jobs = match &self.jobs {
+            Some(jobs) => jobs,
+            None => self.jobs.insert(self.start()?),
+        };
+        Ok(jobs.send(job).is_ok())
+    }
+
+    /// A `rayon::ThreadPool` of exactly `threads` threads, each running one
+    /// worker loop, placed there directly (no work stealing, so no idle
+    /// thread spins looking for work). Dropping the pool does not stop its
+    /// workers: they end when the job channel closes.
+    fn start(&self) -> Result<Sender<Job>, Fatal> {
+        let threads = self.threads;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("scrape-worker-{i}"))
+            .build()
+            .map_err(|e| Fatal::Setup(format!("cannot start {threads} worker threads: {e}")))?;
+        let (job_tx, job_rx) = bounded::<Job>(threads * 2);
+        let (msgs, fetcher, cancel) = (
+            self.msgs.clone(),
+            Arc::clone(&self.fetcher),
+            Arc::clone(&self.cancel),
+        );
+        pool.spawn_broadcast(move |_| {
+            work(&job_rx, &msgs, |url| fetcher.fetch(url), &cancel);
+        });
+        Ok(job_tx)
+    }
 }
 
 /// One worker: jobs in, records out, until the jobs end or the run stops.
@@ -146,14 +183,14 @@ impl Filter {
 /// The reader: every list in turn, every line to a job or a message.
 fn read_all(
     sources: Vec<Source>,
-    jobs: &Sender<Job>,
+    mut workers: Workers,
     msgs: &Sender<Msg>,
     mut filter: Filter,
     cancel: &AtomicBool,
 ) {
     for mut source in sources {
         let read = source.for_each_item(|item| {
-            !cancel.load(Ordering::Relaxed) && dispatch(item, &mut filter, jobs, msgs)
+            !cancel.load(Ordering::Relaxed) && dispatch(item, &mut filter, &mut workers, msgs)
         });
         if let Err(fatal) = read {
             let _ = msgs.send(Msg::Fatal(fatal));
@@ -166,7 +203,7 @@ fn read_all(
 }
 
 /// Routes one item; false when the run is over (a channel closed).
-fn dispatch(item: Item, filter: &mut Filter, jobs: &Sender<Job>, msgs: &Sender<Msg>) -> bool {
+fn dispatch(item: Item, filter: &mut Filter, workers: &mut Workers, msgs: &Sender<Msg>) -> bool {
     let Item {
         line,
         input,
@@ -180,7 +217,13 @@ fn dispatch(item: Item, filter: &mut Filter, jobs: &Sender<Job>, msgs: &Sender<M
             let record = Record::invalid(line, input, &reason);
             msgs.send(Msg::Record(Box::new(record))).is_ok()
         }
-        Ok(url) => jobs.send(Job { line, input, url }).is_ok(),
+        Ok(url) => match workers.send(Job { line, input, url }) {
+            Ok(sent) => sent,
+            Err(fatal) => {
+                let _ = msgs.send(Msg::Fatal(fatal));
+                false
+            }
+        },
     }
 }
 

@@ -1,0 +1,344 @@
+#!/usr/bin/env python3
+"""The benchmark harness behind bench/run.sh (issue 4).
+
+Starts the fixture server on 127.0.0.1, writes URL lists, runs the scenarios
+against scrape and the peers found on this machine, and prints a Markdown
+report (also written to --out). Every figure is the median of --runs runs;
+ratios are taken within one harness run, because the machines are shared
+and noisy. Each client run goes through GNU time for wall, user, sys and
+peak RSS; the server's CPU share is read from /proc during the runs.
+
+Scenarios (targets from issue 4):
+  A   400 URLs, 50 ms latency, 10 KB pages: efficiency at 16 threads, speedup over 1
+  A'  1280 URLs, same pages, 64 threads: efficiency
+  B   20 000 URLs, no latency, 2 KB pages, 16 threads: URLs/s vs the server's
+      ceiling (wrk, 16 connections) and vs the peers; CPU s per 10 000 URLs
+  C   1 000 000 URLs, no latency, 16 threads: peak RSS, and vs a 10 000-URL run
+  D   an empty list: startup wall time
+"""
+
+import argparse
+import json
+import math
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def log(msg):
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- tools
+
+
+def have_gnu_time():
+    return os.path.exists("/usr/bin/time") and subprocess.run(
+        ["/usr/bin/time", "-f", "%M", "true"], capture_output=True
+    ).returncode == 0
+
+
+def curl_parallel_ok():
+    if not shutil.which("curl"):
+        return False
+    out = subprocess.run(["curl", "--help", "all"], capture_output=True, text=True).stdout
+    return "--parallel-max" in out
+
+
+def python_requests_ok():
+    return subprocess.run([sys.executable, "-c", "import requests"], capture_output=True).returncode == 0
+
+
+# ---------------------------------------------------------------- server
+
+
+class Server:
+    def __init__(self, binary, workers):
+        self.proc = subprocess.Popen(
+            [binary, "--workers", str(workers)], stdout=subprocess.PIPE, text=True
+        )
+        line = self.proc.stdout.readline()
+        m = re.search(r"http://(\S+)", line)
+        if not m:
+            raise SystemExit(f"bench: fixture server did not start: {line!r}")
+        self.base = f"http://{m.group(1)}"
+
+    def cpu_seconds(self):
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICKS
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+# ---------------------------------------------------------------- measuring
+
+
+def measure(cmd, server, runs, stdout=subprocess.DEVNULL):
+    """Runs cmd `runs` times under GNU time; returns the medians."""
+    samples = []
+    for _ in range(runs):
+        with tempfile.NamedTemporaryFile("r", suffix=".time") as t:
+            cpu0, wall0 = server.cpu_seconds(), time.perf_counter()
+            rc = subprocess.run(
+                ["/usr/bin/time", "-f", "%e %U %S %M", "-o", t.name] + cmd,
+                stdout=stdout,
+                stderr=subprocess.DEVNULL,
+            ).returncode
+            wall = time.perf_counter() - wall0
+            server_cpu = server.cpu_seconds() - cpu0
+            fields = t.read().split()[-4:]
+        if rc != 0:
+            raise SystemExit(f"bench: command failed ({rc}): {' '.join(cmd)}")
+        _, user, sys_, rss = (float(x) for x in fields)
+        samples.append(
+            {"wall": wall, "cpu": user + sys_, "rss_mib": rss / 1024, "server_share": server_cpu / wall}
+        )
+    return {k: statistics.median(s[k] for s in samples) for k in samples[0]}
+
+
+def wrk_ceiling(url, seconds, runs):
+    rates = []
+    for _ in range(runs):
+        out = subprocess.run(
+            ["wrk", "-t2", "-c16", f"-d{seconds}s", url], capture_output=True, text=True
+        ).stdout
+        m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+        if m:
+            rates.append(float(m.group(1)))
+    return statistics.median(rates) if rates else None
+
+
+def startup(scrape, empty, runs):
+    if shutil.which("hyperfine"):
+        with tempfile.NamedTemporaryFile("r", suffix=".json") as j:
+            subprocess.run(
+                ["hyperfine", "-N", "--warmup", "20", "--runs", str(runs), "--export-json", j.name,
+                 f"{scrape} -q {empty}"],
+                capture_output=True,
+            )
+            data = json.load(j)
+        return statistics.median(data["results"][0]["times"]), "hyperfine"
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run([scrape, "-q", empty])
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), "python loop (includes spawn overhead)"
+
+
+# ---------------------------------------------------------------- lists
+
+
+def write_list(path, base, n, query):
+    with open(path, "w") as f:
+        for i in range(n):
+            f.write(f"{base}/page/{i}{query}\n")
+    return path
+
+
+def curl_config(list_path):
+    path = list_path + ".curl"
+    with open(list_path) as src, open(path, "w") as dst:
+        for url in src:
+            dst.write(f'url = "{url.strip()}"\noutput = "/dev/null"\n')
+    return path
+
+
+# ---------------------------------------------------------------- peers
+
+
+def peers(args, tools, list_path, threads):
+    """(name, command) for every peer found on this machine."""
+    found, missing = [], []
+    if tools["curl"]:
+        found.append(("curl --parallel", ["curl", "--parallel", "--parallel-max", str(threads), "-s",
+                                          "-K", curl_config(list_path), "-w", "%{json}\\n"]))
+    else:
+        missing.append("curl --parallel (curl missing or too old)")
+    if shutil.which("xargs") and shutil.which("curl"):
+        found.append(("xargs -P curl", ["sh", "-c", f"xargs -P {threads} -n 1 curl -s -o /dev/null "
+                                                     f"-w '%{{json}}\\n' < {list_path}"]))
+    else:
+        missing.append("xargs -P curl")
+    if tools["requests"]:
+        found.append(("python threading+requests",
+                      [sys.executable, os.path.join(args.bench_dir, "reference_threads.py"), list_path, str(threads)]))
+    else:
+        missing.append("python threading+requests (no requests module)")
+    return found, missing
+
+
+# ---------------------------------------------------------------- report
+
+
+def fmt(x, digits=2):
+    return "n/a" if x is None else f"{x:.{digits}f}"
+
+
+def verdict(ok):
+    return "n/a" if ok is None else ("met" if ok else "**missed**")
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--scrape", required=True)
+    p.add_argument("--server", required=True)
+    p.add_argument("--ceiling", required=True)
+    p.add_argument("--bench-dir", default=os.path.dirname(os.path.abspath(__file__)))
+    p.add_argument("--out")
+    p.add_argument("--quick", action="store_true", help="small lists, one run: checks the harness works")
+    p.add_argument("--runs", type=int, default=3)
+    args = p.parse_args()
+    if not have_gnu_time():
+        raise SystemExit("bench: GNU time (/usr/bin/time) is needed: apt-get install time")
+    runs = 1 if args.quick else max(3, args.runs)
+    scale = 0.1 if args.quick else 1.0
+    tools = {"curl": curl_parallel_ok(), "requests": python_requests_ok(), "wrk": bool(shutil.which("wrk"))}
+    tmp = tempfile.mkdtemp(prefix="scrape-bench-")
+    server = Server(args.server, workers=2)
+    log(f"fixture server at {server.base}; lists in {tmp}; {runs} run(s) per figure")
+    rows, tables, notes = [], {}, []
+    try:
+        scrape = args.scrape
+
+        # ---- A: latency-bound
+        n_a = max(32, int(400 * scale))
+        list_a = write_list(os.path.join(tmp, "a.txt"), server.base, n_a, "?delay_ms=50&size=10240")
+        log(f"A: {n_a} URLs at 50 ms, 16 threads and 1 thread")
+        a16 = measure([scrape, "-q", "-t", "16", list_a], server, runs)
+        a1 = measure([scrape, "-q", "-t", "1", list_a], server, runs)
+        ideal = math.ceil(n_a / 16) * 0.05
+        eff_a = ideal / a16["wall"]
+        speedup = a1["wall"] / a16["wall"]
+        rows.append(("A", f"efficiency at 16 threads ({n_a} URLs, ideal {ideal:.2f} s)", "≥ 0.95", fmt(eff_a), verdict(eff_a >= 0.95)))
+        rows.append(("A", "speedup, 16 threads over 1", "≥ 15×", f"{speedup:.1f}×", verdict(speedup >= 15)))
+        found, missing = peers(args, tools, list_a, 16)
+        table = [("scrape -t 16", a16)]
+        for name, cmd in found:
+            log(f"A: {name}")
+            table.append((name, measure(cmd, server, runs)))
+        tables["A"] = (n_a, table)
+        notes += [f"not run: {m}" for m in missing]
+        notes.append(f"A: server CPU during scrape -t 16: {a16['server_share'] * 100:.0f}% of one core")
+
+        # ---- A': 64 threads
+        n_a2 = max(128, int(1280 * scale))
+        list_a2 = write_list(os.path.join(tmp, "a2.txt"), server.base, n_a2, "?delay_ms=50&size=10240")
+        log(f"A': {n_a2} URLs at 50 ms, 64 threads")
+        a64 = measure([scrape, "-q", "-t", "64", list_a2], server, runs)
+        ideal2 = math.ceil(n_a2 / 64) * 0.05
+        eff_a2 = ideal2 / a64["wall"]
+        rows.append(("A′", f"efficiency at 64 threads ({n_a2} URLs, ideal {ideal2:.2f} s)", "≥ 0.90", fmt(eff_a2), verdict(eff_a2 >= 0.90)))
+
+        # ---- B: throughput-bound
+        n_b = max(2000, int(20000 * scale))
+        list_b = write_list(os.path.join(tmp, "b.txt"), server.base, n_b, "?size=2048")
+        ceiling = None
+        if tools["wrk"]:
+            log("B: server ceiling with wrk, 16 connections")
+            ceiling = wrk_ceiling(f"{server.base}/page/1?size=2048", 2 if args.quick else 5, runs)
+        else:
+            notes.append("not run: wrk (server ceiling unknown): apt-get install wrk")
+        log(f"B: {n_b} URLs, no latency, 16 threads")
+        b16 = measure([scrape, "-q", "-t", "16", list_b], server, runs)
+        bare = measure([args.ceiling, list_b, "16"], server, runs)
+        found, missing = peers(args, tools, list_b, 16)
+        table = [("scrape -t 16", b16), ("bare reqwest::blocking, 16 threads (client_ceiling)", bare)]
+        for name, cmd in found:
+            log(f"B: {name}")
+            table.append((name, measure(cmd, server, runs)))
+        tables["B"] = (n_b, table)
+        rate = n_b / b16["wall"]
+        ratio = rate / ceiling if ceiling else None
+        rows.append(("B", f"URLs/s ÷ server ceiling ({fmt(ceiling, 0)} req/s by wrk)", "≥ 0.5", fmt(ratio), verdict(None if ratio is None else ratio >= 0.5)))
+        peer_rates = {name: n_b / m["wall"] for name, m in table[2:]}
+        above = all(rate > r for r in peer_rates.values()) if peer_rates else None
+        rows.append(("B", f"URLs/s above every peer ({rate:.0f}/s vs best peer {fmt(max(peer_rates.values()) if peer_rates else None, 0)}/s)", "above all", "yes" if above else ("n/a" if above is None else "no"), verdict(above)))
+        cpu10k = b16["cpu"] / n_b * 10000
+        curl_cpu = next((m["cpu"] / n_b * 10000 for name, m in table if name == "curl --parallel"), None)
+        rows.append(("B", f"client CPU s per 10 000 URLs (curl --parallel: {fmt(curl_cpu)})", "≤ curl's", fmt(cpu10k), verdict(None if curl_cpu is None else cpu10k <= curl_cpu)))
+        notes.append(f"B: server CPU during scrape -t 16: {b16['server_share'] * 100:.0f}% of one core (2 cores in all)")
+
+        # ---- C: memory
+        n_c = max(20000, int(1_000_000 * scale))
+        n_c_small = max(2000, int(10_000 * scale))
+        list_c = write_list(os.path.join(tmp, "c.txt"), server.base, n_c, "?size=2048")
+        list_c_small = write_list(os.path.join(tmp, "c_small.txt"), server.base, n_c_small, "?size=2048")
+        log(f"C: peak RSS, {n_c_small} and {n_c} URLs")
+        c_small = measure([scrape, "-q", "-t", "16", list_c_small], server, runs)
+        c_big = measure([scrape, "-q", "-t", "16", list_c], server, runs)
+        c_nodedupe = measure([scrape, "-q", "-t", "16", "--no-dedupe", list_c], server, 1)
+        rows.append(("C", f"peak RSS, {n_c} URLs", "≤ 32 MB", f"{c_big['rss_mib']:.1f} MiB", verdict(c_big["rss_mib"] <= 32)))
+        growth = c_big["rss_mib"] / c_small["rss_mib"]
+        rows.append(("C", f"peak RSS {n_c} ÷ {n_c_small} URLs ({c_small['rss_mib']:.1f} MiB)", "≤ 1.25", fmt(growth), verdict(growth <= 1.25)))
+        rows.append(("C", f"peak RSS {n_c} URLs with --no-dedupe (1 run)", "—", f"{c_nodedupe['rss_mib']:.1f} MiB", "—"))
+
+        # ---- D: startup
+        empty = os.path.join(tmp, "empty.txt")
+        open(empty, "w").close()
+        wall_d, how = startup(scrape, empty, 50 if args.quick else 300)
+        rows.append(("D", f"startup, empty list ({how})", "≤ 5 ms", f"{wall_d * 1000:.2f} ms", verdict(wall_d <= 0.005)))
+    finally:
+        server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    report = render(rows, tables, notes, runs, args.quick)
+    print(report)
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(report)
+        log(f"wrote {args.out}")
+
+
+def machine():
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
+    return f"{os.cpu_count()} cores ({model}), {rustc or 'rustc unknown'}"
+
+
+def render(rows, tables, notes, runs, quick):
+    out = []
+    out.append("# Benchmark results\n")
+    out.append(f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {machine()}, "
+               f"by `bench/run.sh{' --quick' if quick else ''}`; each figure is the median of {runs} run(s). "
+               "Client and fixture server share the machine.\n")
+    out.append("| scenario | figure | target | measured | verdict |")
+    out.append("|---|---|---|---|---|")
+    for r in rows:
+        out.append("| " + " | ".join(r) + " |")
+    for key, (n, table) in tables.items():
+        out.append(f"\n### Scenario {key}: {n} URLs, scrape beside the peers\n")
+        out.append("| client | wall s | URLs/s | CPU s (user+sys) | CPU s per 10 000 URLs | peak RSS MiB | server CPU |")
+        out.append("|---|---|---|---|---|---|---|")
+        for name, m in table:
+            out.append(f"| {name} | {m['wall']:.3f} | {n / m['wall']:.0f} | {m['cpu']:.2f} | "
+                       f"{m['cpu'] / n * 10000:.2f} | {m['rss_mib']:.1f} | {m['server_share'] * 100:.0f}% |")
+    if notes:
+        out.append("\nNotes:\n")
+        out.extend(f"- {n}" for n in notes)
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    main()
