@@ -160,22 +160,40 @@ def curl_config(list_path):
 # ---------------------------------------------------------------- peers
 
 
-def peers(args, tools, list_path, threads):
-    """(name, command) for every peer found on this machine."""
+def head_of(list_path, n):
+    """The first n lines of a list, as a list of their own."""
+    path = f"{list_path}.head{n}"
+    with open(list_path) as src, open(path, "w") as dst:
+        for i, line in enumerate(src):
+            if i >= n:
+                break
+            dst.write(line)
+    return path
+
+
+def peers(args, tools, list_path, threads, xargs_limit=None):
+    """(name, command, URLs it runs) for every peer found on this machine.
+
+    xargs starts one curl process per URL, so on long lists it runs on the
+    first `xargs_limit` URLs only; its figures are per URL all the same."""
     found, missing = [], []
+    n = sum(1 for _ in open(list_path))
     if tools["curl"]:
         found.append(("curl --parallel", ["curl", "--parallel", "--parallel-max", str(threads), "-s",
-                                          "-K", curl_config(list_path), "-w", "%{json}\\n"]))
+                                          "-K", curl_config(list_path), "-w", "%{json}\\n"], n))
     else:
         missing.append("curl --parallel (curl missing or too old)")
     if shutil.which("xargs") and shutil.which("curl"):
-        found.append(("xargs -P curl", ["sh", "-c", f"xargs -P {threads} -n 1 curl -s -o /dev/null "
-                                                     f"-w '%{{json}}\\n' < {list_path}"]))
+        xn = min(n, xargs_limit or n)
+        xlist = list_path if xn == n else head_of(list_path, xn)
+        name = "xargs -P curl" + ("" if xn == n else f" (first {xn} URLs)")
+        found.append((name, ["sh", "-c", f"xargs -P {threads} -n 1 curl -s -o /dev/null "
+                                         f"-w '%{{json}}\\n' < {xlist}"], xn))
     else:
         missing.append("xargs -P curl")
     if tools["requests"]:
         found.append(("python threading+requests",
-                      [sys.executable, os.path.join(args.bench_dir, "reference_threads.py"), list_path, str(threads)]))
+                      [sys.executable, os.path.join(args.bench_dir, "reference_threads.py"), list_path, str(threads)], n))
     else:
         missing.append("python threading+requests (no requests module)")
     return found, missing
@@ -226,10 +244,10 @@ def main():
         rows.append(("A", f"efficiency at 16 threads ({n_a} URLs, ideal {ideal:.2f} s)", "≥ 0.95", fmt(eff_a), verdict(eff_a >= 0.95)))
         rows.append(("A", "speedup, 16 threads over 1", "≥ 15×", f"{speedup:.1f}×", verdict(speedup >= 15)))
         found, missing = peers(args, tools, list_a, 16)
-        table = [("scrape -t 16", a16)]
-        for name, cmd in found:
+        table = [("scrape -t 16", a16, n_a)]
+        for name, cmd, n in found:
             log(f"A: {name}")
-            table.append((name, measure(cmd, server, runs)))
+            table.append((name, measure(cmd, server, runs), n))
         tables["A"] = (n_a, table)
         notes += [f"not run: {m}" for m in missing]
         notes.append(f"A: server CPU during scrape -t 16: {a16['server_share'] * 100:.0f}% of one core")
@@ -255,20 +273,20 @@ def main():
         log(f"B: {n_b} URLs, no latency, 16 threads")
         b16 = measure([scrape, "-q", "-t", "16", list_b], server, runs)
         bare = measure([args.ceiling, list_b, "16"], server, runs)
-        found, missing = peers(args, tools, list_b, 16)
-        table = [("scrape -t 16", b16), ("bare reqwest::blocking, 16 threads (client_ceiling)", bare)]
-        for name, cmd in found:
+        found, missing = peers(args, tools, list_b, 16, xargs_limit=max(200, n_b // 10))
+        table = [("scrape -t 16", b16, n_b), ("bare reqwest::blocking, 16 threads (client_ceiling)", bare, n_b)]
+        for name, cmd, n in found:
             log(f"B: {name}")
-            table.append((name, measure(cmd, server, runs)))
+            table.append((name, measure(cmd, server, runs), n))
         tables["B"] = (n_b, table)
         rate = n_b / b16["wall"]
         ratio = rate / ceiling if ceiling else None
         rows.append(("B", f"URLs/s ÷ server ceiling ({fmt(ceiling, 0)} req/s by wrk)", "≥ 0.5", fmt(ratio), verdict(None if ratio is None else ratio >= 0.5)))
-        peer_rates = {name: n_b / m["wall"] for name, m in table[2:]}
+        peer_rates = {name: n / m["wall"] for name, m, n in table[2:]}
         above = all(rate > r for r in peer_rates.values()) if peer_rates else None
         rows.append(("B", f"URLs/s above every peer ({rate:.0f}/s vs best peer {fmt(max(peer_rates.values()) if peer_rates else None, 0)}/s)", "above all", "yes" if above else ("n/a" if above is None else "no"), verdict(above)))
         cpu10k = b16["cpu"] / n_b * 10000
-        curl_cpu = next((m["cpu"] / n_b * 10000 for name, m in table if name == "curl --parallel"), None)
+        curl_cpu = next((m["cpu"] / n * 10000 for name, m, n in table if name == "curl --parallel"), None)
         rows.append(("B", f"client CPU s per 10 000 URLs (curl --parallel: {fmt(curl_cpu)})", "≤ curl's", fmt(cpu10k), verdict(None if curl_cpu is None else cpu10k <= curl_cpu)))
         notes.append(f"B: server CPU during scrape -t 16: {b16['server_share'] * 100:.0f}% of one core (2 cores in all)")
 
@@ -327,11 +345,11 @@ def render(rows, tables, notes, runs, quick):
     out.append("|---|---|---|---|---|")
     for r in rows:
         out.append("| " + " | ".join(r) + " |")
-    for key, (n, table) in tables.items():
-        out.append(f"\n### Scenario {key}: {n} URLs, scrape beside the peers\n")
+    for key, (n_list, table) in tables.items():
+        out.append(f"\n### Scenario {key}: {n_list} URLs, scrape beside the peers\n")
         out.append("| client | wall s | URLs/s | CPU s (user+sys) | CPU s per 10 000 URLs | peak RSS MiB | server CPU |")
         out.append("|---|---|---|---|---|---|---|")
-        for name, m in table:
+        for name, m, n in table:
             out.append(f"| {name} | {m['wall']:.3f} | {n / m['wall']:.0f} | {m['cpu']:.2f} | "
                        f"{m['cpu'] / n * 10000:.2f} | {m['rss_mib']:.1f} | {m['server_share'] * 100:.0f}% |")
     if notes:

@@ -13,6 +13,8 @@ use std::time::Duration;
 use clap::{Parser, ValueEnum};
 use reqwest::header::{HeaderName, HeaderValue};
 
+use crate::shard::Shard;
+
 /// The most worker threads `--threads` accepts.
 pub const MAX_THREADS: usize = 4096;
 
@@ -92,6 +94,39 @@ pub struct Cli {
     /// away), skip the lines they cover, and append the rest.
     #[arg(long, requires = "output")]
     pub resume: bool,
+
+    /// At most N requests in flight to one host (scheme, host and port).
+    /// Other hosts' URLs go ahead while a host is busy.
+    #[arg(long, value_name = "N")]
+    pub per_host: Option<NonZeroUsize>,
+
+    /// At least MS milliseconds between request starts to one host. A
+    /// Retry-After from a host also pauses it for every worker.
+    #[arg(long, value_name = "MS")]
+    pub delay: Option<u64>,
+
+    /// Obey each host's robots.txt (fetched once per host): a disallowed URL
+    /// gets a `robots` error record and is not fetched; Crawl-delay is
+    /// honoured like --delay.
+    #[arg(long)]
+    pub robots: bool,
+
+    /// Write records in input order instead of completion order, through a
+    /// reorder window (see --order-window): one slow URL holds back the
+    /// output behind it.
+    #[arg(long)]
+    pub ordered: bool,
+
+    /// With --ordered: how many lines may be in flight past the oldest one
+    /// not yet written [default: 4 x threads, at least 64].
+    #[arg(long, value_name = "N", requires = "ordered", value_parser = clap::value_parser!(u64).range(1..))]
+    pub order_window: Option<u64>,
+
+    /// Take only the lines whose host hashes to shard K of N (0 <= K < N),
+    /// to split one list across machines: fnv1a64(host) mod N, the same on
+    /// every machine and version.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<Shard>,
 
     /// Fetch duplicate URLs again. By default a URL seen before in this run
     /// is skipped (no record) and counted in the summary.

@@ -11,6 +11,8 @@ use reqwest::redirect::Policy;
 use crate::cli::{Cli, Format, ProgressMode};
 use crate::error::Fatal;
 use crate::fetch::FetchSettings;
+use crate::hosts::Politeness;
+use crate::shard::Shard;
 
 /// Everything a run needs, validated.
 pub struct Config {
@@ -34,6 +36,15 @@ pub struct Config {
     pub dedupe: bool,
     /// Keep the output's records and fetch only the rest.
     pub resume: bool,
+    /// Only this shard of the lines.
+    pub shard: Option<Shard>,
+    /// `--ordered`: the reorder window's size.
+    pub order_window: Option<u64>,
+    /// `--per-host`, `--delay`: per-host rules, when any is given (or
+    /// `--robots`, whose Crawl-delay needs them).
+    pub politeness: Option<Politeness>,
+    /// `--robots`: obey robots.txt.
+    pub robots: bool,
     /// Run with 1 thread, then N, and compare.
     pub compare: bool,
     /// What each fetch needs.
@@ -93,6 +104,18 @@ impl Config {
             fail_on_error: cli.fail_on_error,
             dedupe: !cli.no_dedupe,
             resume: cli.resume,
+            shard: cli.shard,
+            robots: cli.robots,
+            politeness: (cli.per_host.is_some() || cli.delay.is_some() || cli.robots).then(|| {
+                Politeness {
+                    per_host: cli.per_host.map_or(usize::MAX, |n| n.get()),
+                    delay: Duration::from_millis(cli.delay.unwrap_or(0)),
+                }
+            }),
+            order_window: cli.ordered.then(|| {
+                cli.order_window
+                    .unwrap_or((4 * cli.threads.get() as u64).max(64))
+            }),
             compare: cli.compare,
             fetch: FetchSettings {
                 timeout: cli.timeout,
@@ -104,6 +127,11 @@ impl Config {
             },
             client,
         })
+    }
+
+    /// The User-Agent requests are sent with.
+    pub fn user_agent(&self) -> &str {
+        self.client.user_agent.to_str().unwrap_or("scrape")
     }
 
     /// A new HTTP client with its own connection pool: one per run, shared

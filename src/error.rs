@@ -34,11 +34,13 @@ pub enum ErrorKind {
     Http,
     /// A bug in scrape; the run went on without it.
     Internal,
+    /// The host's robots.txt forbids it (`--robots`); never fetched.
+    Robots,
 }
 
 impl ErrorKind {
     /// Every kind, in the order summaries list them.
-    pub const ALL: [ErrorKind; 9] = [
+    pub const ALL: [ErrorKind; 10] = [
         ErrorKind::InvalidUrl,
         ErrorKind::Dns,
         ErrorKind::Connect,
@@ -48,6 +50,7 @@ impl ErrorKind {
         ErrorKind::Body,
         ErrorKind::Http,
         ErrorKind::Internal,
+        ErrorKind::Robots,
     ];
 
     /// The name used in JSON and in the summary.
@@ -62,6 +65,7 @@ impl ErrorKind {
             ErrorKind::Body => "body",
             ErrorKind::Http => "http",
             ErrorKind::Internal => "internal",
+            ErrorKind::Robots => "robots",
         }
     }
 }

@@ -100,7 +100,12 @@ pub struct Fetcher {
     client: Client,
     settings: FetchSettings,
     cancel: Arc<AtomicBool>,
+    on_retry_after: Option<RetryAfterHook>,
 }
+
+/// Told of every `Retry-After` a server sends: the URL that got it and the
+/// wait (already capped), so the whole host can slow down.
+pub type RetryAfterHook = Arc<dyn Fn(&Url, Duration) + Send + Sync>;
 
 impl Fetcher {
     /// A fetcher; `cancel` cuts retry waits short when the run is stopping.
@@ -109,7 +114,14 @@ impl Fetcher {
             client,
             settings,
             cancel,
+            on_retry_after: None,
         }
+    }
+
+    /// Calls `hook` whenever a server answers with `Retry-After`.
+    pub fn with_retry_after_hook(mut self, hook: RetryAfterHook) -> Fetcher {
+        self.on_retry_after = Some(hook);
+        self
     }
 
     /// Fetches `url`, with retries.
@@ -119,6 +131,12 @@ impl Fetcher {
         loop {
             attempts += 1;
             let Attempt { mut fetched, retry } = self.attempt(url, started);
+            if let (Some(Some(after)), Some(hook)) = (retry, &self.on_retry_after) {
+                hook(
+                    fetched.final_url.as_ref().unwrap_or(url),
+                    after.min(MAX_RETRY_AFTER),
+                );
+            }
             let wait = match retry {
                 Some(after) if attempts <= self.settings.retries => Some(backoff(attempts, after)),
                 _ => None,
@@ -295,7 +313,7 @@ impl Fetcher {
 
 impl Fetched {
     /// An attempt that got no response.
-    fn failed(redirects: u32, error: FetchError) -> Fetched {
+    pub fn failed(redirects: u32, error: FetchError) -> Fetched {
         Fetched {
             redirects,
             error: Some(error),

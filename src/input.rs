@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use url::{Position, Url};
 
 use crate::error::Fatal;
+use crate::shard::Shard;
 
 /// The longest line kept whole, in bytes. No real URL comes close; a longer
 /// line is an `invalid_url` record whose `input` is cut.
@@ -42,6 +43,8 @@ pub struct Item {
 /// A URL handed to a worker: where it came from and what to fetch.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Job {
+    /// The line's place among all lines handed on (for `--ordered`).
+    pub seq: u64,
     /// 1-based line number in its list.
     pub line: u64,
     /// The line as written.
@@ -261,9 +264,10 @@ pub fn open_sources(files: &[PathBuf]) -> Result<Vec<Source>, Fatal> {
         .collect()
 }
 
-/// Counts the lines of the files that will need a record, for the progress
-/// bar's total. `None` when a list is standard input (unknown length).
-pub fn count_entries(files: &[PathBuf]) -> Option<u64> {
+/// Counts the lines of the files that will need a record (in `shard`, if
+/// given), for the progress bar's total. `None` when a list is standard
+/// input (unknown length).
+pub fn count_entries(files: &[PathBuf], shard: Option<Shard>) -> Option<u64> {
     if files.is_empty() || files.iter().any(|p| p == Path::new("-")) {
         return None;
     }
@@ -271,8 +275,9 @@ pub fn count_entries(files: &[PathBuf]) -> Option<u64> {
     for path in files {
         let mut source = Source::from_reader(path.clone(), File::open(path).ok()?);
         source
-            .for_each_item(|_| {
-                total += 1;
+            .for_each_item(|item| {
+                let ours = shard.is_none_or(|s| s.owns(item.target.as_ref().ok(), &item.input));
+                total += u64::from(ours);
                 true
             })
             .ok()?;

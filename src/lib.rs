@@ -24,12 +24,16 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod fetch;
+pub mod hosts;
 pub mod input;
+pub mod order;
 pub mod output;
 pub mod pool;
 pub mod progress;
 pub mod record;
 pub mod resume;
+pub mod robots;
+pub mod shard;
 pub mod signals;
 pub mod summary;
 
@@ -136,23 +140,46 @@ fn run_once(
 ) -> Result<Report, Fatal> {
     let mut progress = Progress::new(config.progress, label);
     if progress.is_visible() {
-        count_in_background(config.files.clone(), &progress);
+        count_in_background(config.files.clone(), config.shard, &progress);
     }
     let started = Instant::now();
-    let fetcher = Arc::new(Fetcher::new(
+    let hosts = config.politeness.map(|rules| {
+        let capacity = (threads * 64).max(1024);
+        Arc::new(hosts::HostQueue::new(rules, capacity, config.robots))
+    });
+    let mut fetcher = Fetcher::new(
         config.build_client()?,
         config.fetch.clone(),
         Arc::clone(&signals.cancel),
-    ));
+    );
+    if let Some(queue) = &hosts {
+        let queue = Arc::clone(queue);
+        fetcher = fetcher.with_retry_after_hook(Arc::new(move |url, wait| {
+            queue.pause(url, Instant::now() + wait);
+        }));
+    }
+    let fetcher = Arc::new(fetcher);
+    let robots_cache = if config.robots {
+        let client = config.build_client()?;
+        let cache = robots::RobotsCache::new(client, config.user_agent(), config.fetch.timeout);
+        Some(Arc::new(cache))
+    } else {
+        None
+    };
+    let window = config.order_window.map(order::Window::new);
     let settings = PoolSettings {
         threads,
         dedupe: config.dedupe,
         done,
+        shard: config.shard,
+        window: window.clone(),
+        hosts,
+        robots: robots_cache,
     };
     let rx = pool::start(sources, fetcher, settings, Arc::clone(&signals.cancel))?;
     let begun = writer.begin();
     let aggregate = match begun {
-        Ok(()) => output::aggregate(&rx, &mut writer, &mut progress, signals),
+        Ok(()) => output::aggregate(&rx, &mut writer, &mut progress, signals, window),
         Err(e) => match writer.fatal(e) {
             Some(fatal) => Err(fatal),
             None => Ok(output::Aggregate {
@@ -180,12 +207,12 @@ fn run_once(
 }
 
 /// Counts the files' entries on a side thread, for the progress total.
-fn count_in_background(files: Vec<PathBuf>, progress: &Progress) {
+fn count_in_background(files: Vec<PathBuf>, shard: Option<shard::Shard>, progress: &Progress) {
     let total = progress.total_handle();
     let _ = std::thread::Builder::new()
         .name("scrape-count".into())
         .spawn(move || {
-            if let Some(n) = input::count_entries(&files) {
+            if let Some(n) = input::count_entries(&files, shard) {
                 total.store(n.max(1), Ordering::Relaxed);
             }
         });

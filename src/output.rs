@@ -17,6 +17,7 @@
 use std::fs::OpenOptions;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -24,6 +25,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 
 use crate::cli::Format;
 use crate::error::Fatal;
+use crate::order::{Reorder, Window};
 use crate::pool::Msg;
 use crate::progress::Progress;
 use crate::record::Record;
@@ -169,8 +171,10 @@ pub fn aggregate(
     writer: &mut RecordWriter,
     progress: &mut Progress,
     signals: &Signals,
+    window: Option<Arc<Window>>,
 ) -> Result<Aggregate, Fatal> {
     let mut stats = Stats::default();
+    let mut reorder = window.map(Reorder::new);
     let mut grace_ends: Option<Instant> = None;
     loop {
         let msg = match rx.try_recv() {
@@ -206,18 +210,26 @@ pub fn aggregate(
             Msg::Record(record) => {
                 stats.add(&record);
                 progress.record(record.ok, record.error.is_some());
-                if let Err(e) = writer.write(&record) {
+                let seq = record.seq;
+                if let Err(e) = deliver(writer, reorder.as_mut(), seq, Some(record)) {
                     return closed_or_fatal(writer, e, stats, signals);
                 }
             }
-            Msg::Skipped => {
+            Msg::Skipped(seq) => {
                 stats.skip();
                 progress.skipped();
+                if let Err(e) = deliver(writer, reorder.as_mut(), seq, None) {
+                    return closed_or_fatal(writer, e, stats, signals);
+                }
             }
-            Msg::Resumed => {
+            Msg::Resumed(seq) => {
                 stats.resumed();
                 progress.skipped();
+                if let Err(e) = deliver(writer, reorder.as_mut(), seq, None) {
+                    return closed_or_fatal(writer, e, stats, signals);
+                }
             }
+            Msg::OtherShards(n) => stats.other_shards(n),
             Msg::Fatal(fatal) => {
                 signals.cancel.store(true, Ordering::Relaxed);
                 let _ = writer.flush();
@@ -225,10 +237,29 @@ pub fn aggregate(
             }
         }
     }
+    if let Some(reorder) = reorder.as_mut() {
+        if let Err(e) = reorder.drain(|r| writer.write(r)) {
+            return closed_or_fatal(writer, e, stats, signals);
+        }
+    }
     Ok(Aggregate {
         stats,
         closed: false,
     })
+}
+
+/// Writes a result now, or when its turn comes (`--ordered`).
+fn deliver(
+    writer: &mut RecordWriter,
+    reorder: Option<&mut Reorder>,
+    seq: u64,
+    record: Option<Box<Record>>,
+) -> io::Result<()> {
+    match (reorder, record) {
+        (Some(reorder), record) => reorder.push(seq, record, |r| writer.write(r)),
+        (None, Some(record)) => writer.write(&record),
+        (None, None) => Ok(()),
+    }
 }
 
 fn closed_or_fatal(

@@ -24,19 +24,25 @@ use crossbeam_channel::{Receiver, Sender, bounded};
 
 use crate::error::{ErrorKind, Fatal, FetchError};
 use crate::fetch::{Fetched, Fetcher};
+use crate::hosts::HostQueue;
 use crate::input::{Deduper, Item, Job, Source};
+use crate::order::Window;
 use crate::record::Record;
 use crate::resume::Done;
+use crate::robots::{RobotsCache, Verdict};
+use crate::shard::Shard;
 use url::Url;
 
 /// What the aggregator receives.
 pub enum Msg {
     /// A finished record.
     Record(Box<Record>),
-    /// A duplicate URL was skipped.
-    Skipped,
+    /// A duplicate URL was skipped: the line's sequence number.
+    Skipped(u64),
     /// A line the resumed output already has was skipped.
-    Resumed,
+    Resumed(u64),
+    /// This many lines belong to other shards (`--shard`), sent at the end.
+    OtherShards(u64),
     /// Reading an input list failed: the run must end.
     Fatal(Fatal),
 }
@@ -49,6 +55,14 @@ pub struct PoolSettings {
     pub dedupe: bool,
     /// Lines finished by an earlier run (`--resume`).
     pub done: Option<Done>,
+    /// Only this shard's lines (`--shard`).
+    pub shard: Option<Shard>,
+    /// The reorder window (`--ordered`).
+    pub window: Option<Arc<Window>>,
+    /// Per-host queues (`--per-host`, `--delay`, `--robots`).
+    pub hosts: Option<Arc<HostQueue>>,
+    /// robots.txt rules (`--robots`).
+    pub robots: Option<Arc<RobotsCache>>,
 }
 
 /// Starts the reader, which starts the workers when the first URL needs
@@ -66,11 +80,17 @@ pub fn start(
         fetcher,
         msgs: msg_tx.clone(),
         cancel: Arc::clone(&cancel),
+        hosts: settings.hosts,
+        robots: settings.robots,
         jobs: None,
     };
     let filter = Filter {
         seen: settings.dedupe.then(Deduper::default),
         done: settings.done,
+        shard: settings.shard,
+        other_shards: 0,
+        next_seq: 0,
+        window: settings.window,
     };
     std::thread::Builder::new()
         .name("scrape-reader".into())
@@ -80,24 +100,64 @@ pub fn start(
 }
 
 /// The worker pool, started on the first job (a list without URLs starts
-/// no thread). Dropping it closes the job channel, which ends the workers.
+/// no thread). Dropping it closes the job feed, which ends the workers.
 struct Workers {
     threads: usize,
     fetcher: Arc<Fetcher>,
     msgs: Sender<Msg>,
     cancel: Arc<AtomicBool>,
+    /// Per-host queues, when politeness options are given.
+    hosts: Option<Arc<HostQueue>>,
+    robots: Option<Arc<RobotsCache>>,
     jobs: Option<Sender<Job>>,
+}
+
+/// Where a worker takes its jobs from.
+enum Jobs {
+    /// The plain bounded channel: any job to any worker.
+    Channel(Receiver<Job>),
+    /// Per-host queues (`--per-host`, `--delay`).
+    Hosts(Arc<HostQueue>),
+}
+
+impl Jobs {
+    /// The next job, or `None` when there are no more or the run stops.
+    fn next(&self, cancel: &AtomicBool) -> Option<Job> {
+        let job = match self {
+            Jobs::Channel(rx) => rx.recv().ok()?,
+            Jobs::Hosts(q) => q.next(cancel)?,
+        };
+        (!cancel.load(Ordering::Relaxed)).then_some(job)
+    }
+
+    /// A job for `url` is finished.
+    fn done(&self, url: &Url) {
+        if let Jobs::Hosts(q) = self {
+            q.done(url);
+        }
+    }
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        if let Some(hosts) = &self.hosts {
+            hosts.close();
+        }
+    }
 }
 
 impl Workers {
     /// Hands a job to the workers, waiting while all are busy; false when
     /// they are gone (the run is over).
     fn send(&mut self, job: Job) -> Result<bool, Fatal> {
-        let jobs = match &self.jobs {
-            Some(jobs) => jobs,
-            None => self.jobs.insert(self.start()?),
-        };
-        Ok(jobs.send(job).is_ok())
+        if self.jobs.is_none() {
+            self.jobs = Some(self.start()?);
+        }
+        Ok(match (&self.hosts, &self.jobs) {
+            (Some(hosts), _) => hosts.push(job, &self.cancel),
+            (None, Some(jobs)) => jobs.send(job).is_ok(),
+            (None, None) => false,
+        })
     }
 
     /// A `rayon::ThreadPool` of exactly `threads` threads, each running one
@@ -112,30 +172,50 @@ impl Workers {
             .build()
             .map_err(|e| Fatal::Setup(format!("cannot start {threads} worker threads: {e}")))?;
         let (job_tx, job_rx) = bounded::<Job>(threads * 2);
+        let jobs = match &self.hosts {
+            Some(hosts) => Jobs::Hosts(Arc::clone(hosts)),
+            None => Jobs::Channel(job_rx),
+        };
         let (msgs, fetcher, cancel) = (
             self.msgs.clone(),
             Arc::clone(&self.fetcher),
             Arc::clone(&self.cancel),
         );
+        let (robots, hosts) = (self.robots.clone(), self.hosts.clone());
         pool.spawn_broadcast(move |_| {
-            work(&job_rx, &msgs, |url| fetcher.fetch(url), &cancel);
+            let fetch = |url: &Url| {
+                let Some(robots) = robots.as_deref() else {
+                    return fetcher.fetch(url);
+                };
+                let verdict = robots.check(url);
+                if let Some(hosts) = &hosts {
+                    let delay = match &verdict {
+                        Verdict::Allowed(delay) => *delay,
+                        Verdict::Disallowed(_) => None,
+                    };
+                    hosts.learned(url, delay);
+                }
+                match verdict {
+                    Verdict::Disallowed(why) => {
+                        Fetched::failed(0, FetchError::new(ErrorKind::Robots, why))
+                    }
+                    Verdict::Allowed(_) => fetcher.fetch(url),
+                }
+            };
+            work(&jobs, &msgs, fetch, &cancel);
         });
         Ok(job_tx)
     }
 }
 
 /// One worker: jobs in, records out, until the jobs end or the run stops.
-fn work(
-    jobs: &Receiver<Job>,
-    msgs: &Sender<Msg>,
-    fetch: impl Fn(&Url) -> Fetched,
-    cancel: &AtomicBool,
-) {
-    for job in jobs.iter() {
-        if cancel.load(Ordering::Relaxed) {
-            return;
-        }
+fn work(jobs: &Jobs, msgs: &Sender<Msg>, fetch: impl Fn(&Url) -> Fetched, cancel: &AtomicBool) {
+    while let Some(job) = jobs.next(cancel) {
+        let url = matches!(jobs, Jobs::Hosts(_)).then(|| job.url.clone());
         let record = handle(job, &fetch);
+        if let Some(url) = url {
+            jobs.done(&url);
+        }
         if msgs.send(Msg::Record(Box::new(record))).is_err() {
             return;
         }
@@ -149,7 +229,7 @@ fn handle(job: Job, fetch: impl Fn(&Url) -> Fetched) -> Record {
         Err(panic) => {
             let message = format!("bug: the worker panicked: {}", panic_message(&*panic));
             let error = FetchError::new(ErrorKind::Internal, message);
-            Record::failed(job.line, job.input, Some(&job.url), error)
+            Record::failed(job.line, job.input, Some(&job.url), error).with_seq(job.seq)
         }
     }
 }
@@ -166,17 +246,32 @@ fn panic_message(panic: &(dyn Any + Send)) -> String {
 struct Filter {
     seen: Option<Deduper>,
     done: Option<Done>,
+    shard: Option<Shard>,
+    other_shards: u64,
+    next_seq: u64,
+    window: Option<Arc<Window>>,
 }
 
 impl Filter {
     /// The message for a line that needs no record now, if it is one.
-    fn skip(&mut self, url: Option<&Url>, input: &str) -> Option<Msg> {
+    fn skip(&mut self, seq: u64, url: Option<&Url>, input: &str) -> Option<Msg> {
         if self.done.as_ref().is_some_and(|d| d.contains(url, input)) {
-            return Some(Msg::Resumed);
+            return Some(Msg::Resumed(seq));
         }
         let seen = self.seen.as_mut()?;
         let repeat = url.is_some_and(|u| !seen.first_time(u));
-        repeat.then_some(Msg::Skipped)
+        repeat.then_some(Msg::Skipped(seq))
+    }
+
+    /// Numbers the next line, waiting for room in the reorder window;
+    /// `None` when the run is ending.
+    fn number(&mut self, cancel: &AtomicBool) -> Option<u64> {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        match &self.window {
+            Some(w) if !w.admit(seq, cancel) => None,
+            _ => Some(seq),
+        }
     }
 }
 
@@ -200,6 +295,9 @@ fn read_all(
             return;
         }
     }
+    if filter.other_shards > 0 {
+        let _ = msgs.send(Msg::OtherShards(filter.other_shards));
+    }
 }
 
 /// Routes one item; false when the run is over (a channel closed).
@@ -209,15 +307,30 @@ fn dispatch(item: Item, filter: &mut Filter, workers: &mut Workers, msgs: &Sende
         input,
         target,
     } = item;
-    if let Some(msg) = filter.skip(target.as_ref().ok(), &input) {
+    if filter
+        .shard
+        .is_some_and(|s| !s.owns(target.as_ref().ok(), &input))
+    {
+        filter.other_shards += 1;
+        return true;
+    }
+    let Some(seq) = filter.number(&workers.cancel) else {
+        return false;
+    };
+    if let Some(msg) = filter.skip(seq, target.as_ref().ok(), &input) {
         return msgs.send(msg).is_ok();
     }
     match target {
         Err(reason) => {
-            let record = Record::invalid(line, input, &reason);
+            let record = Record::invalid(line, input, &reason).with_seq(seq);
             msgs.send(Msg::Record(Box::new(record))).is_ok()
         }
-        Ok(url) => match workers.send(Job { line, input, url }) {
+        Ok(url) => match workers.send(Job {
+            seq,
+            line,
+            input,
+            url,
+        }) {
             Ok(sent) => sent,
             Err(fatal) => {
                 let _ = msgs.send(Msg::Fatal(fatal));
@@ -233,6 +346,7 @@ mod tests {
 
     fn job(url: &str) -> Job {
         Job {
+            seq: 0,
             line: 1,
             input: url.into(),
             url: Url::parse(url).unwrap(),
@@ -261,7 +375,12 @@ mod tests {
                 ..Fetched::default()
             }
         };
-        work(&job_rx, &msg_tx, fetch, &AtomicBool::new(false));
+        work(
+            &Jobs::Channel(job_rx),
+            &msg_tx,
+            fetch,
+            &AtomicBool::new(false),
+        );
         drop(msg_tx);
         let records: Vec<Record> = msg_rx
             .iter()
@@ -285,7 +404,12 @@ mod tests {
         let (msg_tx, msg_rx) = bounded(2);
         job_tx.send(job("http://a.example/")).unwrap();
         drop(job_tx);
-        work(&job_rx, &msg_tx, |_| unreachable!(), &AtomicBool::new(true));
+        work(
+            &Jobs::Channel(job_rx),
+            &msg_tx,
+            |_| unreachable!(),
+            &AtomicBool::new(true),
+        );
         drop(msg_tx);
         assert_eq!(msg_rx.iter().count(), 0);
     }

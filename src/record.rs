@@ -17,6 +17,10 @@ use url::Url;
 /// One result line.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Record {
+    /// The line's place among all lines handed on by the reader (for
+    /// `--ordered`); not part of the output.
+    #[serde(skip)]
+    pub seq: u64,
     /// The parsed absolute URL; null when the line is not a URL.
     pub url: Option<String>,
     /// The line as written.
@@ -54,6 +58,7 @@ impl Record {
     /// The record of a fetched URL.
     pub fn fetched(job: Job, f: Fetched) -> Record {
         Record {
+            seq: job.seq,
             url: Some(job.url.into()),
             input: job.input,
             line: job.line,
@@ -78,10 +83,17 @@ impl Record {
         Record::failed(line, input, None, error)
     }
 
+    /// The same record with its sequence number set.
+    pub fn with_seq(mut self, seq: u64) -> Record {
+        self.seq = seq;
+        self
+    }
+
     /// The record of a URL whose handling failed before any result, such as a
     /// worker that hit a bug.
     pub fn failed(line: u64, input: String, url: Option<&Url>, error: FetchError) -> Record {
         Record {
+            seq: 0,
             url: url.map(|u| u.to_string()),
             input,
             line,
@@ -117,6 +129,7 @@ mod tests {
 
     fn job() -> Job {
         Job {
+            seq: 0,
             line: 3,
             input: "example.com".into(),
             url: Url::parse("https://example.com/").unwrap(),

@@ -29,6 +29,7 @@ pub struct Stats {
     with_error: u64,
     skipped: u64,
     resumed: u64,
+    other_shards: u64,
     bytes: u64,
     latency_us: Option<Histogram<u64>>,
 }
@@ -43,6 +44,7 @@ impl Default for Stats {
             with_error: 0,
             skipped: 0,
             resumed: 0,
+            other_shards: 0,
             bytes: 0,
             latency_us: Histogram::new_with_bounds(1, MAX_LATENCY_US, 3).ok(),
         }
@@ -79,6 +81,11 @@ impl Stats {
         self.resumed += 1;
     }
 
+    /// Counts lines left to other shards (`--shard`).
+    pub fn other_shards(&mut self, n: u64) {
+        self.other_shards += n;
+    }
+
     /// Records with an error so far (what `--fail-on-error` looks at).
     pub fn errors(&self) -> u64 {
         self.with_error
@@ -109,6 +116,7 @@ impl Stats {
             failed_by_kind: self.failed.iter().map(|(k, n)| (k.as_str(), *n)).collect(),
             skipped_duplicates: self.skipped,
             resumed: self.resumed,
+            other_shards: self.other_shards,
             wall_s: (wall_s * 1000.0).round() / 1000.0,
             urls_per_s: if wall_s > 0.0 {
                 ((urls as f64 / wall_s) * 10.0).round() / 10.0
@@ -147,6 +155,8 @@ pub struct Summary {
     pub skipped_duplicates: u64,
     /// Lines skipped because the resumed output has their records.
     pub resumed: u64,
+    /// Lines left to other shards (`--shard`); not in `urls`.
+    pub other_shards: u64,
     /// Wall time of the run, seconds.
     pub wall_s: f64,
     /// Input lines handled per second of wall time.
@@ -200,6 +210,13 @@ impl Summary {
             self.http_errors,
             self.skipped_duplicates
         )?;
+        if self.other_shards > 0 {
+            writeln!(
+                w,
+                "scrape: {} lines belong to other shards (--shard)",
+                self.other_shards
+            )?;
+        }
         if self.resumed > 0 {
             writeln!(
                 w,
@@ -267,6 +284,7 @@ mod tests {
 
     fn record(status: Option<u16>, kind: Option<ErrorKind>, ms: f64) -> Record {
         Record {
+            seq: 0,
             url: Some("http://a/".into()),
             input: "a".into(),
             line: 1,

@@ -20,6 +20,7 @@ pub struct FaultServer {
     pub addr: SocketAddr,
     hits: Arc<Mutex<HashMap<String, usize>>>,
     stop: Arc<AtomicBool>,
+    starts: Arc<Mutex<Vec<(String, Instant)>>>,
 }
 
 impl FaultServer {
@@ -28,19 +29,30 @@ impl FaultServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let addr = listener.local_addr().expect("addr");
         let hits: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+        let starts: Arc<Mutex<Vec<(String, Instant)>>> = Arc::default();
         let stop = Arc::new(AtomicBool::new(false));
-        let (h, s) = (Arc::clone(&hits), Arc::clone(&stop));
+        let (h, s, t) = (Arc::clone(&hits), Arc::clone(&stop), Arc::clone(&starts));
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 if s.load(Ordering::SeqCst) {
                     return;
                 }
                 let Ok(stream) = stream else { continue };
-                let hits = Arc::clone(&h);
-                std::thread::spawn(move || serve(stream, &hits));
+                let (hits, starts) = (Arc::clone(&h), Arc::clone(&t));
+                std::thread::spawn(move || serve(stream, &hits, &starts));
             }
         });
-        FaultServer { addr, hits, stop }
+        FaultServer {
+            addr,
+            hits,
+            stop,
+            starts,
+        }
+    }
+
+    /// Every request's path and arrival time, in order.
+    pub fn starts(&self) -> Vec<(String, Instant)> {
+        self.starts.lock().unwrap().clone()
     }
 
     /// `http://127.0.0.1:PORT/path`.
@@ -77,10 +89,15 @@ fn read_request(stream: &mut TcpStream) -> Option<String> {
     Some(target.split('?').next().unwrap_or(target).to_string())
 }
 
-fn serve(mut stream: TcpStream, hits: &Mutex<HashMap<String, usize>>) {
+fn serve(
+    mut stream: TcpStream,
+    hits: &Mutex<HashMap<String, usize>>,
+    starts: &Mutex<Vec<(String, Instant)>>,
+) {
     let Some(path) = read_request(&mut stream) else {
         return;
     };
+    starts.lock().unwrap().push((path.clone(), Instant::now()));
     let n = {
         let mut hits = hits.lock().unwrap();
         let n = hits.entry(path.clone()).or_default();

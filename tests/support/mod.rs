@@ -46,6 +46,16 @@ pub struct Seen {
     max_inflight: AtomicUsize,
     hits: Mutex<HashMap<String, usize>>,
     headers: Mutex<Vec<(String, HeaderMap)>>,
+    starts: Mutex<Vec<std::time::Instant>>,
+    /// Counters shared by a group of servers (several "hosts").
+    group: Option<Arc<Seen>>,
+}
+
+impl Seen {
+    /// The most requests in flight at once, over the group.
+    pub fn max_inflight(&self) -> usize {
+        self.max_inflight.load(Ordering::SeqCst)
+    }
 }
 
 /// A local HTTP server for one test.
@@ -96,10 +106,19 @@ pub const FIXTURES: &[(&str, &str, Option<&str>)] = &[
 impl Server {
     /// Starts a server on 127.0.0.1:0.
     pub fn start() -> Server {
+        Server::start_in(None)
+    }
+
+    /// Starts a server whose requests also count in `group` (several
+    /// servers on several ports are several hosts).
+    pub fn start_in(group: Option<Arc<Seen>>) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         listener.set_nonblocking(true).expect("nonblocking");
         let addr = listener.local_addr().expect("local addr");
-        let seen = Arc::new(Seen::default());
+        let seen = Arc::new(Seen {
+            group,
+            ..Seen::default()
+        });
         let app = app(Arc::clone(&seen));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         std::thread::spawn(move || {
@@ -150,6 +169,11 @@ impl Server {
         self.seen.max_inflight.load(Ordering::SeqCst)
     }
 
+    /// When each request arrived, in order.
+    pub fn starts(&self) -> Vec<std::time::Instant> {
+        self.seen.starts.lock().unwrap().clone()
+    }
+
     /// Headers of every request to `path`.
     pub fn headers_seen(&self, path: &str) -> Vec<HeaderMap> {
         self.seen
@@ -180,6 +204,10 @@ fn app(seen: Arc<Seen>) -> Router {
         .route("/loop", get(|| async { redirect_to("/loop") }))
         .route("/go", get(go))
         .route(
+            "/robots.txt",
+            get(|| async { "User-agent: *\nDisallow: /private/\nCrawl-delay: 0.2\n" }),
+        )
+        .route(
             "/to-ftp",
             get(|| async { redirect_to("ftp://127.0.0.1/file") }),
         )
@@ -195,10 +223,18 @@ async fn track(State(seen): State<Arc<Seen>>, req: Request, next: Next) -> Respo
         .lock()
         .unwrap()
         .push((path, req.headers().clone()));
-    let now = seen.inflight.fetch_add(1, Ordering::SeqCst) + 1;
-    seen.max_inflight.fetch_max(now, Ordering::SeqCst);
+    seen.starts.lock().unwrap().push(std::time::Instant::now());
+    let counters: Vec<&Seen> = std::iter::once(&*seen)
+        .chain(seen.group.as_deref())
+        .collect();
+    for c in &counters {
+        let now = c.inflight.fetch_add(1, Ordering::SeqCst) + 1;
+        c.max_inflight.fetch_max(now, Ordering::SeqCst);
+    }
     let resp = next.run(req).await;
-    seen.inflight.fetch_sub(1, Ordering::SeqCst);
+    for c in &counters {
+        c.inflight.fetch_sub(1, Ordering::SeqCst);
+    }
     resp
 }
 
