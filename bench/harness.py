@@ -15,6 +15,8 @@ Scenarios (targets from issue 4):
       ceiling (wrk, 16 connections) and vs the peers; CPU s per 10 000 URLs
   C   1 000 000 URLs, no latency, 16 threads: peak RSS, and vs a 10 000-URL run
   D   an empty list: startup wall time
+  E   10 000 URLs over 50 local hosts at 20 ms, 32 threads, with and without
+      --per-host 2: wall time and the most requests in flight at one host
 """
 
 import argparse
@@ -107,6 +109,13 @@ def measure(cmd, server, runs, stdout=subprocess.DEVNULL):
             {"wall": wall, "cpu": user + sys_, "rss_mib": rss / 1024, "server_share": server_cpu / wall}
         )
     return {k: statistics.median(s[k] for s in samples) for k in samples[0]}
+
+
+def server_stats(server):
+    """The fixture server's own counters (GET /stats)."""
+    import urllib.request
+    with urllib.request.urlopen(f"{server.base}/stats", timeout=5) as r:
+        return json.load(r)
 
 
 def wrk_ceiling(url, seconds, runs):
@@ -303,6 +312,33 @@ def main():
         growth = c_big["rss_mib"] / c_small["rss_mib"]
         rows.append(("C", f"peak RSS {n_c} ÷ {n_c_small} URLs ({c_small['rss_mib']:.1f} MiB)", "≤ 1.25", fmt(growth), verdict(growth <= 1.25)))
         rows.append(("C", f"peak RSS {n_c} URLs with --no-dedupe (1 run)", "—", f"{c_nodedupe['rss_mib']:.1f} MiB", "—"))
+
+        # ---- E: politeness (issue 5): many hosts, --per-host
+        n_e, hosts_e = (2000, 10) if args.quick else (10000, 50)
+        for per_host in (None, 2):
+            label = "--per-host 2" if per_host else "no per-host limit"
+            log(f"E: {n_e} URLs over {hosts_e} hosts at 20 ms, 32 threads, {label}")
+            walls, peaks = [], []
+            for _ in range(runs):
+                group = [Server(args.server, workers=1) for _ in range(hosts_e)]
+                try:
+                    path = os.path.join(tmp, "e.txt")
+                    with open(path, "w") as f:
+                        for i in range(n_e):
+                            f.write(f"{group[i % hosts_e].base}/page/{i}?delay_ms=20&size=2048\n")
+                    cmd = [scrape, "-q", "-t", "32", path] + (["--per-host", str(per_host)] if per_host else [])
+                    walls.append(measure(cmd, group[0], 1)["wall"])
+                    peaks.append(max(server_stats(g)["max_inflight"] for g in group))
+                finally:
+                    for g in group:
+                        g.stop()
+            ideal = n_e / 32 * 0.02
+            rows.append(("E", f"{n_e} URLs, {hosts_e} hosts, 20 ms, -t 32, {label}: wall s (ideal {ideal:.2f})",
+                         "—", f"{statistics.median(walls):.2f}", "—"))
+            target = "≤ 2" if per_host else "—"
+            peak = max(peaks)
+            rows.append(("E", f"… most requests in flight at one host ({label})", target, str(peak),
+                         verdict(peak <= per_host) if per_host else "—"))
 
         # ---- D: startup
         empty = os.path.join(tmp, "empty.txt")

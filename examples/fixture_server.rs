@@ -10,14 +10,20 @@
 //! - `GET /page/<n>?delay_ms=D&size=S` — an HTML page of about S bytes
 //!   (default 2048) titled `Page <n>`, sent after D ms (default 0);
 //! - `GET /status/<code>` — that status, with a small page;
-//! - `GET /redirect/<k>` — a chain of k redirects ending at `/page/landed`.
+//! - `GET /redirect/<k>` — a chain of k redirects ending at `/page/landed`;
+//! - `GET /stats` — `{"requests": N, "max_inflight": M}` since the start
+//!   (the stats request itself not counted), for measuring politeness.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Path, Query};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::extract::{Path, Query, Request, State};
+use axum::middleware::{self, Next};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -57,13 +63,45 @@ fn main() {
 async fn serve(port: u16) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).await?;
     println!("listening on http://{}", listener.local_addr()?);
+    let counters = Arc::new(Counters::default());
     let app = Router::new()
         .route("/page/{n}", get(page))
         .route("/status/{code}", get(status))
-        .route("/redirect/{k}", get(redirect));
+        .route("/redirect/{k}", get(redirect))
+        .layer(middleware::from_fn_with_state(Arc::clone(&counters), count))
+        .route("/stats", get(stats))
+        .with_state(counters);
     axum::serve(listener, app)
         .with_graceful_shutdown(stop_signal())
         .await
+}
+
+#[derive(Default)]
+struct Counters {
+    requests: AtomicUsize,
+    inflight: AtomicUsize,
+    max_inflight: AtomicUsize,
+}
+
+async fn count(State(c): State<Arc<Counters>>, req: Request, next: Next) -> Response {
+    c.requests.fetch_add(1, Ordering::Relaxed);
+    let now = c.inflight.fetch_add(1, Ordering::SeqCst) + 1;
+    c.max_inflight.fetch_max(now, Ordering::SeqCst);
+    let resp = next.run(req).await;
+    c.inflight.fetch_sub(1, Ordering::SeqCst);
+    resp
+}
+
+async fn stats(State(c): State<Arc<Counters>>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        format!(
+            "{{\"requests\": {}, \"max_inflight\": {}}}\n",
+            c.requests.load(Ordering::Relaxed),
+            c.max_inflight.load(Ordering::SeqCst)
+        ),
+    )
+        .into_response()
 }
 
 async fn stop_signal() {
