@@ -33,6 +33,7 @@ pub mod progress;
 pub mod record;
 pub mod resume;
 pub mod robots;
+pub mod seen;
 pub mod shard;
 pub mod signals;
 pub mod summary;

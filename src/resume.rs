@@ -11,7 +11,6 @@
 //! A complete line that is not a record means PATH is not a scrape output:
 //! that is an error, and nothing is changed.
 
-use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
 use std::hash::{BuildHasher, RandomState};
 use std::io::{self, BufRead, BufReader};
@@ -21,13 +20,14 @@ use serde::Deserialize;
 use url::{Position, Url};
 
 use crate::error::Fatal;
+use crate::seen::FingerprintSet;
 
 /// The lines an earlier run already finished.
 #[derive(Default)]
 pub struct Done {
     keys: RandomState,
-    urls: HashSet<u64>,
-    inputs: HashSet<u64>,
+    urls: FingerprintSet,
+    inputs: FingerprintSet,
     /// Records kept from the earlier run.
     pub kept: u64,
     /// A torn last line was dropped.
@@ -46,8 +46,8 @@ impl Done {
     /// this input) has its record already.
     pub fn contains(&self, url: Option<&Url>, input: &str) -> bool {
         match url {
-            Some(u) => self.urls.contains(&self.url_key(u)),
-            None => self.inputs.contains(&self.keys.hash_one(input)),
+            Some(u) => self.urls.contains(self.url_key(u)),
+            None => self.inputs.contains(self.keys.hash_one(input)),
         }
     }
 
