@@ -2,13 +2,16 @@
 //! nothing else (no parsing, no records, no channels).
 //!
 //! ```text
-//! cargo run --release --example client_ceiling -- LIST THREADS
+//! cargo run --release --example client_ceiling -- LIST THREADS [CLIENTS]
 //! ```
 //!
-//! N threads share one `reqwest::blocking::Client` and split the list; each
-//! GETs its URLs and reads every body into a sink. Prints URLs/s. The
-//! benchmark harness (`bench/run.sh`) runs it beside scrape to show how much
-//! of scrape's time is the blocking client itself.
+//! N threads share one `reqwest::blocking::Client` (or CLIENTS of them, the
+//! threads spread over them) and split the list; each GETs its URLs and
+//! reads every body into a sink. Prints URLs/s. The benchmark harness
+//! (`bench/run.sh`) runs it beside scrape to show how much of scrape's time
+//! is the blocking client itself. Each blocking client drives its
+//! connections from one runtime thread of its own, so CLIENTS > 1 shows what
+//! more of those threads would buy.
 
 use std::io::Read;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -21,6 +24,7 @@ fn main() {
         std::process::exit(2);
     };
     let threads: usize = threads.parse().unwrap_or(16).max(1);
+    let clients: usize = args.next().and_then(|c| c.parse().ok()).unwrap_or(1).max(1);
     let urls: Vec<String> = match std::fs::read_to_string(&list) {
         Ok(text) => text.lines().map(str::to_string).collect(),
         Err(e) => {
@@ -28,7 +32,10 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let client = match reqwest::blocking::Client::builder().build() {
+    let clients: Vec<reqwest::blocking::Client> = match (0..clients)
+        .map(|_| reqwest::blocking::Client::builder().build())
+        .collect()
+    {
         Ok(c) => c,
         Err(e) => {
             eprintln!("client_ceiling: {e}");
@@ -39,8 +46,10 @@ fn main() {
     let failed = AtomicUsize::new(0);
     let started = Instant::now();
     std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| {
+        for t in 0..threads {
+            let client = &clients[t % clients.len()];
+            let (next, failed, urls) = (&next, &failed, &urls);
+            s.spawn(move || {
                 let mut buf = vec![0u8; 16 * 1024];
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
