@@ -145,7 +145,7 @@ fn run_once(
     }
     let started = Instant::now();
     let hosts = config.politeness.map(|rules| {
-        let capacity = (threads * 64).max(1024);
+        let capacity = (threads * 256).max(4096);
         Arc::new(hosts::HostQueue::new(rules, capacity, config.robots))
     });
     let mut fetcher = Fetcher::new(
