@@ -4,8 +4,8 @@
 Starts the fixture server on 127.0.0.1, writes URL lists, runs the scenarios
 against scrape and the peers found on this machine, and prints a Markdown
 report (also written to --out). Every figure is the median of --runs runs;
-ratios are taken within one harness run, because the machines are shared
-and noisy. Each client run goes through GNU time for wall, user, sys and
+ratios are taken within one harness run, and clients compared with each
+other take turns run by run, because the machines are shared and noisy. Each client run goes through GNU time for wall, user, sys and
 peak RSS; the server's CPU share is read from /proc during the runs.
 
 Scenarios (targets from issue 4):
@@ -117,6 +117,16 @@ def server_stats(server):
     import urllib.request
     with urllib.request.urlopen(f"{server.base}/stats", timeout=5) as r:
         return json.load(r)
+
+
+def measure_interleaved(cmds, server, runs):
+    """Like measure, for several commands at once, taking turns (ABC ABC
+    ABC), so that the machine's drift does not favour whichever ran first."""
+    samples = {name: [] for name, _ in cmds}
+    for _ in range(runs):
+        for name, cmd in cmds:
+            samples[name].append(measure(cmd, server, 1))
+    return {name: {k: statistics.median(x[k] for x in xs) for k in xs[0]} for name, xs in samples.items()}
 
 
 def wrk_ceiling(url, seconds, runs):
@@ -245,19 +255,18 @@ def main():
         # ---- A: latency-bound
         n_a = max(32, int(400 * scale))
         list_a = write_list(os.path.join(tmp, "a.txt"), server.base, n_a, "?delay_ms=50&size=10240")
-        log(f"A: {n_a} URLs at 50 ms, 16 threads and 1 thread")
-        a16 = measure([scrape, "-q", "-t", "16", list_a], server, runs)
-        a1 = measure([scrape, "-q", "-t", "1", list_a], server, runs)
+        log(f"A: {n_a} URLs at 50 ms, 16 threads and 1 thread, and the peers, taking turns")
+        found, missing = peers(args, tools, list_a, 16)
+        cmds = [("scrape -t 16", [scrape, "-q", "-t", "16", list_a]),
+                ("scrape -t 1", [scrape, "-q", "-t", "1", list_a])] + [(name, cmd) for name, cmd, _ in found]
+        ma = measure_interleaved(cmds, server, runs)
+        a16, a1 = ma["scrape -t 16"], ma["scrape -t 1"]
         ideal = math.ceil(n_a / 16) * 0.05
         eff_a = ideal / a16["wall"]
         speedup = a1["wall"] / a16["wall"]
         rows.append(("A", f"efficiency at 16 threads ({n_a} URLs, ideal {ideal:.2f} s)", "≥ 0.95", fmt(eff_a), verdict(eff_a >= 0.95)))
         rows.append(("A", "speedup, 16 threads over 1", "≥ 15×", f"{speedup:.1f}×", verdict(speedup >= 15)))
-        found, missing = peers(args, tools, list_a, 16)
-        table = [("scrape -t 16", a16, n_a)]
-        for name, cmd, n in found:
-            log(f"A: {name}")
-            table.append((name, measure(cmd, server, runs), n))
+        table = [("scrape -t 16", a16, n_a)] + [(name, ma[name], n) for name, _, n in found]
         tables["A"] = (n_a, table)
         notes += [f"not run: {m}" for m in missing]
         notes.append(f"A: server CPU during scrape -t 16: {a16['server_share'] * 100:.0f}% of one core")
@@ -289,14 +298,15 @@ def main():
             ceiling = wrk_ceiling(f"{server.base}/page/1?size=2048", 2 if args.quick else 5, runs)
         else:
             notes.append("not run: wrk (server ceiling unknown): apt-get install wrk")
-        log(f"B: {n_b} URLs, no latency, 16 threads")
-        b16 = measure([scrape, "-q", "-t", "16", list_b], server, runs)
-        bare = measure([args.ceiling, list_b, "16"], server, runs)
+        log(f"B: {n_b} URLs, no latency, 16 threads: scrape, the bare client and the peers, taking turns")
         found, missing = peers(args, tools, list_b, 16, xargs_limit=max(200, n_b // 10))
-        table = [("scrape -t 16", b16, n_b), ("bare reqwest::blocking, 16 threads (client_ceiling)", bare, n_b)]
-        for name, cmd, n in found:
-            log(f"B: {name}")
-            table.append((name, measure(cmd, server, runs), n))
+        bare_name = "bare reqwest::blocking, 16 threads (client_ceiling)"
+        cmds = [("scrape -t 16", [scrape, "-q", "-t", "16", list_b]),
+                (bare_name, [args.ceiling, list_b, "16"])] + [(name, cmd) for name, cmd, _ in found]
+        mb = measure_interleaved(cmds, server, runs)
+        b16 = mb["scrape -t 16"]
+        table = [("scrape -t 16", b16, n_b), (bare_name, mb[bare_name], n_b)] + [
+            (name, mb[name], n) for name, _, n in found]
         tables["B"] = (n_b, table)
         rate = n_b / b16["wall"]
         ratio = rate / ceiling if ceiling else None
