@@ -308,12 +308,7 @@ mod tests {
     use std::sync::atomic::AtomicBool;
 
     fn job(url: &str) -> Job {
-        Job {
-            seq: 0,
-            line: 1,
-            input: url.into(),
-            url: Url::parse(url).unwrap(),
-        }
+        Job::for_test(url)
     }
 
     fn rules(per_host: usize, delay_ms: u64) -> Politeness {

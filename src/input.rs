@@ -53,6 +53,19 @@ pub struct Job {
     pub url: Url,
 }
 
+#[cfg(test)]
+impl Job {
+    /// A job for `url` on line 1, for unit tests.
+    pub(crate) fn for_test(url: &str) -> Job {
+        Job {
+            seq: 0,
+            line: 1,
+            input: url.into(),
+            url: Url::parse(url).expect("a valid test URL"),
+        }
+    }
+}
+
 /// What one raw line is.
 #[derive(Debug, PartialEq)]
 pub enum Line {

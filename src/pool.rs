@@ -345,12 +345,7 @@ mod tests {
     use super::*;
 
     fn job(url: &str) -> Job {
-        Job {
-            seq: 0,
-            line: 1,
-            input: url.into(),
-            url: Url::parse(url).unwrap(),
-        }
+        Job::for_test(url)
     }
 
     #[test]
