@@ -6,8 +6,10 @@
 //! bytes, 0 marks an empty slot). Each shard doubles on its own when it is
 //! 85% full, so growing never holds two copies of the whole set — only of
 //! one shard, 1/256 of it. About 12 bytes per fingerprint on average (8 at
-//! full load, 16 just after a shard doubled), against 16–28 for a std
-//! `HashSet<u64>` at its peaks.
+//! full load, 16 just after a shard doubled); std's `HashSet<u64>` takes 9
+//! bytes a bucket at up to 87.5% load and holds its old and new tables at
+//! once while it grows. (At exactly a million URLs the two measured the same
+//! peak RSS; see CHANGELOG.md.)
 
 const SHARDS: usize = 256;
 const MAX_LOAD_PERCENT: usize = 85;
