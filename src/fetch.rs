@@ -172,7 +172,9 @@ impl Fetcher {
     fn attempt(&self, url: &Url, started: Instant) -> Attempt {
         let deadline = Instant::now() + self.settings.timeout;
         let mut current = url.clone();
-        let mut visited = vec![url.clone()];
+        // The chain so far, for loop detection; filled on the first redirect
+        // only (most URLs have none).
+        let mut visited: Vec<Url> = Vec::new();
         let mut redirects = 0;
         loop {
             let remaining = deadline.saturating_duration_since(Instant::now());
@@ -204,6 +206,9 @@ impl Fetcher {
             };
             let mut fetched = Fetched::responded(&resp, &current, redirects, started.elapsed());
             if let Some(next) = self.redirect_target(&resp, &current) {
+                if visited.is_empty() {
+                    visited.push(url.clone());
+                }
                 match check_hop(next, &visited, redirects, self.settings.max_redirects) {
                     Ok(next) => {
                         redirects += 1;
