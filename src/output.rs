@@ -43,6 +43,12 @@ pub const FLUSH_EVERY: Duration = Duration::from_millis(100);
 
 const BUFFER: usize = 64 * 1024;
 
+/// When records come faster than one per this, the aggregator naps this
+/// long between drains instead of blocking on the channel: a blocked
+/// receiver costs every worker a wake-up call per record, a napping one
+/// collects a batch of them for one wake-up.
+pub const NAP: Duration = Duration::from_millis(1);
+
 /// Writes records in the chosen format to one destination.
 pub struct RecordWriter {
     out: Box<dyn Write>,
@@ -176,6 +182,7 @@ pub fn aggregate(
     let mut stats = Stats::default();
     let mut reorder = window.map(Reorder::new);
     let mut grace_ends: Option<Instant> = None;
+    let mut busy = false;
     loop {
         let msg = match rx.try_recv() {
             Ok(msg) => msg,
@@ -199,8 +206,17 @@ pub fn aggregate(
                         break;
                     }
                 }
+                if busy {
+                    std::thread::sleep(NAP.min(wait));
+                    busy = !rx.is_empty();
+                    continue;
+                }
+                let waited = Instant::now();
                 match rx.recv_timeout(wait) {
-                    Ok(msg) => msg,
+                    Ok(msg) => {
+                        busy = waited.elapsed() < NAP;
+                        msg
+                    }
                     Err(RecvTimeoutError::Timeout) => continue,
                     Err(RecvTimeoutError::Disconnected) => break,
                 }

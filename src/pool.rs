@@ -1,7 +1,7 @@
 //! The bounded worker pool and its channels (SPEC.md §1).
 //!
 //! ```text
-//! reader thread ──jobs: bounded(2×N)──▶ N rayon workers ──msgs: bounded──▶ aggregator
+//! reader thread ──jobs: bounded(4×N)──▶ N rayon workers ──msgs: bounded──▶ aggregator
 //!      └──────── invalid lines, skipped duplicates ─────────────────────────▲
 //! ```
 //!
@@ -19,14 +19,16 @@ use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
-use crossbeam_channel::{Receiver, Sender, bounded};
+use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 
 use crate::error::{ErrorKind, Fatal, FetchError};
 use crate::fetch::{Fetched, Fetcher};
 use crate::hosts::HostQueue;
 use crate::input::{Deduper, Item, Job, Source};
 use crate::order::Window;
+use crate::output::NAP;
 use crate::record::Record;
 use crate::resume::Done;
 use crate::robots::{RobotsCache, Verdict};
@@ -109,7 +111,35 @@ struct Workers {
     /// Per-host queues, when politeness options are given.
     hosts: Option<Arc<HostQueue>>,
     robots: Option<Arc<RobotsCache>>,
-    jobs: Option<Sender<Job>>,
+    jobs: Option<Feed>,
+}
+
+/// The reader's end of the job channel. A reader blocked on a full channel
+/// is woken by every job a worker takes; when the workers take jobs faster
+/// than one per [`NAP`], the reader naps instead and refills the channel in
+/// one go, one wake-up for many jobs.
+struct Feed {
+    tx: Sender<Job>,
+    busy: bool,
+}
+
+impl Feed {
+    /// Queues a job, waiting while the channel is full; false when the
+    /// workers are gone.
+    fn send(&mut self, job: Job) -> bool {
+        let job = match self.tx.try_send(job) {
+            Ok(()) => return true,
+            Err(TrySendError::Disconnected(_)) => return false,
+            Err(TrySendError::Full(job)) => job,
+        };
+        if self.busy {
+            std::thread::sleep(NAP);
+        }
+        let waited = Instant::now();
+        let sent = self.tx.send(job).is_ok();
+        self.busy = waited.elapsed() < NAP;
+        sent
+    }
 }
 
 /// Where a worker takes its jobs from.
@@ -153,9 +183,9 @@ impl Workers {
         if self.jobs.is_none() {
             self.jobs = Some(self.start()?);
         }
-        Ok(match (&self.hosts, &self.jobs) {
+        Ok(match (&self.hosts, &mut self.jobs) {
             (Some(hosts), _) => hosts.push(job, &self.cancel),
-            (None, Some(jobs)) => jobs.send(job).is_ok(),
+            (None, Some(jobs)) => jobs.send(job),
             (None, None) => false,
         })
     }
@@ -164,14 +194,15 @@ impl Workers {
     /// worker loop, placed there directly (no work stealing, so no idle
     /// thread spins looking for work). Dropping the pool does not stop its
     /// workers: they end when the job channel closes.
-    fn start(&self) -> Result<Sender<Job>, Fatal> {
+    fn start(&self) -> Result<Feed, Fatal> {
         let threads = self.threads;
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .thread_name(|i| format!("scrape-worker-{i}"))
             .build()
             .map_err(|e| Fatal::Setup(format!("cannot start {threads} worker threads: {e}")))?;
-        let (job_tx, job_rx) = bounded::<Job>(threads * 2);
+        // Room for a few naps' worth of jobs at the fastest rates.
+        let (job_tx, job_rx) = bounded::<Job>(threads * 4);
         let jobs = match &self.hosts {
             Some(hosts) => Jobs::Hosts(Arc::clone(hosts)),
             None => Jobs::Channel(job_rx),
@@ -204,7 +235,10 @@ impl Workers {
             };
             work(&jobs, &msgs, fetch, &cancel);
         });
-        Ok(job_tx)
+        Ok(Feed {
+            tx: job_tx,
+            busy: false,
+        })
     }
 }
 
