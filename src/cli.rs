@@ -13,6 +13,7 @@ use std::time::Duration;
 use clap::{Parser, ValueEnum};
 use reqwest::header::{HeaderName, HeaderValue};
 
+use crate::select::Select;
 use crate::shard::Shard;
 
 /// The most worker threads `--threads` accepts.
@@ -24,6 +25,9 @@ Examples:
   cat urls.txt | scrape -t 4 -o out.jsonl
   scrape urls.txt --threads 1 > /dev/null      # the sequential baseline
   scrape urls.txt --compare --threads 16       # 1 thread vs 16, side by side
+  scrape urls.txt --select h1=h1 --select 'img=img@src' --links
+  scrape urls.txt -o out.jsonl --resume        # after Ctrl-C: fetch the rest
+  scrape --completions bash > ~/.local/share/bash-completion/completions/scrape
 
 Each input line gets one JSON record (see README.md for the schema).
 Exit codes: 0 done, 1 fatal (input or output unusable), 2 usage error,
@@ -156,6 +160,33 @@ pub struct Cli {
     /// errors: filter on `.ok` for those).
     #[arg(long)]
     pub fail_on_error: bool,
+
+    /// Extract the text of every element matching the CSS selector into
+    /// `fields.NAME`, an array in document order (repeatable). NAME=CSS@ATTR
+    /// takes that attribute instead (`img=img@src`); URL attributes (href,
+    /// src, ...) come resolved against the page and its <base href>.
+    #[arg(long = "select", value_name = "NAME=CSS[@ATTR]")]
+    pub selects: Vec<Select>,
+
+    /// Extract every <a href> into `links`: absolute (resolved against the
+    /// page and its <base href>), without #fragment, http(s) only, each once.
+    #[arg(long)]
+    pub links: bool,
+
+    /// Log every request to standard error (method, URL, status or error,
+    /// time, redirects and retries): for debugging one URL or a few. Turns
+    /// the progress bar off unless --progress always.
+    #[arg(short, long)]
+    pub verbose: bool,
+
+    /// Print a shell completion script for SHELL to standard output and exit.
+    #[arg(long, value_name = "SHELL", exclusive = true)]
+    pub completions: Option<clap_complete::Shell>,
+
+    /// Print scrape's man page (roff) to standard output and exit:
+    /// `scrape --man > scrape.1 && man ./scrape.1`.
+    #[arg(long, exclusive = true)]
+    pub man: bool,
 }
 
 /// How records are written.
@@ -313,6 +344,29 @@ mod tests {
         assert!(parse_header("no colon").is_err());
         assert!(parse_header("bad name: v").is_err());
         assert!(parse(&["-H", "X-Ok: 1", "-H", "X-Two: 2"]).is_ok());
+    }
+
+    #[test]
+    fn selects_links_and_verbose_parse() {
+        let cli = parse(&["--select", "h=h1", "--select", "i=img@src", "--links", "-v"]).unwrap();
+        assert_eq!(cli.selects.len(), 2);
+        assert_eq!(cli.selects[1].attr.as_deref(), Some("src"));
+        assert!(cli.links && cli.verbose);
+        let e = parse(&["--select", "x=div >> p"]).unwrap_err().to_string();
+        assert!(e.contains("div >> p"), "{e}");
+    }
+
+    #[test]
+    fn completions_and_man_stand_alone() {
+        assert!(
+            parse(&["--completions", "zsh"])
+                .unwrap()
+                .completions
+                .is_some()
+        );
+        assert!(parse(&["--man"]).unwrap().man);
+        assert!(parse(&["--completions", "bash", "urls.txt"]).is_err());
+        assert!(parse(&["--completions", "tcsh"]).is_err());
     }
 
     #[test]

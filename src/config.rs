@@ -2,6 +2,7 @@
 //! checks that involve several options, and the one shared HTTP client.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::blocking::Client;
@@ -12,6 +13,7 @@ use crate::cli::{Cli, Format, ProgressMode};
 use crate::error::Fatal;
 use crate::fetch::FetchSettings;
 use crate::hosts::Politeness;
+use crate::select::Extraction;
 use crate::shard::Shard;
 
 /// Everything a run needs, validated.
@@ -80,6 +82,7 @@ impl Config {
                 "-o - is standard output, which is the default: leave -o out".into(),
             ));
         }
+        let extraction = Extraction::new(cli.selects.clone(), cli.links).map_err(Fatal::Usage)?;
         let mut headers = HeaderMap::new();
         for h in &cli.headers {
             headers.append(h.name.clone(), h.value.clone());
@@ -98,7 +101,12 @@ impl Config {
             threads: cli.threads.get(),
             output: cli.output.clone(),
             format: cli.format,
-            progress: cli.progress,
+            // -v writes lines to stderr; a bar redrawn over them would
+            // garble both.
+            progress: match cli.progress {
+                ProgressMode::Auto if cli.verbose => ProgressMode::Never,
+                mode => mode,
+            },
             quiet: cli.quiet,
             summary_json: cli.summary_json.clone(),
             fail_on_error: cli.fail_on_error,
@@ -124,6 +132,8 @@ impl Config {
                 max_redirects: cli.max_redirects,
                 max_body: cli.max_body,
                 headers,
+                extraction: Arc::new(extraction),
+                verbose: cli.verbose,
             },
             client,
         })

@@ -1,20 +1,22 @@
-//! Title extraction from a body as it streams (SPEC.md §3 `title`).
+//! A body as it streams, into what the page yields (SPEC.md §3 `title`,
+//! `description`, `lang`, `fields`, `links`).
 //!
-//! [`TitleScanner`] takes the body in chunks, in the order they arrive, and
-//! holds at most the first [`SNIFF_LEN`] bytes plus the title's own text:
+//! [`Scanner`] takes the body in chunks, in the order they arrive, and
+//! holds at most the first [`SNIFF_LEN`] bytes plus what is extracted:
 //!
 //! 1. The first 1024 bytes are kept to decide the charset — a byte order
 //!    mark, else the Content-Type header's `charset`, else a
 //!    `<meta charset>` / `http-equiv` declaration in those bytes, else UTF-8
 //!    — and, when the response had no Content-Type, whether it is HTML.
 //! 2. From then on each chunk is decoded to UTF-8 (`encoding_rs`) and fed to
-//!    a streaming HTML parser (`lol_html`), which hands over the text of the
-//!    first HTML `<title>` element (an SVG `<title>` is not the page's).
-//! 3. Once that title has ended, parsing stops: the rest of the body is only
-//!    counted by the caller.
+//!    a streaming HTML parser (`lol_html`) whose handlers (`page.rs`) collect
+//!    the title, lang, description, `--select` fields and `--links`.
+//! 3. Once nothing later can change the result (only the defaults asked,
+//!    the head over, the title known), parsing stops: the rest of the body
+//!    is only counted by the caller. A body cut by `--max-body` yields what
+//!    arrived.
 //!
-//! The title is then entity-decoded and its ASCII whitespace stripped and
-//! collapsed, as `document.title` does. Everything here is pure: no I/O.
+//! Everything here is pure: no I/O.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -22,19 +24,13 @@ use std::rc::Rc;
 
 use encoding_rs::{Decoder, Encoding, UTF_8, WINDOWS_1252};
 use lol_html::html_content::{Element, TextChunk};
-use lol_html::{
-    AsciiCompatibleEncoding, ElementContentHandlers, HtmlRewriter, Selector, Settings, end_tag,
-};
+use lol_html::{AsciiCompatibleEncoding, ElementContentHandlers, HtmlRewriter, Selector, Settings};
+use url::Url;
+
+use crate::page::{Collector, Page, STOP_PARSING};
 
 /// How many leading bytes decide the charset and whether a body is HTML.
 pub const SNIFF_LEN: usize = 1024;
-
-/// The most raw title text kept; a longer title is cut.
-const MAX_TITLE: usize = 64 * 1024;
-
-/// The "error" a handler returns to stop the parser early, once nothing
-/// later in the document can change the result.
-const STOP_PARSING: &str = "done";
 
 /// Whether a Content-Type says HTML, says something else, or is missing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,51 +40,58 @@ enum Kind {
     Unknown,
 }
 
-/// Streams a body and finds its title.
-pub struct TitleScanner {
+/// Streams a body and collects what the page yields.
+pub struct Scanner {
     kind: Kind,
     header_charset: Option<&'static Encoding>,
     stage: Stage,
+    collector: Collector,
 }
 
 enum Stage {
     Sniffing(Vec<u8>),
     Parsing(Box<Parser>),
-    Finished(Option<String>),
+    /// Parsing is over: the body is not HTML, or nothing more can change
+    /// the result.
+    Finished {
+        html: bool,
+    },
 }
 
-impl TitleScanner {
-    /// A scanner for a response with this Content-Type header, if any.
-    pub fn new(content_type: Option<&str>) -> TitleScanner {
+impl Scanner {
+    /// A scanner for a response with this Content-Type header, if any,
+    /// collecting into `collector`.
+    pub fn new(content_type: Option<&str>, collector: Collector) -> Scanner {
         let kind = match content_type.map(mime_essence) {
             None => Kind::Unknown,
             Some(m) if m == "text/html" || m == "application/xhtml+xml" => Kind::Html,
             Some(_) => Kind::Other,
         };
         let stage = if kind == Kind::Other {
-            Stage::Finished(None)
+            Stage::Finished { html: false }
         } else {
             Stage::Sniffing(Vec::new())
         };
-        TitleScanner {
+        Scanner {
             kind,
             header_charset: content_type.and_then(charset_from_content_type),
             stage,
+            collector,
         }
     }
 
-    /// False once more bytes cannot change the title (found, or not HTML).
+    /// False once more bytes cannot change the result.
     pub fn wants_more(&self) -> bool {
-        !matches!(self.stage, Stage::Finished(_))
+        !matches!(self.stage, Stage::Finished { .. })
     }
 
     /// Feeds the next chunk of the (decompressed) body.
     pub fn feed(&mut self, chunk: &[u8]) {
         match &mut self.stage {
-            Stage::Finished(_) => {}
+            Stage::Finished { .. } => {}
             Stage::Parsing(p) => {
-                if let Some(done) = p.feed(chunk, false) {
-                    self.stage = Stage::Finished(done);
+                if p.feed(chunk, false) {
+                    self.stage = Stage::Finished { html: true };
                 }
             }
             Stage::Sniffing(head) => {
@@ -105,64 +108,60 @@ impl TitleScanner {
         }
     }
 
-    /// Ends the body and returns the title, if the page has one.
-    pub fn finish(mut self) -> Option<String> {
+    /// Ends the body: what the page yielded, links and URL attributes
+    /// resolved against `url` (the page's own).
+    pub fn finish(mut self, url: Option<&Url>) -> Page {
         if let Stage::Sniffing(head) = &mut self.stage {
             let head = std::mem::take(head);
             self.start(&head, true);
         }
         match self.stage {
-            Stage::Finished(title) => title,
             Stage::Parsing(p) => p.end(),
-            Stage::Sniffing(_) => None,
+            Stage::Finished { html: true } => {}
+            Stage::Finished { html: false } | Stage::Sniffing(_) => {
+                return Page::empty(self.collector.extraction());
+            }
         }
+        self.collector.finish(url)
     }
 
     /// Decides charset and HTML-ness from the first bytes, then parses them.
     fn start(&mut self, head: &[u8], last: bool) {
         if self.kind == Kind::Unknown && !looks_like_html(head) {
-            self.stage = Stage::Finished(None);
+            self.stage = Stage::Finished { html: false };
             return;
         }
         let encoding = self
             .header_charset
             .or_else(|| meta_charset(head))
             .unwrap_or(UTF_8);
-        let mut parser = Box::new(Parser::new(encoding));
-        self.stage = match parser.feed(head, last) {
-            Some(done) => Stage::Finished(done),
-            None if last => Stage::Finished(parser.end()),
-            None => Stage::Parsing(parser),
+        let mut parser = Box::new(Parser::new(encoding, &self.collector));
+        self.stage = if parser.feed(head, last) {
+            Stage::Finished { html: true }
+        } else if last {
+            parser.end();
+            Stage::Finished { html: true }
+        } else {
+            Stage::Parsing(parser)
         };
     }
-}
-
-#[derive(Default)]
-struct TitleState {
-    /// Inside the first HTML title element.
-    active: bool,
-    /// That element's end tag was seen.
-    done: bool,
-    /// Its raw text (entities not yet decoded).
-    text: String,
-    /// The element being opened is a title inside SVG or MathML.
-    foreign: bool,
 }
 
 type Rewriter = HtmlRewriter<'static, fn(&[u8])>;
 
 fn discard(_: &[u8]) {}
 
-/// The selectors, parsed once per thread (lol_html's are not `Sync`).
+/// The built-in selectors, parsed once per thread (lol_html's are not
+/// `Sync`).
 struct Selectors {
-    foreign_title: Selector,
+    any: Selector,
     title: Selector,
     meta: Selector,
 }
 
 thread_local! {
     static SELECTORS: Option<Selectors> = Some(Selectors {
-        foreign_title: "svg title, math title".parse().ok()?,
+        any: "*".parse().ok()?,
         title: "title".parse().ok()?,
         meta: "meta".parse().ok()?,
     });
@@ -175,57 +174,16 @@ struct Parser {
     utf8: String,
     /// The decoder has seen the end of the input.
     decoded_all: bool,
-    state: Rc<RefCell<TitleState>>,
+    collector: Collector,
 }
 
 impl Parser {
-    fn new(encoding: &'static Encoding) -> Parser {
-        let state = Rc::new(RefCell::new(TitleState::default()));
-        let on_element = Rc::clone(&state);
-        let on_text = Rc::clone(&state);
-        let on_foreign = Rc::clone(&state);
-        let on_title = move |el: &mut Element| {
-            let mut s = on_element.borrow_mut();
-            if std::mem::take(&mut s.foreign) || s.active || s.done {
-                return Ok(());
-            }
-            s.active = true;
-            drop(s);
-            let on_end = Rc::clone(&on_element);
-            el.on_end_tag(end_tag!(move |_| {
-                on_end.borrow_mut().done = true;
-                // Stops the parser at once, mid-chunk: nothing after the
-                // title can change it.
-                Err(STOP_PARSING.into())
-            }))
-        };
-        let on_title_text = move |t: &mut TextChunk| {
-            let mut s = on_text.borrow_mut();
-            if s.active && !s.done && s.text.len() < MAX_TITLE {
-                s.text.push_str(t.as_str());
-            }
-            Ok(())
-        };
-        let rewriter = SELECTORS.with(|selectors| {
-            let selectors = selectors.as_ref()?;
-            let settings = Settings::new()
-                .with_strict(false)
-                // Registered first, so it runs before the `title` handler on
-                // the same element: an SVG or MathML title is not the page's.
-                .append_element_content_handler((
-                    Cow::Borrowed(&selectors.foreign_title),
-                    ElementContentHandlers::default().element(move |_: &mut Element| {
-                        on_foreign.borrow_mut().foreign = true;
-                        Ok(())
-                    }),
-                ))
-                .append_element_content_handler((
-                    Cow::Borrowed(&selectors.title),
-                    ElementContentHandlers::default()
-                        .element(on_title)
-                        .text(on_title_text),
-                ));
-            Some(HtmlRewriter::new(settings, discard as fn(&[u8])))
+    fn new(encoding: &'static Encoding, collector: &Collector) -> Parser {
+        let rewriter = SELECTORS.with(|builtin| {
+            let builtin = builtin.as_ref()?;
+            collector
+                .extraction()
+                .with_selectors(|selected| Some(rewriter(builtin, selected, collector)))
         });
         Parser {
             // `new_decoder` lets a byte order mark override `encoding`.
@@ -233,14 +191,15 @@ impl Parser {
             rewriter,
             utf8: String::new(),
             decoded_all: false,
-            state,
+            collector: collector.clone(),
         }
     }
 
-    /// Parses a chunk; `Some(title)` once the title is complete.
-    fn feed(&mut self, bytes: &[u8], last: bool) -> Option<Option<String>> {
+    /// Parses a chunk; true once parsing is over (nothing more can change
+    /// the result, or the parser gave up).
+    fn feed(&mut self, bytes: &[u8], last: bool) -> bool {
         if self.decoded_all {
-            return None;
+            return false;
         }
         self.decoded_all = last;
         self.utf8.clear();
@@ -254,42 +213,53 @@ impl Parser {
             Some(r) => r.write(self.utf8.as_bytes()).is_err(),
             None => true,
         };
-        if failed || self.state.borrow().done {
+        if failed || self.collector.done() {
             self.rewriter = None;
-            return Some(self.title());
+            return true;
         }
-        None
+        false
     }
 
-    /// Ends the document: a title cut off by the end of the body still counts.
-    fn end(mut self) -> Option<String> {
-        if let Some(done) = self.feed(&[], true) {
-            return done;
+    /// Ends the document: an element cut off by the end of the body still
+    /// counts with what it had.
+    fn end(mut self) {
+        if self.feed(&[], true) {
+            return;
         }
         if let Some(r) = self.rewriter.take() {
             let _ = r.end();
         }
-        self.title()
-    }
-
-    fn title(&self) -> Option<String> {
-        let s = self.state.borrow();
-        s.active.then(|| normalize_title(&s.text))
     }
 }
 
-/// Decodes entities and strips and collapses ASCII whitespace; other spaces
-/// (no-break, ideographic) stay, as in `document.title`.
-pub fn normalize_title(raw: &str) -> String {
-    let decoded = html_escape::decode_html_entities(raw);
-    let mut out = String::with_capacity(decoded.len());
-    for word in decoded.split_ascii_whitespace() {
-        if !out.is_empty() {
-            out.push(' ');
+/// The parser with every handler of this page: the built-in ones and one
+/// per `--select`.
+fn rewriter(builtin: &Selectors, selected: &[Selector], collector: &Collector) -> Rewriter {
+    let (any, title, title_text) = (collector.clone(), collector.clone(), collector.clone());
+    let mut settings = Settings::new()
+        .with_strict(false)
+        .append_element_content_handler((
+            Cow::Borrowed(&builtin.any),
+            ElementContentHandlers::default()
+                .element(move |el: &mut Element| any.on_any_element(el)),
+        ))
+        .append_element_content_handler((
+            Cow::Borrowed(&builtin.title),
+            ElementContentHandlers::default()
+                .element(move |el: &mut Element| title.on_title(el))
+                .text(move |t: &mut TextChunk| title_text.on_title_text(t)),
+        ));
+    for (field, selector) in selected.iter().enumerate() {
+        let (on_element, on_text) = (collector.clone(), collector.clone());
+        let mut handlers = ElementContentHandlers::default()
+            .element(move |el: &mut Element| on_element.on_selected(field, el));
+        if collector.extraction().selects[field].attr.is_none() {
+            // Text is decoded only inside matching elements.
+            handlers = handlers.text(move |t: &mut TextChunk| on_text.on_text(field, t));
         }
-        out.push_str(word);
+        settings = settings.append_element_content_handler((Cow::Borrowed(selector), handlers));
     }
-    out
+    HtmlRewriter::new(settings, discard as fn(&[u8]))
 }
 
 /// The media type of a Content-Type, lowercased, without parameters.
@@ -435,10 +405,15 @@ pub fn looks_like_html(head: &[u8]) -> bool {
 mod tests {
     use super::*;
 
+    fn scanner(content_type: Option<&str>) -> Scanner {
+        let extraction = std::sync::Arc::new(crate::select::Extraction::default());
+        Scanner::new(content_type, Collector::new(extraction))
+    }
+
     fn title_of(content_type: Option<&str>, body: &[u8]) -> Option<String> {
-        let mut s = TitleScanner::new(content_type);
+        let mut s = scanner(content_type);
         s.feed(body);
-        s.finish()
+        s.finish(None).title
     }
 
     fn html(body: &str) -> Option<String> {
@@ -500,21 +475,41 @@ mod tests {
     #[test]
     fn title_split_across_chunks() {
         let page = "<html><head><title>Split &am".to_string() + "p; joined</title>";
-        let mut s = TitleScanner::new(Some("text/html"));
+        let mut s = scanner(Some("text/html"));
         for b in page.as_bytes().chunks(3) {
             s.feed(b);
         }
-        assert_eq!(s.finish().as_deref(), Some("Split & joined"));
+        assert_eq!(s.finish(None).title.as_deref(), Some("Split & joined"));
     }
 
     #[test]
-    fn scanning_stops_once_the_title_ended() {
-        let mut s = TitleScanner::new(Some("text/html"));
+    fn scanning_stops_once_the_head_is_over_and_the_title_known() {
+        let mut s = scanner(Some("text/html"));
         s.feed(&[b' '; 2000]);
-        s.feed(b"<title>Done</title>");
+        s.feed(b"<head><title>Done</title>");
+        assert!(s.wants_more(), "a description may follow in the head");
+        s.feed(b"<meta name=description content=D></head>");
         assert!(!s.wants_more());
         s.feed(b"<title>Later</title>");
-        assert_eq!(s.finish().as_deref(), Some("Done"));
+        let page = s.finish(None);
+        assert_eq!(page.title.as_deref(), Some("Done"));
+        assert_eq!(page.description.as_deref(), Some("D"));
+
+        let mut s = scanner(Some("text/html"));
+        s.feed(&[b' '; 2000]);
+        s.feed(b"<title>T</title><p>body text");
+        assert!(!s.wants_more(), "a body element ends the head");
+    }
+
+    #[test]
+    fn a_title_in_the_body_is_still_found() {
+        let mut s = scanner(Some("text/html"));
+        s.feed(&[b' '; 2000]);
+        s.feed(b"<body><p>x</p>");
+        assert!(s.wants_more());
+        s.feed(b"<title>Late</title>");
+        assert!(!s.wants_more());
+        assert_eq!(s.finish(None).title.as_deref(), Some("Late"));
     }
 
     #[test]
@@ -674,7 +669,7 @@ mod tests {
         use proptest::prelude::*;
 
         fn scan(content_type: Option<&str>, body: &[u8], cuts: &[usize]) -> Option<String> {
-            let mut s = TitleScanner::new(content_type);
+            let mut s = scanner(content_type);
             let mut at = 0;
             for &cut in cuts {
                 let end = (at + cut).min(body.len());
@@ -682,7 +677,7 @@ mod tests {
                 at = end;
             }
             s.feed(&body[at..]);
-            s.finish()
+            s.finish(None).title
         }
 
         fn content_type() -> impl Strategy<Value = Option<&'static str>> {
@@ -716,7 +711,78 @@ mod tests {
             proptest::collection::vec(piece, 0..30).prop_map(|v| v.concat())
         }
 
+        /// Pages of lists, paragraphs and links, well-formed or not.
+        fn markup_soup() -> impl Strategy<Value = Vec<u8>> {
+            let piece = prop_oneof![
+                Just(b"<p>".to_vec()),
+                Just(b"</p>".to_vec()),
+                Just(b"<ul><li>".to_vec()),
+                Just(b"<li>".to_vec()),
+                Just(b"</li>".to_vec()),
+                Just(b"</ul>".to_vec()),
+                Just(b"<div class=x>".to_vec()),
+                Just(b"</div>".to_vec()),
+                Just(b"<b>".to_vec()),
+                Just(b"<a href='../a b.html#f'>".to_vec()),
+                Just(b"<a href=\"?q=1&amp;r\">".to_vec()),
+                Just(b"<a href=mailto:x@y>".to_vec()),
+                Just(b"</a>".to_vec()),
+                Just(b"<base href=/base/>".to_vec()),
+                Just(b"<img src=i.png alt='&lt;x&gt;'>".to_vec()),
+                Just(b"<script>".to_vec()),
+                Just(b"</script>".to_vec()),
+                Just(b"<br>".to_vec()),
+                "[ a-z\t\n&;#]{0,20}".prop_map(String::into_bytes),
+            ];
+            proptest::collection::vec(piece, 0..40).prop_map(|v| v.concat())
+        }
+
+        fn extract(body: &[u8], cuts: &[usize]) -> Page {
+            let specs = ["p=p", "li=ul li", "x=div.x", "img=img@src", "alt=img@alt"];
+            let selects = specs.iter().map(|s| s.parse().unwrap()).collect();
+            let extraction = crate::select::Extraction::new(selects, true).unwrap();
+            let mut s = Scanner::new(
+                Some("text/html"),
+                Collector::new(std::sync::Arc::new(extraction)),
+            );
+            let mut at = 0;
+            for &cut in cuts {
+                let end = (at + cut).min(body.len());
+                s.feed(&body[at..end]);
+                at = end;
+            }
+            s.feed(&body[at..]);
+            let url = Url::parse("http://h.example/dir/page.html").unwrap();
+            s.finish(Some(&url))
+        }
+
         proptest! {
+            #[test]
+            fn chunking_never_changes_fields_or_links(
+                body in markup_soup(),
+                cuts in proptest::collection::vec(0usize..60, 0..20),
+            ) {
+                let whole = extract(&body, &[]);
+                let pieces = extract(&body, &cuts);
+                prop_assert_eq!(&whole, &pieces);
+                let links = whole.links.unwrap_or_default();
+                let mut unique = links.clone();
+                unique.sort();
+                unique.dedup();
+                prop_assert_eq!(unique.len(), links.len(), "links are unique");
+                prop_assert!(links.iter().all(|l| l.starts_with("http://") && !l.contains('#')));
+                for (name, values) in whole.fields.unwrap_or_default().0 {
+                    // Attributes are kept as written (decoded); text collapses.
+                    if name == "img" || name == "alt" {
+                        continue;
+                    }
+                    for v in values {
+                        prop_assert_eq!(v.trim_ascii(), v.as_str());
+                        prop_assert!(!v.contains("  "));
+                    }
+                }
+            }
+
             #[test]
             fn chunking_never_changes_the_title(
                 ct in content_type(),

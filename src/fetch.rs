@@ -7,7 +7,7 @@
 //! - `--timeout` is one deadline per attempt for the whole exchange: every
 //!   redirect hop and the body share it.
 //! - The body is read as a stream: at most `--max-body` decoded bytes are
-//!   read, and the title scanner sees them as they arrive (16 KiB at a time);
+//!   read, and the page scanner sees them as they arrive (16 KiB at a time);
 //!   nothing holds the whole body.
 //! - Transient failures (connect errors, timeouts and resets before the
 //!   response, HTTP 429/502/503/504) are retried `--retries` times with
@@ -26,7 +26,9 @@ use reqwest::header::{self, HeaderMap, HeaderValue};
 use url::Url;
 
 use crate::error::{ErrorKind, FetchError};
-use crate::extract::TitleScanner;
+use crate::extract::Scanner;
+use crate::page::{Collector, Page};
+use crate::select::Extraction;
 
 /// The longest wait a `Retry-After` header can impose.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
@@ -59,6 +61,10 @@ pub struct FetchSettings {
     /// Headers from `-H`, sent with every request (credentials only to the
     /// original origin).
     pub headers: HeaderMap,
+    /// What to extract beyond title, description and lang.
+    pub extraction: Arc<Extraction>,
+    /// `-v`: log every request to stderr.
+    pub verbose: bool,
 }
 
 /// What came of fetching one URL.
@@ -74,8 +80,8 @@ pub struct Fetched {
     pub bytes: u64,
     /// The body was cut at `--max-body`.
     pub truncated: bool,
-    /// The page title.
-    pub title: Option<String>,
+    /// What the page yielded: title, description, lang, fields, links.
+    pub page: Page,
     /// Redirects followed in the last attempt.
     pub redirects: u32,
     /// Attempts made.
@@ -118,6 +124,11 @@ impl Fetcher {
         }
     }
 
+    /// What the run extracts from pages.
+    pub fn extraction(&self) -> &Extraction {
+        &self.settings.extraction
+    }
+
     /// Calls `hook` whenever a server answers with `Retry-After`.
     pub fn with_retry_after_hook(mut self, hook: RetryAfterHook) -> Fetcher {
         self.on_retry_after = Some(hook);
@@ -142,6 +153,12 @@ impl Fetcher {
                 _ => None,
             };
             if let Some(wait) = wait {
+                self.log(format_args!(
+                    "{url}: retry {} of {} in {:.2} s",
+                    attempts,
+                    self.settings.retries,
+                    wait.as_secs_f64()
+                ));
                 if self.pause(wait) {
                     continue;
                 }
@@ -149,6 +166,36 @@ impl Fetcher {
             fetched.attempts = attempts;
             fetched.elapsed = started.elapsed();
             return fetched;
+        }
+    }
+
+    /// With `-v`: one line on stderr (whole: `eprintln!` locks stderr).
+    fn log(&self, line: std::fmt::Arguments) {
+        if self.settings.verbose {
+            eprintln!("scrape: {line}");
+        }
+    }
+
+    /// With `-v`: the request and what came of it.
+    fn log_response(&self, url: &Url, sent: &reqwest::Result<Response>, at: Instant) {
+        if !self.settings.verbose {
+            return;
+        }
+        let ms = at.elapsed().as_secs_f64() * 1000.0;
+        match sent {
+            Ok(resp) => self.log(format_args!(
+                "GET {url} -> {} {:?} in {ms:.1} ms",
+                resp.status().as_u16(),
+                resp.version()
+            )),
+            Err(e) => {
+                let error = classify(e, &self.settings);
+                self.log(format_args!(
+                    "GET {url} -> {}: {} after {ms:.1} ms",
+                    error.kind.as_str(),
+                    error.message
+                ));
+            }
         }
     }
 
@@ -182,12 +229,14 @@ impl Fetcher {
                 let error = self.timeout_error();
                 return transient(Fetched::failed(redirects, error), None);
             }
+            let sent_at = Instant::now();
             let sent = self
                 .client
                 .get(current.clone())
                 .headers(self.headers_for(url, &current))
                 .timeout(remaining)
                 .send();
+            self.log_response(&current, &sent, sent_at);
             let resp = match sent {
                 Ok(resp) => resp,
                 Err(e) => {
@@ -269,9 +318,10 @@ impl Fetcher {
         headers
     }
 
-    /// Reads the body into the title scanner, up to `--max-body` bytes.
+    /// Reads the body into the page scanner, up to `--max-body` bytes.
     fn read_body(&self, mut resp: Response, out: &mut Fetched, deadline: Instant) {
-        let mut scanner = TitleScanner::new(out.content_type.as_deref());
+        let collector = Collector::new(Arc::clone(&self.settings.extraction));
+        let mut scanner = Scanner::new(out.content_type.as_deref(), collector);
         let max = self.settings.max_body;
         READ_BUFFER.with_borrow_mut(|buf| {
             loop {
@@ -302,7 +352,16 @@ impl Fetcher {
                 }
             }
         });
-        out.title = scanner.finish();
+        out.page = scanner.finish(out.final_url.as_ref());
+        if self.settings.verbose {
+            let url = out.final_url.as_ref().map_or("", Url::as_str);
+            let end = match &out.error {
+                Some(e) => format!(", then {}: {}", e.kind.as_str(), e.message),
+                None if out.truncated => ", truncated at --max-body".to_string(),
+                None => String::new(),
+            };
+            self.log(format_args!("{url}: body {} bytes{end}", out.bytes));
+        }
     }
 
     fn timeout_error(&self) -> FetchError {

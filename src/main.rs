@@ -1,14 +1,35 @@
 //! The `scrape` binary: parse the command line, run, map the outcome to an
 //! exit code (SPEC.md §5). Everything else is in the library.
+//!
+//! Every error on stderr reads `scrape: error: …`, usage errors included
+//! (clap's message, reworded to match), with a `scrape: hint: …` line where
+//! one helps.
 
+use std::io::Write;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::error::ErrorKind as ClapErrorKind;
+use clap::{CommandFactory, Parser};
 use scrape::cli::Cli;
 
 fn main() -> ExitCode {
-    // A usage error exits 2 here, with clap's message.
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
+    if let Some(shell) = cli.completions {
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut Cli::command(), "scrape", &mut script);
+        return print(&script, "the completion script");
+    }
+    if cli.man {
+        let mut page = Vec::new();
+        if let Err(e) = clap_mangen::Man::new(Cli::command()).render(&mut page) {
+            eprintln!("scrape: error: cannot render the man page: {e}");
+            return ExitCode::from(1);
+        }
+        return print(&page, "the man page");
+    }
     match scrape::run(&cli) {
         Ok(exit) => exit.into(),
         Err(fatal) => {
@@ -17,6 +38,41 @@ fn main() -> ExitCode {
                 eprintln!("scrape: hint: {hint}");
             }
             fatal.exit_code().into()
+        }
+    }
+}
+
+/// `--help` and `--version` print and exit 0; anything else is a usage
+/// error: exit 2 with clap's message as `scrape: error: …`.
+fn usage_error(e: clap::Error) -> ExitCode {
+    if matches!(
+        e.kind(),
+        ClapErrorKind::DisplayHelp | ClapErrorKind::DisplayVersion
+    ) {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    let text = e.render().to_string();
+    let text = text.strip_prefix("error: ").unwrap_or(&text);
+    let mut lines = text.trim_end().lines();
+    let first = lines.next().unwrap_or("bad command line");
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "scrape: error: {first}");
+    for line in lines {
+        let _ = writeln!(err, "{line}");
+    }
+    ExitCode::from(2)
+}
+
+/// Writes `bytes` to stdout; a closed pipe is a quiet success.
+fn print(bytes: &[u8], what: &str) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("scrape: error: cannot write {what}: {e}");
+            ExitCode::from(1)
         }
     }
 }

@@ -32,6 +32,7 @@ use crate::output::NAP;
 use crate::record::Record;
 use crate::resume::Done;
 use crate::robots::{RobotsCache, Verdict};
+use crate::select::Extraction;
 use crate::shard::Shard;
 use url::Url;
 
@@ -233,7 +234,7 @@ impl Workers {
                     Verdict::Allowed(_) => fetcher.fetch(url),
                 }
             };
-            work(&jobs, &msgs, fetch, &cancel);
+            work(&jobs, &msgs, fetch, fetcher.extraction(), &cancel);
         });
         Ok(Feed {
             tx: job_tx,
@@ -243,10 +244,17 @@ impl Workers {
 }
 
 /// One worker: jobs in, records out, until the jobs end or the run stops.
-fn work(jobs: &Jobs, msgs: &Sender<Msg>, fetch: impl Fn(&Url) -> Fetched, cancel: &AtomicBool) {
+fn work(
+    jobs: &Jobs,
+    msgs: &Sender<Msg>,
+    fetch: impl Fn(&Url) -> Fetched,
+    extraction: &Extraction,
+    cancel: &AtomicBool,
+) {
     while let Some(job) = jobs.next(cancel) {
         let url = matches!(jobs, Jobs::Hosts(_)).then(|| job.url.clone());
-        let record = handle(job, &fetch);
+        let mut record = handle(job, &fetch);
+        record.complete(extraction);
         if let Some(url) = url {
             jobs.done(&url);
         }
@@ -356,7 +364,8 @@ fn dispatch(item: Item, filter: &mut Filter, workers: &mut Workers, msgs: &Sende
     }
     match target {
         Err(reason) => {
-            let record = Record::invalid(line, input, &reason).with_seq(seq);
+            let mut record = Record::invalid(line, input, &reason).with_seq(seq);
+            record.complete(workers.fetcher.extraction());
             msgs.send(Msg::Record(Box::new(record))).is_ok()
         }
         Ok(url) => match workers.send(Job {
@@ -408,6 +417,7 @@ mod tests {
             &Jobs::Channel(job_rx),
             &msg_tx,
             fetch,
+            &Extraction::default(),
             &AtomicBool::new(false),
         );
         drop(msg_tx);
@@ -437,6 +447,7 @@ mod tests {
             &Jobs::Channel(job_rx),
             &msg_tx,
             |_| unreachable!(),
+            &Extraction::default(),
             &AtomicBool::new(true),
         );
         drop(msg_tx);

@@ -12,6 +12,8 @@ use serde::Serialize;
 use crate::error::{ErrorKind, FetchError};
 use crate::fetch::Fetched;
 use crate::input::Job;
+use crate::page::Fields;
+use crate::select::Extraction;
 use url::Url;
 
 /// One result line.
@@ -41,6 +43,10 @@ pub struct Record {
     pub truncated: bool,
     /// The page's `document.title`; null for non-HTML or no title.
     pub title: Option<String>,
+    /// The head's `<meta name=description>` content; null when absent.
+    pub description: Option<String>,
+    /// The `<html lang>` attribute; null when absent.
+    pub lang: Option<String>,
     /// Redirects followed.
     pub redirects: u32,
     /// Attempts made (1 + retries used); 0 when never fetched.
@@ -52,6 +58,12 @@ pub struct Record {
     pub ttfb_ms: Option<f64>,
     /// Why this URL failed, or null.
     pub error: Option<FetchError>,
+    /// `--select` results: NAME → strings; only when asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Fields>,
+    /// `--links` results; only when asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub links: Option<Vec<String>>,
 }
 
 impl Record {
@@ -68,12 +80,16 @@ impl Record {
             content_type: f.content_type,
             bytes: f.bytes,
             truncated: f.truncated,
-            title: f.title,
+            title: f.page.title,
+            description: f.page.description,
+            lang: f.page.lang,
             redirects: f.redirects,
             attempts: f.attempts,
             elapsed_ms: millis(f.elapsed),
             ttfb_ms: f.ttfb.map(millis),
             error: f.error,
+            fields: f.page.fields,
+            links: f.page.links,
         }
     }
 
@@ -104,11 +120,27 @@ impl Record {
             bytes: 0,
             truncated: false,
             title: None,
+            description: None,
+            lang: None,
             redirects: 0,
             attempts: 0,
             elapsed_ms: 0.0,
             ttfb_ms: None,
             error: Some(error),
+            fields: None,
+            links: None,
+        }
+    }
+
+    /// Gives the record the `fields` and `links` the run asks for, empty
+    /// where it has none (a failed fetch, a page that is not HTML), so that
+    /// every record of a run has the same keys.
+    pub fn complete(&mut self, extraction: &Extraction) {
+        if self.fields.is_none() && !extraction.selects.is_empty() {
+            self.fields = Some(Fields::empty(extraction));
+        }
+        if self.links.is_none() && extraction.links {
+            self.links = Some(Vec::new());
         }
     }
 
@@ -126,6 +158,7 @@ pub fn millis(d: Duration) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::page::Page;
 
     fn job() -> Job {
         Job {
@@ -144,7 +177,10 @@ mod tests {
             content_type: Some("text/html".into()),
             bytes: 1256,
             truncated: false,
-            title: Some("Example Domain".into()),
+            page: Page {
+                title: Some("Example Domain".into()),
+                ..Page::default()
+            },
             redirects: 0,
             attempts: 1,
             elapsed: Duration::from_micros(123_456),
@@ -163,6 +199,8 @@ mod tests {
             "bytes",
             "truncated",
             "title",
+            "description",
+            "lang",
             "redirects",
             "attempts",
             "elapsed_ms",

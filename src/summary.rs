@@ -295,6 +295,8 @@ mod tests {
             bytes: 100,
             truncated: false,
             title: None,
+            description: None,
+            lang: None,
             redirects: 0,
             attempts: if kind == Some(ErrorKind::InvalidUrl) {
                 0
@@ -304,6 +306,8 @@ mod tests {
             elapsed_ms: ms,
             ttfb_ms: None,
             error: kind.map(|k| FetchError::new(k, "x")),
+            fields: None,
+            links: None,
         }
     }
 

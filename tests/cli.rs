@@ -36,6 +36,8 @@ fn every_field_for_200_404_500() {
         "bytes",
         "truncated",
         "title",
+        "description",
+        "lang",
         "redirects",
         "attempts",
         "elapsed_ms",
@@ -612,6 +614,84 @@ fn usage_errors_exit_2() {
 }
 
 #[test]
+fn every_error_message_starts_the_same_way() {
+    for args in [
+        vec!["-t", "0", "x"],
+        vec!["--bogus"],
+        vec!["--select", "x=a >> b", "x"],
+        vec!["--format", "xml", "x"],
+    ] {
+        let out = scrape().args(&args).env("NO_COLOR", "1").output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.starts_with("scrape: error: "), "{args:?}: {err}");
+        assert!(!err.contains('\x1b'), "no escape codes: {err:?}");
+    }
+    let out = scrape().arg("/no/such/list.txt").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("scrape: error: "));
+}
+
+#[test]
+fn version_completions_and_man_page() {
+    let out = scrape().arg("--version").output().unwrap();
+    assert!(out.status.success());
+    let version = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        version.trim(),
+        format!("scrape {}", env!("CARGO_PKG_VERSION"))
+    );
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef scrape"),
+        ("fish", "complete -c scrape"),
+    ] {
+        let out = scrape().args(["--completions", shell]).output().unwrap();
+        assert!(out.status.success(), "{shell}: {out:?}");
+        let script = String::from_utf8_lossy(&out.stdout);
+        assert!(script.contains(marker), "{shell} script lacks {marker:?}");
+        assert!(script.contains("select"), "{shell} script lacks --select");
+    }
+    let out = scrape().arg("--man").output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let man = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        man.starts_with(".ie") || man.contains(".TH scrape"),
+        "{man}"
+    );
+    assert!(man.contains("\\-\\-select"), "man page lists --select");
+    assert!(man.contains("Examples:"), "man page has the examples");
+    scrape().args(["--man", "urls.txt"]).assert().code(2);
+}
+
+#[test]
+fn verbose_logs_every_request_and_retry() {
+    let server = Server::start();
+    let ok = server.url("/redirect/1");
+    let busy = server.url("/status/503");
+    let file = list(&[ok.clone(), busy.clone()]);
+    let out = scrape()
+        .arg(file.path())
+        .args(["-v", "-q", "--retries", "1", "-t", "1"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(records(&out.stdout).len(), 2, "records still go to stdout");
+    let log = String::from_utf8_lossy(&out.stderr);
+    let landed = server.url("/redirect/0");
+    for line in [
+        format!("scrape: GET {ok} -> 30"),
+        format!("scrape: GET {landed} -> 200"),
+        format!("scrape: GET {busy} -> 503"),
+        format!("scrape: {busy}: retry 1 of 1 in"),
+    ] {
+        assert!(log.contains(&line), "{line:?} missing from:\n{log}");
+    }
+    assert_eq!(log.matches(&format!("GET {busy} ")).count(), 2, "{log}");
+    assert!(log.contains(": body "), "{log}");
+}
+
+#[test]
 fn compare_prints_a_table_of_both_runs() {
     let server = Server::start();
     let urls: Vec<String> = (0..8)
@@ -661,6 +741,11 @@ fn help_explains_the_options() {
         "--max-body",
         "--compare",
         "--fail-on-error",
+        "--select",
+        "--links",
+        "--completions",
+        "--man",
+        "--verbose",
         "Examples:",
     ] {
         assert!(help.contains(option), "{option} missing from --help");

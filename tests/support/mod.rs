@@ -101,6 +101,18 @@ pub const FIXTURES: &[(&str, &str, Option<&str>)] = &[
     ("big-early-title.html", "text/html", Some("Early title")),
     ("big-late-title.html", "text/html", Some("Late title")),
     ("unterminated-title.html", "text/html", Some("Never closed")),
+    ("extract.html", "text/html", Some("Extraction & fixtures")),
+    (
+        "extract-1252.html",
+        "text/html; charset=windows-1252",
+        Some("Caf\u{e9}"),
+    ),
+    ("links-base.html", "text/html", Some("Links with a base")),
+    (
+        "links-relative.html",
+        "text/html",
+        Some("Links without a base"),
+    ),
 ];
 
 impl Server {

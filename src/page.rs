@@ -1,0 +1,575 @@
+//! What a page yields (SPEC.md §3 `title`, `description`, `lang`, `fields`,
+//! `links`): the `lol_html` handlers that collect it while the body streams,
+//! and the finished [`Page`].
+//!
+//! One [`Collector`] per page gathers raw text and attribute values as the
+//! parser meets them; nothing of the page is kept beyond what is extracted.
+//! Entities are decoded, whitespace collapsed and URLs resolved once, in
+//! [`Collector::finish`], so a `<base href>` anywhere in the page counts for
+//! every link, as in a browser.
+//!
+//! - `title`: the first `<title>` outside SVG and MathML.
+//! - `lang`: the root `<html lang>`; `description`: the first
+//!   `<meta name=description>` in the head.
+//! - `fields`: per `--select`, the text (or attribute) of every matching
+//!   element in document order. Text is what the markup holds between the
+//!   element's tags, `<script>` and `<style>` contents left out, with a
+//!   space where a block, cell or `<br>` starts. A streaming parser builds
+//!   no tree, so an element closed only implicitly (`<li>`, `<p>`, `<td>`,
+//!   `<option>`… without their end tag) ends here where the next one of its
+//!   kind (or a block, for `<p>`) starts, or where its list or table ends,
+//!   as the HTML parser would close it. `lol_html`'s own matching does not
+//!   know those implied ends: for `>` and `:nth-child` such an element stays
+//!   the parent of what follows it (exact on well-formed markup).
+//! - `links`: every `<a href>`, resolved, fragment dropped, http(s) only,
+//!   each once, in document order.
+//!
+//! With only the defaults asked, parsing stops once the head has ended and
+//! the title is known: nothing later can change the record.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use lol_html::html_content::{Element, EndTag, TextChunk, TextType};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use url::Url;
+
+use crate::select::{Extraction, is_url_attribute};
+
+/// The "error" a handler returns to stop the parser early, once nothing
+/// later in the document can change the result.
+pub const STOP_PARSING: &str = "done";
+
+/// The most raw text kept for one title, description or field value.
+const MAX_TEXT: usize = 1 << 20;
+
+/// Everything extracted from one page.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Page {
+    /// `document.title`.
+    pub title: Option<String>,
+    /// `<meta name=description content>`.
+    pub description: Option<String>,
+    /// `<html lang>`.
+    pub lang: Option<String>,
+    /// `--select` results, when asked.
+    pub fields: Option<Fields>,
+    /// `--links` results, when asked.
+    pub links: Option<Vec<String>>,
+}
+
+impl Page {
+    /// The page of a body that is not HTML (or never came): nothing found,
+    /// but the asked-for `fields` and `links` present and empty.
+    pub fn empty(extraction: &Extraction) -> Page {
+        Page {
+            fields: (!extraction.selects.is_empty()).then(|| Fields::empty(extraction)),
+            links: extraction.links.then(Vec::new),
+            ..Page::default()
+        }
+    }
+}
+
+/// `fields`: one array of strings per `--select` NAME, in command-line
+/// order (serialized as a JSON object).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Fields(pub Vec<(String, Vec<String>)>);
+
+impl Fields {
+    /// Every NAME with no value.
+    pub fn empty(extraction: &Extraction) -> Fields {
+        Fields(
+            extraction
+                .selects
+                .iter()
+                .map(|s| (s.name.clone(), Vec::new()))
+                .collect(),
+        )
+    }
+
+    /// The values of NAME.
+    pub fn get(&self, name: &str) -> Option<&[String]> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_slice())
+    }
+}
+
+impl Serialize for Fields {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, values) in &self.0 {
+            map.serialize_entry(name, values)?;
+        }
+        map.end()
+    }
+}
+
+/// Elements that may stand in a document's head; any other start tag ends
+/// the head (the HTML parser's "in head" insertion mode).
+const HEAD_ELEMENTS: [&str; 10] = [
+    "html", "head", "title", "meta", "link", "style", "script", "noscript", "base", "template",
+];
+
+/// Start tags that close an open `<p>`.
+const CLOSES_P: [&str; 28] = [
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "details",
+    "div",
+    "dl",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hr",
+    "main",
+    "menu",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "table",
+];
+
+/// Elements that start a new line of text (blocks, cells, `<br>`): where
+/// one starts, the text of the elements around it gets a space, so that
+/// `<li>a</li><li>b</li>` reads "a b" rather than "ab" (as `innerText`
+/// would break the line there).
+const BREAKS: [&str; 36] = [
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "br",
+    "dd",
+    "details",
+    "div",
+    "dl",
+    "dt",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hr",
+    "li",
+    "main",
+    "nav",
+    "ol",
+    "option",
+    "p",
+    "pre",
+    "section",
+    "table",
+    "td",
+    "th",
+    "tr",
+    "ul",
+];
+
+/// Elements inside which an implicitly closed element cannot be closed from
+/// outside: a `<li>` of a nested list does not close its parent's `<li>`.
+const SCOPES: [&str; 6] = ["ul", "ol", "dl", "table", "select", "template"];
+
+/// Whether a start tag `new` closes an open element `open` that has no end
+/// tag yet (the HTML parser's implied end tags, for the common cases).
+fn implicitly_closes(open: &str, new: &str) -> bool {
+    match open {
+        "p" => CLOSES_P.contains(&new),
+        "li" => new == "li",
+        "dt" | "dd" => matches!(new, "dt" | "dd"),
+        "td" | "th" => matches!(new, "td" | "th" | "tr" | "tbody" | "thead" | "tfoot"),
+        "tr" => matches!(new, "tr" | "tbody" | "thead" | "tfoot"),
+        "option" => matches!(new, "option" | "optgroup"),
+        "optgroup" => new == "optgroup",
+        _ => false,
+    }
+}
+
+/// One element whose text is being collected.
+struct Open {
+    /// Which field, and which of its values.
+    field: usize,
+    value: usize,
+    /// Tells this capture apart for its end tag handler.
+    id: u64,
+    tag: String,
+    /// How many list/table scopes were open when it started.
+    scope: usize,
+}
+
+/// What the handlers have gathered so far.
+#[derive(Default)]
+struct State {
+    title_active: bool,
+    title_done: bool,
+    title: String,
+    /// Inside `<svg>` or `<math>` (their titles are not the page's).
+    foreign_depth: usize,
+    html_seen: bool,
+    lang: Option<String>,
+    description: Option<String>,
+    base: Option<String>,
+    head_ended: bool,
+    /// Per `--select`, its raw values.
+    values: Vec<Vec<String>>,
+    open: Vec<Open>,
+    next_id: u64,
+    scopes: usize,
+    links: Vec<String>,
+}
+
+/// A page's handlers' shared state plus what to extract.
+#[derive(Clone)]
+pub struct Collector {
+    state: Rc<RefCell<State>>,
+    extraction: Arc<Extraction>,
+}
+
+type HandlerResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+impl Collector {
+    /// A collector for one page.
+    pub fn new(extraction: Arc<Extraction>) -> Collector {
+        let state = State {
+            values: vec![Vec::new(); extraction.selects.len()],
+            ..State::default()
+        };
+        Collector {
+            state: Rc::new(RefCell::new(state)),
+            extraction,
+        }
+    }
+
+    /// The run's extraction settings.
+    pub fn extraction(&self) -> &Extraction {
+        &self.extraction
+    }
+
+    /// True when the parser may stop: only the defaults are asked, the head
+    /// has ended and the title is known.
+    pub fn done(&self) -> bool {
+        let s = self.state.borrow();
+        self.extraction.is_empty() && s.head_ended && s.title_done
+    }
+
+    fn stop_if_done(&self) -> HandlerResult {
+        if self.done() {
+            return Err(STOP_PARSING.into());
+        }
+        Ok(())
+    }
+
+    /// The handler for every element (`*`): head, lang, description, base,
+    /// links, foreign content, and the implied ends of collected elements.
+    pub fn on_any_element(&self, el: &mut Element) -> HandlerResult {
+        let tag = el.tag_name();
+        let mut s = self.state.borrow_mut();
+        match tag.as_str() {
+            "html" if !s.html_seen => {
+                s.html_seen = true;
+                s.lang = el
+                    .get_attribute("lang")
+                    .map(|l| l.trim().to_string())
+                    .filter(|l| !l.is_empty());
+            }
+            "meta" if !s.head_ended && s.description.is_none() => {
+                let is_description = el
+                    .get_attribute("name")
+                    .is_some_and(|n| n.trim().eq_ignore_ascii_case("description"));
+                if is_description {
+                    s.description = Some(el.get_attribute("content").unwrap_or_default());
+                }
+            }
+            "base" if s.base.is_none() => s.base = el.get_attribute("href"),
+            "a" if self.extraction.links => {
+                if let Some(href) = el.get_attribute("href") {
+                    s.links.push(href);
+                }
+            }
+            "svg" | "math" if !el.is_self_closing() => {
+                if let Some(handlers) = el.end_tag_handlers() {
+                    s.foreign_depth += 1;
+                    let state = Rc::clone(&self.state);
+                    handlers.push(Box::new(move |_: &mut EndTag| {
+                        let mut s = state.borrow_mut();
+                        s.foreign_depth = s.foreign_depth.saturating_sub(1);
+                        Ok(())
+                    }));
+                }
+            }
+            "head" => {
+                if let Some(handlers) = el.end_tag_handlers() {
+                    let this = self.clone();
+                    handlers.push(Box::new(move |_: &mut EndTag| {
+                        this.state.borrow_mut().head_ended = true;
+                        this.stop_if_done()
+                    }));
+                }
+            }
+            _ => {}
+        }
+        if !HEAD_ELEMENTS.contains(&tag.as_str()) {
+            s.head_ended = true;
+        }
+        if !self.extraction.selects.is_empty() {
+            close_implied(&mut s, &tag);
+            if BREAKS.contains(&tag.as_str()) {
+                separate(&mut s);
+            }
+            if SCOPES.contains(&tag.as_str()) {
+                self.enter_scope(&mut s, el);
+            }
+        }
+        drop(s);
+        self.stop_if_done()
+    }
+
+    /// A list or table starts: implicitly closed elements inside it end
+    /// with it at the latest.
+    fn enter_scope(&self, s: &mut State, el: &mut Element) {
+        let Some(handlers) = el.end_tag_handlers() else {
+            return;
+        };
+        s.scopes += 1;
+        let depth = s.scopes;
+        let state = Rc::clone(&self.state);
+        handlers.push(Box::new(move |_: &mut EndTag| {
+            let mut s = state.borrow_mut();
+            s.open.retain(|o| o.scope < depth);
+            s.scopes = depth - 1;
+            Ok(())
+        }));
+    }
+
+    /// The handler for the first `<title>`.
+    pub fn on_title(&self, el: &mut Element) -> HandlerResult {
+        let mut s = self.state.borrow_mut();
+        if s.foreign_depth > 0 || s.title_active || s.title_done {
+            return Ok(());
+        }
+        s.title_active = true;
+        drop(s);
+        if let Some(handlers) = el.end_tag_handlers() {
+            let this = self.clone();
+            handlers.push(Box::new(move |_: &mut EndTag| {
+                this.state.borrow_mut().title_done = true;
+                this.stop_if_done()
+            }));
+        }
+        Ok(())
+    }
+
+    /// The text handler of `<title>`.
+    pub fn on_title_text(&self, t: &mut TextChunk) -> HandlerResult {
+        let mut s = self.state.borrow_mut();
+        if s.title_active && !s.title_done && s.title.len() < MAX_TEXT {
+            s.title.push_str(t.as_str());
+        }
+        Ok(())
+    }
+
+    /// The handler for elements matching `--select` number `field`.
+    pub fn on_selected(&self, field: usize, el: &mut Element) -> HandlerResult {
+        let spec = &self.extraction.selects[field];
+        let mut s = self.state.borrow_mut();
+        if let Some(attr) = &spec.attr {
+            if let Some(value) = el.get_attribute(attr) {
+                s.values[field].push(value);
+            }
+            return Ok(());
+        }
+        let value = s.values[field].len();
+        s.values[field].push(String::new());
+        let tag = el.tag_name();
+        let Some(handlers) = el.end_tag_handlers() else {
+            return Ok(()); // a void element: its text is empty
+        };
+        let id = s.next_id;
+        s.next_id += 1;
+        let scope = s.scopes;
+        s.open.push(Open {
+            field,
+            value,
+            id,
+            tag,
+            scope,
+        });
+        let state = Rc::clone(&self.state);
+        handlers.push(Box::new(move |_: &mut EndTag| {
+            state.borrow_mut().open.retain(|o| o.id != id);
+            Ok(())
+        }));
+        Ok(())
+    }
+
+    /// The text handler of `--select` number `field`, called by the parser
+    /// once per chunk inside any element matching it: every element of
+    /// that field still open collects the chunk.
+    pub fn on_text(&self, field: usize, t: &mut TextChunk) -> HandlerResult {
+        if matches!(t.text_type(), TextType::ScriptData | TextType::RawText) {
+            return Ok(());
+        }
+        let mut s = self.state.borrow_mut();
+        let State { open, values, .. } = &mut *s;
+        for o in open.iter().filter(|o| o.field == field) {
+            let value = &mut values[o.field][o.value];
+            if value.len() < MAX_TEXT {
+                value.push_str(t.as_str());
+            }
+        }
+        Ok(())
+    }
+
+    /// What the page yielded; `url` is the page's own (final) URL.
+    pub fn finish(self, url: Option<&Url>) -> Page {
+        let s = self.state.take();
+        let base = match (url, &s.base) {
+            (Some(url), Some(href)) => url.join(decode(href).trim()).ok(),
+            (Some(url), None) => Some(url.clone()),
+            (None, _) => None,
+        };
+        let fields = (!self.extraction.selects.is_empty()).then(|| {
+            let values = self.extraction.selects.iter().zip(s.values);
+            Fields(
+                values
+                    .map(|(spec, raw)| {
+                        let url_attr = spec.attr.as_deref().is_some_and(is_url_attribute);
+                        let cooked = raw
+                            .iter()
+                            .map(|v| match (&spec.attr, url_attr) {
+                                (None, _) => collapse(&decode(v)),
+                                (Some(_), true) => resolve(base.as_ref(), v),
+                                (Some(_), false) => decode(v).into_owned(),
+                            })
+                            .collect();
+                        (spec.name.clone(), cooked)
+                    })
+                    .collect(),
+            )
+        });
+        Page {
+            title: s.title_active.then(|| collapse(&decode(&s.title))),
+            description: s.description.map(|d| collapse(&decode(&d))),
+            lang: s.lang.map(|l| decode(&l).into_owned()),
+            fields,
+            links: self
+                .extraction
+                .links
+                .then(|| links(base.as_ref(), &s.links)),
+        }
+    }
+}
+
+/// Closes the collected elements a start tag `tag` implicitly ends.
+fn close_implied(s: &mut State, tag: &str) {
+    let scope = s.scopes;
+    while let Some(last) = s.open.last() {
+        if last.scope == scope && implicitly_closes(&last.tag, tag) {
+            s.open.pop();
+        } else {
+            break;
+        }
+    }
+}
+
+/// A space in the text of every element being collected (collapsed later).
+fn separate(s: &mut State) {
+    let State { open, values, .. } = s;
+    for o in open.iter() {
+        values[o.field][o.value].push(' ');
+    }
+}
+
+fn decode(raw: &str) -> std::borrow::Cow<'_, str> {
+    html_escape::decode_html_entities(raw)
+}
+
+/// Strips and collapses ASCII whitespace; other spaces (no-break,
+/// ideographic) stay, as in `document.title`.
+pub fn collapse(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for word in text.split_ascii_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+/// An attribute URL resolved against the base; as written when it cannot be.
+fn resolve(base: Option<&Url>, raw: &str) -> String {
+    let value = decode(raw);
+    let value = value.trim();
+    base.and_then(|b| b.join(value).ok())
+        .map(String::from)
+        .unwrap_or_else(|| value.to_string())
+}
+
+/// The page's links: resolved, http(s) only, without fragment, each once.
+fn links(base: Option<&Url>, raw: &[String]) -> Vec<String> {
+    let Some(base) = base else {
+        return Vec::new();
+    };
+    let mut seen = std::collections::HashSet::new();
+    raw.iter()
+        .filter_map(|href| {
+            let mut url = base.join(decode(href).trim()).ok()?;
+            if !matches!(url.scheme(), "http" | "https") {
+                return None;
+            }
+            url.set_fragment(None);
+            let url = String::from(url);
+            seen.insert(url.clone()).then_some(url)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn implied_end_tags() {
+        assert!(implicitly_closes("li", "li"));
+        assert!(implicitly_closes("p", "div"));
+        assert!(!implicitly_closes("p", "span"));
+        assert!(implicitly_closes("td", "tr"));
+        assert!(!implicitly_closes("div", "div"));
+    }
+
+    #[test]
+    fn whitespace_collapses() {
+        assert_eq!(collapse("  a \n\t b  "), "a b");
+        assert_eq!(collapse("a\u{a0} b"), "a\u{a0} b");
+        assert_eq!(collapse(""), "");
+    }
+
+    #[test]
+    fn fields_serialize_in_order() {
+        let f = Fields(vec![("z".into(), vec!["1".into()]), ("a".into(), vec![])]);
+        assert_eq!(serde_json::to_string(&f).unwrap(), r#"{"z":["1"],"a":[]}"#);
+    }
+}
