@@ -234,7 +234,7 @@ impl Parser {
 
 /// The parser with every handler of this page: the built-in ones and one
 /// per `--select`.
-fn rewriter(builtin: &Selectors, selected: &[Selector], collector: &Collector) -> Rewriter {
+fn rewriter(builtin: &Selectors, selected: &[Option<Selector>], collector: &Collector) -> Rewriter {
     let (any, title, title_text) = (collector.clone(), collector.clone(), collector.clone());
     let mut settings = Settings::new()
         .with_strict(false)
@@ -250,6 +250,7 @@ fn rewriter(builtin: &Selectors, selected: &[Selector], collector: &Collector) -
                 .text(move |t: &mut TextChunk| title_text.on_title_text(t)),
         ));
     for (field, selector) in selected.iter().enumerate() {
+        let Some(selector) = selector else { continue };
         let (on_element, on_text) = (collector.clone(), collector.clone());
         let mut handlers = ElementContentHandlers::default()
             .element(move |el: &mut Element| on_element.on_selected(field, el));

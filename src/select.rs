@@ -122,7 +122,7 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 thread_local! {
     /// This thread's parsed selectors for the extraction with this id.
-    static PARSED: RefCell<Option<(u64, Vec<Selector>)>> = const { RefCell::new(None) };
+    static PARSED: RefCell<Option<(u64, Vec<Option<Selector>>)>> = const { RefCell::new(None) };
 }
 
 impl Extraction {
@@ -149,16 +149,16 @@ impl Extraction {
         self.selects.is_empty() && !self.links
     }
 
-    /// Calls `f` with this thread's parsed selectors, one per `--select`
-    /// (parsed on this thread's first page).
-    pub fn with_selectors<R>(&self, f: impl FnOnce(&[Selector]) -> R) -> R {
+    /// Calls `f` with this thread's parsed selectors, one per `--select` in
+    /// the same order (parsed on this thread's first page; `None` cannot
+    /// happen for a spec that came through [`Select::from_str`]).
+    pub fn with_selectors<R>(&self, f: impl FnOnce(&[Option<Selector>]) -> R) -> R {
         PARSED.with_borrow_mut(|cache| {
             if cache.as_ref().is_none_or(|(id, _)| *id != self.id) {
-                // Every spec parsed when the command line was read.
                 let parsed = self
                     .selects
                     .iter()
-                    .filter_map(|s| Selector::from_str(&s.css).ok())
+                    .map(|s| Selector::from_str(&s.css).ok())
                     .collect();
                 *cache = Some((self.id, parsed));
             }
