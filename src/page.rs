@@ -113,13 +113,16 @@ const HEAD_ELEMENTS: [&str; 10] = [
     "html", "head", "title", "meta", "link", "style", "script", "noscript", "base", "template",
 ];
 
-/// Start tags that close an open `<p>`.
-const CLOSES_P: [&str; 28] = [
+/// Start tags that close an open `<p>` (the HTML parser's list).
+const CLOSES_P: [&str; 35] = [
     "address",
     "article",
     "aside",
     "blockquote",
+    "center",
     "details",
+    "dialog",
+    "dir",
     "div",
     "dl",
     "fieldset",
@@ -134,6 +137,7 @@ const CLOSES_P: [&str; 28] = [
     "h5",
     "h6",
     "header",
+    "hgroup",
     "hr",
     "main",
     "menu",
@@ -142,51 +146,23 @@ const CLOSES_P: [&str; 28] = [
     "p",
     "pre",
     "section",
+    "summary",
     "table",
+    "ul",
+    "xmp",
 ];
 
-/// Elements that start a new line of text (blocks, cells, `<br>`): where
-/// one starts, the text of the elements around it gets a space, so that
+/// Whether an element starts a new line of text (a block, a cell, `<br>`):
+/// there, the text of the elements around it gets a space, so that
 /// `<li>a</li><li>b</li>` reads "a b" rather than "ab" (as `innerText`
 /// would break the line there).
-const BREAKS: [&str; 36] = [
-    "address",
-    "article",
-    "aside",
-    "blockquote",
-    "br",
-    "dd",
-    "details",
-    "div",
-    "dl",
-    "dt",
-    "fieldset",
-    "figcaption",
-    "figure",
-    "footer",
-    "form",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "header",
-    "hr",
-    "li",
-    "main",
-    "nav",
-    "ol",
-    "option",
-    "p",
-    "pre",
-    "section",
-    "table",
-    "td",
-    "th",
-    "tr",
-    "ul",
-];
+fn breaks_line(tag: &str) -> bool {
+    CLOSES_P.contains(&tag)
+        || matches!(
+            tag,
+            "br" | "dd" | "dt" | "li" | "option" | "td" | "th" | "tr"
+        )
+}
 
 /// Elements inside which an implicitly closed element cannot be closed from
 /// outside: a `<li>` of a nested list does not close its parent's `<li>`.
@@ -335,7 +311,7 @@ impl Collector {
         }
         if !self.extraction.selects.is_empty() {
             close_implied(&mut s, &tag);
-            if BREAKS.contains(&tag.as_str()) {
+            if breaks_line(&tag) {
                 separate(&mut s);
             }
             if SCOPES.contains(&tag.as_str()) {
@@ -555,6 +531,8 @@ mod tests {
     fn implied_end_tags() {
         assert!(implicitly_closes("li", "li"));
         assert!(implicitly_closes("p", "div"));
+        assert!(implicitly_closes("p", "ul"));
+        assert!(breaks_line("li") && breaks_line("ul") && !breaks_line("b"));
         assert!(!implicitly_closes("p", "span"));
         assert!(implicitly_closes("td", "tr"));
         assert!(!implicitly_closes("div", "div"));
