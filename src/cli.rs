@@ -86,7 +86,7 @@ pub struct Cli {
     #[arg(short = 'H', long = "header", value_name = "'NAME: VALUE'", value_parser = parse_header)]
     pub headers: Vec<Header>,
 
-    /// The User-Agent header [default: scrape/<version>].
+    /// The User-Agent header [default: scrape/VERSION].
     #[arg(short = 'A', long, value_name = "STR", value_parser = parse_user_agent)]
     pub user_agent: Option<HeaderValue>,
 
@@ -164,12 +164,13 @@ pub struct Cli {
     /// Extract the text of every element matching the CSS selector into
     /// `fields.NAME`, an array in document order (repeatable). NAME=CSS@ATTR
     /// takes that attribute instead (`img=img@src`); URL attributes (href,
-    /// src, ...) come resolved against the page and its <base href>.
+    /// src, ...) come resolved against the page and its base href.
     #[arg(long = "select", value_name = "NAME=CSS[@ATTR]")]
     pub selects: Vec<Select>,
 
-    /// Extract every <a href> into `links`: absolute (resolved against the
-    /// page and its <base href>), without #fragment, http(s) only, each once.
+    /// Extract the target of every link (an `a` element's href) into
+    /// `links`: absolute (resolved against the page and its base href),
+    /// without #fragment, http(s) only, each once.
     #[arg(long)]
     pub links: bool,
 

@@ -5,15 +5,17 @@
 //! input.rs          pool.rs                         fetch.rs + extract.rs       output.rs
 //! URL reader ──(bounded jobs)──▶ N rayon workers ──(bounded msgs)──▶ aggregator ──▶ JSON out
 //! (streams lines,   (one shared reqwest            (request, redirects,         (one thread owns
-//!  dedupes)          blocking Client)               retries, streamed title)     output, progress,
+//!  dedupes)          blocking Client)               retries, streamed page)      output, progress,
 //!                                                                                summary.rs)
 //! ```
 //!
 //! - [`cli`] parses the command line, [`config`] validates it and builds the
 //!   shared client.
 //! - [`input`] streams the lists into items; [`pool`] runs the reader and the
-//!   workers; [`fetch`] turns one URL into a result, with [`extract`] finding
-//!   the title as the body streams; [`record`] is the output schema.
+//!   workers; [`fetch`] turns one URL into a result, with [`extract`]
+//!   decoding and parsing the body as it streams, [`page`] collecting title,
+//!   description, lang, `--select` fields ([`select`]) and links;
+//!   [`record`] is the output schema.
 //! - [`output`] is the aggregator; [`summary`] keeps the statistics;
 //!   [`progress`] draws on stderr; [`signals`] handles Ctrl-C.
 //!

@@ -59,7 +59,11 @@ fn usage_error(e: clap::Error) -> ExitCode {
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "scrape: error: {first}");
     for line in lines {
-        let _ = writeln!(err, "{line}");
+        // clap's "tip: a similar argument exists" is our kind of hint.
+        let _ = match line.trim_start().strip_prefix("tip: ") {
+            Some(tip) => writeln!(err, "scrape: hint: {tip}"),
+            None => writeln!(err, "{line}"),
+        };
     }
     ExitCode::from(2)
 }

@@ -50,8 +50,12 @@ impl FromStr for Select {
             }
         }
         if let Err(e) = Selector::from_str(css) {
+            let e = e.to_string();
             return Err(format!(
-                "'{css}' is not a CSS selector scrape can match: {e}"
+                "'{css}' is not a CSS selector scrape can match ({}); streaming matches \
+                 tag, #id, .class, [attr], [attr=v], descendant, child (>), :nth-child, \
+                 :first-child, :not(...)",
+                e.trim_end_matches('.')
             ));
         }
         Ok(Select {
@@ -212,7 +216,22 @@ mod tests {
         assert!(e.contains("'div >> p'"), "{e}");
         let e = select("x=h1 + p").unwrap_err();
         assert!(e.contains("'h1 + p'"), "{e}");
-        assert!(select("x=li:nth-child(2)").is_ok());
+        for css in [
+            "li:nth-child(2)",
+            "li:first-child",
+            "p:not(.price)",
+            "a[href^=http]",
+            "a[href$=\".pdf\"]",
+            "a[href*=x]",
+            "p[class~=a]",
+            "html[lang|=en]",
+            "#main > ul li",
+        ] {
+            assert!(
+                select(&format!("x={css}")).is_ok(),
+                "{css} is documented as supported"
+            );
+        }
         assert!(select("x=div.a p[data-x]").is_ok());
     }
 

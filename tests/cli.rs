@@ -627,6 +627,12 @@ fn every_error_message_starts_the_same_way() {
         assert!(err.starts_with("scrape: error: "), "{args:?}: {err}");
         assert!(!err.contains('\x1b'), "no escape codes: {err:?}");
     }
+    let out = scrape().args(["--thread", "4", "x"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("scrape: hint: a similar argument exists: '--threads'"),
+        "{err}"
+    );
     let out = scrape().arg("/no/such/list.txt").output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).starts_with("scrape: error: "));
