@@ -24,13 +24,19 @@ use std::rc::Rc;
 
 use encoding_rs::{Decoder, Encoding, UTF_8, WINDOWS_1252};
 use lol_html::html_content::{Element, TextChunk};
-use lol_html::{AsciiCompatibleEncoding, ElementContentHandlers, HtmlRewriter, Selector, Settings};
+use lol_html::{
+    AsciiCompatibleEncoding, ElementContentHandlers, HtmlRewriter, MemorySettings, Selector,
+    Settings,
+};
 use url::Url;
 
 use crate::page::{Collector, Page, STOP_PARSING};
 
 /// How many leading bytes decide the charset and whether a body is HTML.
 pub const SNIFF_LEN: usize = 1024;
+
+/// The most memory the HTML parser's own buffers may take for one page.
+const PARSER_MEMORY: usize = 32 << 20;
 
 /// Whether a Content-Type says HTML, says something else, or is missing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -238,6 +244,10 @@ fn rewriter(builtin: &Selectors, selected: &[Option<Selector>], collector: &Coll
     let (any, title, title_text) = (collector.clone(), collector.clone(), collector.clone());
     let mut settings = Settings::new()
         .with_strict(false)
+        // The parser's own buffers (a tag split across chunks, the element
+        // stack of a deeply nested page): past this it gives up on the
+        // page, keeping what it found.
+        .with_memory_settings(MemorySettings::new().with_max_allowed_memory_usage(PARSER_MEMORY))
         .append_element_content_handler((
             Cow::Borrowed(&builtin.any),
             ElementContentHandlers::default()

@@ -25,7 +25,9 @@
 //!   each once, in document order.
 //!
 //! With only the defaults asked, parsing stops once the head has ended and
-//! the title is known: nothing later can change the record.
+//! the title is known: nothing later can change the record. What one page
+//! can make scrape collect is bounded: 1 MiB per value, [`MAX_PAGE_TEXT`]
+//! for all `--select` text together, [`MAX_VALUES`] values and links.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -43,6 +45,22 @@ pub const STOP_PARSING: &str = "done";
 
 /// The most raw text kept for one title, description or field value.
 const MAX_TEXT: usize = 1 << 20;
+
+/// The most text all `--select` values of one page collect together. Every
+/// open element takes a copy of each chunk, so a selector like `div` on
+/// thousands of unclosed nested `<div>`s would otherwise copy the page
+/// thousands of times over; past this budget values are cut. It also bounds
+/// the work: each collected byte is one step.
+pub const MAX_PAGE_TEXT: usize = 16 << 20;
+
+/// The most `--select` values (all NAMEs together), and the most links, one
+/// page yields; later matches are left out.
+pub const MAX_VALUES: usize = 100_000;
+
+/// The most matched elements collecting text at once (nested, or left
+/// open); a match deeper than that is listed with the text it has so far
+/// (none).
+const MAX_OPEN: usize = 1024;
 
 /// Everything extracted from one page.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -214,6 +232,10 @@ struct State {
     next_id: u64,
     scopes: usize,
     links: Vec<String>,
+    /// What is left of [`MAX_PAGE_TEXT`].
+    budget: usize,
+    /// `--select` values so far, all fields (at most [`MAX_VALUES`]).
+    value_count: usize,
 }
 
 /// A page's handlers' shared state plus what to extract.
@@ -230,6 +252,7 @@ impl Collector {
     pub fn new(extraction: Arc<Extraction>) -> Collector {
         let state = State {
             values: vec![Vec::new(); extraction.selects.len()],
+            budget: MAX_PAGE_TEXT,
             ..State::default()
         };
         Collector {
@@ -279,7 +302,7 @@ impl Collector {
                 }
             }
             "base" if s.base.is_none() => s.base = el.get_attribute("href"),
-            "a" if self.extraction.links => {
+            "a" if self.extraction.links && s.links.len() < MAX_VALUES => {
                 if let Some(href) = el.get_attribute("href") {
                     s.links.push(href);
                 }
@@ -370,14 +393,22 @@ impl Collector {
     pub fn on_selected(&self, field: usize, el: &mut Element) -> HandlerResult {
         let spec = &self.extraction.selects[field];
         let mut s = self.state.borrow_mut();
+        if s.value_count >= MAX_VALUES {
+            return Ok(());
+        }
         if let Some(attr) = &spec.attr {
             if let Some(value) = el.get_attribute(attr) {
                 s.values[field].push(value);
+                s.value_count += 1;
             }
             return Ok(());
         }
         let value = s.values[field].len();
         s.values[field].push(String::new());
+        s.value_count += 1;
+        if s.open.len() >= MAX_OPEN {
+            return Ok(());
+        }
         let tag = el.tag_name();
         let Some(handlers) = el.end_tag_handlers() else {
             return Ok(()); // a void element: its text is empty
@@ -408,12 +439,18 @@ impl Collector {
             return Ok(());
         }
         let mut s = self.state.borrow_mut();
-        let State { open, values, .. } = &mut *s;
+        let State {
+            open,
+            values,
+            budget,
+            ..
+        } = &mut *s;
         for o in open.iter().filter(|o| o.field == field) {
-            let value = &mut values[o.field][o.value];
-            if value.len() < MAX_TEXT {
-                value.push_str(t.as_str());
+            if *budget == 0 {
+                break;
             }
+            let value = &mut values[o.field][o.value];
+            *budget -= push_capped(value, t.as_str(), MAX_TEXT.min(value.len() + *budget));
         }
         Ok(())
     }
@@ -472,10 +509,31 @@ fn close_implied(s: &mut State, tag: &str) {
 
 /// A space in the text of every element being collected (collapsed later).
 fn separate(s: &mut State) {
-    let State { open, values, .. } = s;
+    let State {
+        open,
+        values,
+        budget,
+        ..
+    } = s;
     for o in open.iter() {
-        values[o.field][o.value].push(' ');
+        if *budget == 0 {
+            break;
+        }
+        let value = &mut values[o.field][o.value];
+        *budget -= push_capped(value, " ", MAX_TEXT.min(value.len() + *budget));
     }
+}
+
+/// Appends as much of `text` as keeps `value` within `cap` bytes (cut at a
+/// character boundary); returns how many bytes it appended.
+fn push_capped(value: &mut String, text: &str, cap: usize) -> usize {
+    let room = cap.saturating_sub(value.len());
+    let mut take = text.len().min(room);
+    while !text.is_char_boundary(take) {
+        take -= 1;
+    }
+    value.push_str(&text[..take]);
+    take
 }
 
 fn decode(raw: &str) -> std::borrow::Cow<'_, str> {
@@ -536,6 +594,46 @@ mod tests {
         assert!(!implicitly_closes("p", "span"));
         assert!(implicitly_closes("td", "tr"));
         assert!(!implicitly_closes("div", "div"));
+    }
+
+    #[test]
+    fn pushes_stop_at_the_cap_on_a_character_boundary() {
+        let mut v = String::from("ab");
+        assert_eq!(push_capped(&mut v, "cdé", 5), 2);
+        assert_eq!(v, "abcd", "é would cross the cap: left out whole");
+        assert_eq!(push_capped(&mut v, "x", 4), 0);
+        assert_eq!(push_capped(&mut v, "xyz", 100), 3);
+    }
+
+    #[test]
+    fn nested_unclosed_matches_cost_at_most_the_page_budget() {
+        use crate::extract::Scanner;
+        use crate::select::Extraction;
+        // 200 000 nested unclosed <div>s, each with text: every open div
+        // would take a copy of every later chunk (2·10¹⁰ copies).
+        let n = 200_000;
+        let body = "<div>xxxxxxxxxxxxxxxxxxxxxxxx".repeat(n);
+        let ex = Extraction::new(vec!["d=div".parse().unwrap()], false).unwrap();
+        let mut scanner = Scanner::new(Some("text/html"), Collector::new(Arc::new(ex)));
+        for chunk in body.as_bytes().chunks(16 * 1024) {
+            scanner.feed(chunk);
+        }
+        let page = scanner.finish(None);
+        let fields = page.fields.unwrap();
+        let values = fields.get("d").unwrap();
+        assert_eq!(values.len(), MAX_VALUES, "matches are listed up to the cap");
+        let total: usize = values.iter().map(String::len).sum();
+        assert!(total <= MAX_PAGE_TEXT, "{total} bytes collected");
+        assert!(
+            total >= MAX_PAGE_TEXT / 2,
+            "the budget was spent, not skipped"
+        );
+        let word = "x".repeat(24);
+        assert!(
+            values[0].starts_with(&format!("{word} {word} {word}")),
+            "{}",
+            &values[0][..80]
+        );
     }
 
     #[test]
