@@ -679,8 +679,8 @@ mod tests {
         use super::*;
         use proptest::prelude::*;
 
-        fn scan(content_type: Option<&str>, body: &[u8], cuts: &[usize]) -> Option<String> {
-            let mut s = scanner(content_type);
+        /// Feeds `body` in pieces of the lengths `cuts`, then the rest.
+        fn feed_in_pieces(s: &mut Scanner, body: &[u8], cuts: &[usize]) {
             let mut at = 0;
             for &cut in cuts {
                 let end = (at + cut).min(body.len());
@@ -688,6 +688,11 @@ mod tests {
                 at = end;
             }
             s.feed(&body[at..]);
+        }
+
+        fn scan(content_type: Option<&str>, body: &[u8], cuts: &[usize]) -> Option<String> {
+            let mut s = scanner(content_type);
+            feed_in_pieces(&mut s, body, cuts);
             s.finish(None).title
         }
 
@@ -756,13 +761,7 @@ mod tests {
                 Some("text/html"),
                 Collector::new(std::sync::Arc::new(extraction)),
             );
-            let mut at = 0;
-            for &cut in cuts {
-                let end = (at + cut).min(body.len());
-                s.feed(&body[at..end]);
-                at = end;
-            }
-            s.feed(&body[at..]);
+            feed_in_pieces(&mut s, body, cuts);
             let url = Url::parse("http://h.example/dir/page.html").unwrap();
             s.finish(Some(&url))
         }
