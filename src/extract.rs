@@ -124,9 +124,9 @@ impl Scanner {
         match self.stage {
             Stage::Parsing(p) => p.end(),
             Stage::Finished { html: true } => {}
-            Stage::Finished { html: false } | Stage::Sniffing(_) => {
-                return Page::empty(self.collector.extraction());
-            }
+            // Not HTML: nothing found (the record gets the asked-for
+            // `fields` and `links` keys, empty, in `Record::complete`).
+            Stage::Finished { html: false } | Stage::Sniffing(_) => return Page::default(),
         }
         self.collector.finish(url)
     }

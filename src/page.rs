@@ -77,18 +77,6 @@ pub struct Page {
     pub links: Option<Vec<String>>,
 }
 
-impl Page {
-    /// The page of a body that is not HTML (or never came): nothing found,
-    /// but the asked-for `fields` and `links` present and empty.
-    pub fn empty(extraction: &Extraction) -> Page {
-        Page {
-            fields: (!extraction.selects.is_empty()).then(|| Fields::empty(extraction)),
-            links: extraction.links.then(Vec::new),
-            ..Page::default()
-        }
-    }
-}
-
 /// `fields`: one array of strings per `--select` NAME, in command-line
 /// order (serialized as a JSON object).
 #[derive(Debug, Clone, Default, PartialEq)]
