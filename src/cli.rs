@@ -1,4 +1,4 @@
-//! The command line (SPEC.md §2): every option, its type, its default and the
+//! The command line (README "Options"): every option, its type, its default and the
 //! doc comment that becomes `--help`.
 //!
 //! Values are parsed into their final types here (durations, byte counts,
@@ -13,8 +13,8 @@ use std::time::Duration;
 use clap::{Parser, ValueEnum};
 use reqwest::header::{HeaderName, HeaderValue};
 
-use crate::select::Select;
-use crate::shard::Shard;
+use crate::html::select::Select;
+use crate::input::shard::Shard;
 
 /// The most worker threads `--threads` accepts.
 pub const MAX_THREADS: usize = 4096;
@@ -93,6 +93,11 @@ pub struct Cli {
     /// Accept invalid TLS certificates (expired, self-signed, wrong host).
     #[arg(long)]
     pub insecure: bool,
+
+    /// Also trust the CA certificates in FILE (PEM, one or more), for sites
+    /// signed by a private or company CA.
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Option<PathBuf>,
 
     /// With -o PATH: keep PATH's complete records (a torn last line is cut
     /// away), skip the lines they cover, and append the rest.

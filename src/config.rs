@@ -5,16 +5,16 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::blocking::Client;
+use reqwest::Certificate;
 use reqwest::header::{HeaderMap, HeaderValue};
-use reqwest::redirect::Policy;
 
 use crate::cli::{Cli, Format, ProgressMode};
 use crate::error::Fatal;
 use crate::fetch::FetchSettings;
-use crate::hosts::Politeness;
-use crate::select::Extraction;
-use crate::shard::Shard;
+use crate::fetch::client::ClientSettings;
+use crate::html::select::Extraction;
+use crate::input::shard::Shard;
+use crate::politeness::Politeness;
 
 /// Everything a run needs, validated.
 pub struct Config {
@@ -51,16 +51,8 @@ pub struct Config {
     pub compare: bool,
     /// What each fetch needs.
     pub fetch: FetchSettings,
-    /// How to build the shared HTTP client.
-    client: ClientSettings,
-}
-
-/// The options the HTTP client is built from.
-struct ClientSettings {
-    user_agent: HeaderValue,
-    connect_timeout: Duration,
-    timeout: Duration,
-    insecure: bool,
+    /// How to build the HTTP clients.
+    pub client: ClientSettings,
 }
 
 impl Config {
@@ -95,6 +87,10 @@ impl Config {
             connect_timeout: cli.connect_timeout,
             timeout: cli.timeout,
             insecure: cli.insecure,
+            extra_roots: match &cli.cacert {
+                Some(path) => read_roots(path)?,
+                None => Vec::new(),
+            },
         };
         Ok(Config {
             files: cli.files.clone(),
@@ -143,22 +139,23 @@ impl Config {
     pub fn user_agent(&self) -> &str {
         self.client.user_agent.to_str().unwrap_or("scrape")
     }
+}
 
-    /// A new HTTP client with its own connection pool: one per run, shared
-    /// by all of that run's workers (so `--compare` runs start equally cold).
-    /// Redirects are off: `fetch.rs` follows them itself.
-    pub fn build_client(&self) -> Result<Client, Fatal> {
-        let c = &self.client;
-        Client::builder()
-            .user_agent(c.user_agent.clone())
-            .connect_timeout(c.connect_timeout)
-            .timeout(c.timeout)
-            .redirect(Policy::none())
-            .danger_accept_invalid_certs(c.insecure)
-            .tcp_nodelay(true)
-            .build()
-            .map_err(|e| Fatal::Setup(format!("cannot set up the HTTP client: {e}")))
+/// The certificates of a `--cacert` PEM file: unreadable is an input
+/// error (exit 1), no certificate in it a usage error (exit 2).
+fn read_roots(path: &Path) -> Result<Vec<Certificate>, Fatal> {
+    let pem = std::fs::read(path).map_err(|e| Fatal::Input {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    let roots = Certificate::from_pem_bundle(&pem).unwrap_or_default();
+    if roots.is_empty() {
+        return Err(Fatal::Usage(format!(
+            "--cacert {}: no PEM certificate in it (-----BEGIN CERTIFICATE-----)",
+            path.display()
+        )));
     }
+    Ok(roots)
 }
 
 fn reads_stdin(files: &[PathBuf]) -> bool {

@@ -2,17 +2,17 @@
 //!
 //! Two kinds of failure exist and they never mix:
 //! - a failure of one URL is data: an [`ErrorKind`] in that URL's record
-//!   (SPEC.md §3), and the run goes on;
+//!   (README "The record"), and the run goes on;
 //! - a failure of the run itself is a [`Fatal`] error: the input cannot be
 //!   read, the output cannot be written, a usage error found after parsing.
-//!   It ends the run with the exit code of SPEC.md §5.
+//!   It ends the run with an exit code of README "Summary and exit codes".
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use serde::Serialize;
 
-/// Why one URL has no usable response (SPEC.md §3 `error.kind`).
+/// Why one URL has no usable response (the record's `error.kind`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
@@ -39,7 +39,8 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    /// Every kind, in the order summaries list them.
+    /// Every kind.
+    #[cfg(test)]
     pub const ALL: [ErrorKind; 10] = [
         ErrorKind::InvalidUrl,
         ErrorKind::Dns,
@@ -114,10 +115,37 @@ pub enum Fatal {
     /// Setting up the run failed (thread pool, TLS backend).
     #[error("{0}")]
     Setup(String),
+    /// The open-files limit cannot hold what `--threads` needs.
+    #[error("{}", open_files(*.threads, *.need, *.limit, *.hard))]
+    OpenFiles {
+        /// `--threads`.
+        threads: usize,
+        /// Files needed at most.
+        need: u64,
+        /// The soft limit, raised as far as it would go.
+        limit: u64,
+        /// The hard limit.
+        hard: u64,
+        /// The most threads that fit.
+        fits: usize,
+    },
+}
+
+fn open_files(threads: usize, need: u64, limit: u64, hard: u64) -> String {
+    let own = need.saturating_sub(2 * threads as u64);
+    let hard = if hard == limit {
+        " (its hard limit too)".to_string()
+    } else {
+        format!(" (hard limit {hard})")
+    };
+    format!(
+        "--threads {threads} needs up to {need} open files (two sockets a worker, {own} for \
+         scrape itself and its lists), but this process may open only {limit}{hard}"
+    )
 }
 
 impl Fatal {
-    /// The exit code for this failure (SPEC.md §5).
+    /// The exit code for this failure.
     pub fn exit_code(&self) -> Exit {
         match self {
             Fatal::Usage(_) => Exit::Usage,
@@ -126,15 +154,19 @@ impl Fatal {
     }
 
     /// A hint that helps the user fix it, if there is one.
-    pub fn hint(&self) -> Option<&'static str> {
+    pub fn hint(&self) -> Option<String> {
         match self {
-            Fatal::Usage(_) => Some("see 'scrape --help'"),
+            Fatal::Usage(_) => Some("see 'scrape --help'".into()),
+            Fatal::OpenFiles { need, fits, .. } => Some(format!(
+                "raise the limit first (`ulimit -n {need}`; past the hard limit it takes root), \
+                 or use at most --threads {fits}"
+            )),
             _ => None,
         }
     }
 }
 
-/// The process exit codes of SPEC.md §5.
+/// The process exit codes (README "Summary and exit codes").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     /// Every input line has its record.

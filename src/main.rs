@@ -1,5 +1,6 @@
 //! The `scrape` binary: parse the command line, run, map the outcome to an
-//! exit code (SPEC.md §5). Everything else is in the library.
+//! exit code (README "Summary and exit codes"). Everything else is in the
+//! library.
 //!
 //! Every error on stderr reads `scrape: error: …`, usage errors included
 //! (clap's message, reworded to match), with a `scrape: hint: …` line where
@@ -10,7 +11,7 @@ use std::process::ExitCode;
 
 use clap::error::ErrorKind as ClapErrorKind;
 use clap::{CommandFactory, Parser};
-use scrape::cli::Cli;
+use scrape::Cli;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {

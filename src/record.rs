@@ -1,4 +1,5 @@
-//! The record of SPEC.md §3: the one place that defines the output schema.
+//! The record (README "The record"): the one place that defines the output
+//! schema.
 //!
 //! Every input line that is not blank or a comment (and not a skipped
 //! duplicate) becomes exactly one [`Record`]. Field names and JSON types are
@@ -11,18 +12,14 @@ use serde::Serialize;
 
 use crate::error::{ErrorKind, FetchError};
 use crate::fetch::Fetched;
+use crate::html::page::Fields;
+use crate::html::select::Extraction;
 use crate::input::Job;
-use crate::page::Fields;
-use crate::select::Extraction;
 use url::Url;
 
 /// One result line.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Record {
-    /// The line's place among all lines handed on by the reader (for
-    /// `--ordered`); not part of the output.
-    #[serde(skip)]
-    pub seq: u64,
     /// The parsed absolute URL; null when the line is not a URL.
     pub url: Option<String>,
     /// The line as written.
@@ -70,7 +67,6 @@ impl Record {
     /// The record of a fetched URL.
     pub fn fetched(job: Job, f: Fetched) -> Record {
         Record {
-            seq: job.seq,
             url: Some(job.url.into()),
             input: job.input,
             line: job.line,
@@ -99,17 +95,10 @@ impl Record {
         Record::failed(line, input, None, error)
     }
 
-    /// The same record with its sequence number set.
-    pub fn with_seq(mut self, seq: u64) -> Record {
-        self.seq = seq;
-        self
-    }
-
     /// The record of a URL whose handling failed before any result, such as a
     /// worker that hit a bug.
     pub fn failed(line: u64, input: String, url: Option<&Url>, error: FetchError) -> Record {
         Record {
-            seq: 0,
             url: url.map(|u| u.to_string()),
             input,
             line,
@@ -158,11 +147,10 @@ pub fn millis(d: Duration) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::page::Page;
+    use crate::html::page::Page;
 
     fn job() -> Job {
         Job {
-            seq: 0,
             line: 3,
             input: "example.com".into(),
             url: Url::parse("https://example.com/").unwrap(),

@@ -22,7 +22,7 @@ use reqwest::blocking::Client;
 use texting_robots::Robot;
 use url::Url;
 
-use crate::hosts::{HostKey, host_key};
+use crate::input::{HostKey, host_key};
 
 /// The most robots.txt a host may send that is read.
 const MAX_ROBOTS: u64 = 512 * 1024;

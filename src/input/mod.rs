@@ -1,5 +1,5 @@
 //! The URL reader: input lists → [`Item`]s, one per non-blank, non-comment
-//! line (SPEC.md §2 "Input lines").
+//! line (README "Input").
 //!
 //! Lists are streamed a line at a time, never read whole. A line is raw bytes:
 //! invalid UTF-8 is replaced, a byte order mark and CR endings are dropped,
@@ -8,19 +8,23 @@
 //! `https://`; a line that is not then a valid http(s) URL is an `invalid_url`
 //! item with the reason, never an error of the run.
 //!
-//! [`Deduper`] remembers the URLs seen in bounded memory per URL: a 64-bit
-//! keyed hash, not the string.
+//! Beside the reader: [`seen`] (dedupe), [`resume`] (`--resume`) and
+//! [`shard`] (`--shard`), the three filters a line passes before it is
+//! fetched; [`host_key`], the host as politeness and the connection budget
+//! count it.
+
+pub mod resume;
+pub mod seen;
+pub mod shard;
 
 use std::fs::File;
-use std::hash::{BuildHasher, RandomState};
 use std::io::{self, BufRead, BufReader, IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
-use url::{Position, Url};
+use url::Url;
 
 use crate::error::Fatal;
-use crate::seen::FingerprintSet;
-use crate::shard::Shard;
+use shard::Shard;
 
 /// The longest line kept whole, in bytes. No real URL comes close; a longer
 /// line is an `invalid_url` record whose `input` is cut.
@@ -40,11 +44,9 @@ pub struct Item {
     pub target: Result<Url, String>,
 }
 
-/// A URL handed to a worker: where it came from and what to fetch.
+/// A URL to fetch: where it came from and what to fetch.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Job {
-    /// The line's place among all lines handed on (for `--ordered`).
-    pub seq: u64,
     /// 1-based line number in its list.
     pub line: u64,
     /// The line as written.
@@ -58,12 +60,25 @@ impl Job {
     /// A job for `url` on line 1, for unit tests.
     pub(crate) fn for_test(url: &str) -> Job {
         Job {
-            seq: 0,
             line: 1,
             input: url.into(),
             url: Url::parse(url).expect("a valid test URL"),
         }
     }
+}
+
+/// A host as politeness and the connection budget count it: scheme, host
+/// and port (`https://example.com:443`).
+pub type HostKey = String;
+
+/// The key of a URL's host.
+pub fn host_key(url: &Url) -> HostKey {
+    format!(
+        "{}://{}:{}",
+        url.scheme(),
+        url.host_str().unwrap_or(""),
+        url.port_or_known_default().unwrap_or(0)
+    )
 }
 
 /// What one raw line is.
@@ -149,11 +164,6 @@ impl Source {
             path: path.into(),
             reader: Box::new(BufReader::with_capacity(64 * 1024, reader)),
         }
-    }
-
-    /// Whether this is standard input.
-    pub fn is_stdin(&self) -> bool {
-        self.path == Path::new("-")
     }
 
     /// Streams the list's items to `emit`, which returns false to stop early.
@@ -296,32 +306,6 @@ pub fn count_entries(files: &[PathBuf], shard: Option<Shard>) -> Option<u64> {
             .ok()?;
     }
     Some(total)
-}
-
-/// Remembers which URLs were seen, by a keyed 64-bit hash of the URL without
-/// its fragment (fragments are not sent to servers). Memory: about 12 bytes
-/// per distinct URL ([`FingerprintSet`]); a false "seen" needs a 64-bit
-/// collision (odds about n²/2⁶⁵: one in 37 million for a million URLs).
-pub struct Deduper {
-    keys: RandomState,
-    seen: FingerprintSet,
-}
-
-impl Default for Deduper {
-    fn default() -> Self {
-        Deduper {
-            keys: RandomState::new(),
-            seen: FingerprintSet::default(),
-        }
-    }
-}
-
-impl Deduper {
-    /// True the first time a URL is offered, false for a repeat.
-    pub fn first_time(&mut self, url: &Url) -> bool {
-        let key = self.keys.hash_one(&url[..Position::AfterQuery]);
-        self.seen.insert(key)
-    }
 }
 
 #[cfg(test)]
@@ -469,15 +453,12 @@ mod tests {
     }
 
     #[test]
-    fn dedupe_ignores_fragments_only() {
-        let mut d = Deduper::default();
-        let a = Url::parse("https://a.example/x#one").unwrap();
-        let a2 = Url::parse("https://a.example/x#two").unwrap();
-        let b = Url::parse("https://a.example/x?q").unwrap();
-        assert!(d.first_time(&a));
-        assert!(!d.first_time(&a2));
-        assert!(d.first_time(&b));
-        assert!(!d.first_time(&b));
+    fn host_keys_include_scheme_and_port() {
+        let k = |u: &str| host_key(&Url::parse(u).unwrap());
+        assert_eq!(k("http://a.example/x"), "http://a.example:80");
+        assert_eq!(k("https://a.example/x"), "https://a.example:443");
+        assert_eq!(k("http://a.example:8080/"), "http://a.example:8080");
+        assert_ne!(k("http://a.example/"), k("http://b.example/"));
     }
 
     mod fuzz {

@@ -1,5 +1,5 @@
-//! Per-host politeness in front of the pool: `--per-host N`, `--delay MS`
-//! and host-wide pauses after `Retry-After`.
+//! Per-host queues in front of the pool: `--per-host N`, `--delay MS` and
+//! host-wide pauses after `Retry-After`.
 //!
 //! With any of those, the reader hands jobs to a [`HostQueue`] instead of
 //! the pool's plain job channel. The queue keeps a small FIFO per host
@@ -18,35 +18,13 @@ use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use url::Url;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::input::Job;
+use super::Politeness;
+use crate::input::HostKey;
 
-/// A host as politeness counts it: scheme, host and port.
-pub type HostKey = String;
-
-/// The key of a URL's host.
-pub fn host_key(url: &Url) -> HostKey {
-    format!(
-        "{}://{}:{}",
-        url.scheme(),
-        url.host_str().unwrap_or(""),
-        url.port_or_known_default().unwrap_or(0)
-    )
-}
-
-/// The rules, from the command line.
-#[derive(Debug, Clone, Copy)]
-pub struct Politeness {
-    /// Requests in flight per host at most (`--per-host`).
-    pub per_host: usize,
-    /// Least time between request starts to one host (`--delay`).
-    pub delay: Duration,
-}
-
-#[derive(Default)]
-struct Host {
-    queue: VecDeque<Job>,
+struct Host<T> {
+    queue: VecDeque<T>,
     inflight: usize,
     /// No request to this host may start before this.
     not_before: Option<Instant>,
@@ -59,9 +37,21 @@ struct Host {
     known: bool,
 }
 
-#[derive(Default)]
-struct State {
-    hosts: HashMap<HostKey, Host>,
+impl<T> Default for Host<T> {
+    fn default() -> Self {
+        Host {
+            queue: VecDeque::new(),
+            inflight: 0,
+            not_before: None,
+            listed: false,
+            delay: Duration::ZERO,
+            known: false,
+        }
+    }
+}
+
+struct State<T> {
+    hosts: HashMap<HostKey, Host<T>>,
     /// Hosts with a queued job, a free slot and no delay pending.
     ready: VecDeque<HostKey>,
     /// Hosts with a queued job and a free slot, waiting for their delay.
@@ -71,23 +61,35 @@ struct State {
     closed: bool,
 }
 
-/// Per-host queues in front of the workers.
-pub struct HostQueue {
+impl<T> Default for State<T> {
+    fn default() -> Self {
+        State {
+            hosts: HashMap::new(),
+            ready: VecDeque::new(),
+            timers: BinaryHeap::new(),
+            queued: 0,
+            closed: false,
+        }
+    }
+}
+
+/// Per-host queues of `T` (the pipeline's jobs) in front of the workers.
+pub struct HostQueue<T> {
     rules: Politeness,
     /// Hosts start at one request in flight until [`HostQueue::learned`].
     robots_gate: bool,
     capacity: usize,
-    state: Mutex<State>,
+    state: Mutex<State<T>>,
     /// Workers wait here for a job.
     work: Condvar,
     /// The reader waits here for room.
     room: Condvar,
 }
 
-impl HostQueue {
+impl<T> HostQueue<T> {
     /// A queue holding at most `capacity` jobs; with `robots_gate`, a host
     /// gets one request at a time until its robots.txt is known.
-    pub fn new(rules: Politeness, capacity: usize, robots_gate: bool) -> HostQueue {
+    pub fn new(rules: Politeness, capacity: usize, robots_gate: bool) -> HostQueue<T> {
         HostQueue {
             rules: Politeness {
                 per_host: rules.per_host.max(1),
@@ -101,17 +103,16 @@ impl HostQueue {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
+    fn lock(&self) -> MutexGuard<'_, State<T>> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Queues a job, waiting while the queue is full; false if `stop` is set
-    /// first.
-    pub fn push(&self, job: Job, stop: &std::sync::atomic::AtomicBool) -> bool {
-        let key = host_key(&job.url);
+    /// Queues a job for host `key`, waiting while the queue is full; false
+    /// if `stop` is set first.
+    pub fn push(&self, key: HostKey, job: T, stop: &AtomicBool) -> bool {
         let mut s = self.lock();
         while s.queued >= self.capacity {
-            if stop.load(std::sync::atomic::Ordering::Relaxed) {
+            if stop.load(Ordering::Relaxed) {
                 return false;
             }
             s = self
@@ -141,10 +142,10 @@ impl HostQueue {
 
     /// The next job a worker may start now, waiting as long as needed;
     /// `None` once the queue is closed and empty, or `stop` is set.
-    pub fn next(&self, stop: &std::sync::atomic::AtomicBool) -> Option<Job> {
+    pub fn next(&self, stop: &AtomicBool) -> Option<T> {
         let mut s = self.lock();
         loop {
-            if stop.load(std::sync::atomic::Ordering::Relaxed) {
+            if stop.load(Ordering::Relaxed) {
                 return None;
             }
             let now = Instant::now();
@@ -171,32 +172,29 @@ impl HostQueue {
         }
     }
 
-    /// A worker finished a job for `url`'s host.
-    pub fn done(&self, url: &Url) {
-        let key = host_key(url);
+    /// A worker finished a job for host `key`.
+    pub fn done(&self, key: &str) {
         let mut s = self.lock();
-        if let Some(host) = s.hosts.get_mut(&key) {
+        if let Some(host) = s.hosts.get_mut(key) {
             host.inflight = host.inflight.saturating_sub(1);
         }
-        self.list(&mut s, &key, Instant::now());
-        self.forget_if_idle(&mut s, &key);
+        self.list(&mut s, key, Instant::now());
+        self.forget_if_idle(&mut s, key);
         drop(s);
         self.work.notify_one();
     }
 
-    /// Holds every request to `url`'s host until `until` (a Retry-After).
-    pub fn pause(&self, url: &Url, until: Instant) {
-        let key = host_key(url);
+    /// Holds every request to host `key` until `until` (a Retry-After).
+    pub fn pause(&self, key: HostKey, until: Instant) {
         let mut s = self.lock();
         let host = s.hosts.entry(key).or_default();
         host.not_before = Some(host.not_before.map_or(until, |t| t.max(until)));
     }
 
-    /// `url`'s host has told its robots.txt, with this Crawl-delay: the
+    /// Host `key` has told its robots.txt, with this Crawl-delay: the
     /// request about to start counts as the first of the spacing, and the
     /// host may now have its full `--per-host` in flight.
-    pub fn learned(&self, url: &Url, crawl_delay: Option<Duration>) {
-        let key = host_key(url);
+    pub fn learned(&self, key: HostKey, crawl_delay: Option<Duration>) {
         let now = Instant::now();
         let mut s = self.lock();
         let host = s.hosts.entry(key.clone()).or_default();
@@ -214,8 +212,13 @@ impl HostQueue {
         self.work.notify_all();
     }
 
+    /// Jobs queued and not yet started.
+    pub fn queued(&self) -> usize {
+        self.lock().queued
+    }
+
     /// Requests in flight one host may have now.
-    fn limit(&self, host: &Host) -> usize {
+    fn limit(&self, host: &Host<T>) -> usize {
         if self.robots_gate && !host.known {
             1
         } else {
@@ -223,13 +226,8 @@ impl HostQueue {
         }
     }
 
-    /// Jobs queued and not yet started.
-    pub fn queued(&self) -> usize {
-        self.lock().queued
-    }
-
     /// Puts a host in `ready` or `timers` if it has a job it could start.
-    fn list(&self, s: &mut State, key: &str, now: Instant) {
+    fn list(&self, s: &mut State<T>, key: &str, now: Instant) {
         let Some(host) = s.hosts.get_mut(key) else {
             return;
         };
@@ -244,7 +242,7 @@ impl HostQueue {
     }
 
     /// Moves hosts whose delay has passed from `timers` to `ready`.
-    fn wake_timers(&self, s: &mut State, now: Instant) {
+    fn wake_timers(&self, s: &mut State<T>, now: Instant) {
         while let Some(Reverse((at, _))) = s.timers.peek() {
             if *at > now {
                 return;
@@ -264,7 +262,7 @@ impl HostQueue {
     }
 
     /// Starts the next job of the first ready host.
-    fn take(&self, s: &mut State, now: Instant) -> Option<Job> {
+    fn take(&self, s: &mut State<T>, now: Instant) -> Option<T> {
         while let Some(key) = s.ready.pop_front() {
             let Some(host) = s.hosts.get_mut(&key) else {
                 continue;
@@ -289,7 +287,7 @@ impl HostQueue {
         None
     }
 
-    fn forget_if_idle(&self, s: &mut State, key: &str) {
+    fn forget_if_idle(&self, s: &mut State<T>, key: &str) {
         let now = Instant::now();
         if s.hosts.get(key).is_some_and(|h| is_idle(h, now)) {
             s.hosts.remove(key);
@@ -298,17 +296,25 @@ impl HostQueue {
 }
 
 /// Nothing queued, nothing in flight, no delay pending: the entry can go.
-fn is_idle(h: &Host, now: Instant) -> bool {
+fn is_idle<T>(h: &Host<T>, now: Instant) -> bool {
     h.queue.is_empty() && h.inflight == 0 && !h.listed && h.not_before.is_none_or(|t| t <= now)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::AtomicBool;
+    use crate::input::host_key;
+    use url::Url;
 
-    fn job(url: &str) -> Job {
-        Job::for_test(url)
+    type Queue = HostQueue<Url>;
+
+    fn push(q: &Queue, url: &str, stop: &AtomicBool) -> bool {
+        let url = Url::parse(url).unwrap();
+        q.push(host_key(&url), url, stop)
+    }
+
+    fn key(url: &str) -> HostKey {
+        host_key(&Url::parse(url).unwrap())
     }
 
     fn rules(per_host: usize, delay_ms: u64) -> Politeness {
@@ -319,60 +325,51 @@ mod tests {
     }
 
     #[test]
-    fn host_keys_include_scheme_and_port() {
-        let k = |u: &str| host_key(&Url::parse(u).unwrap());
-        assert_eq!(k("http://a.example/x"), "http://a.example:80");
-        assert_eq!(k("https://a.example/x"), "https://a.example:443");
-        assert_eq!(k("http://a.example:8080/"), "http://a.example:8080");
-        assert_ne!(k("http://a.example/"), k("http://b.example/"));
-    }
-
-    #[test]
     fn a_busy_host_does_not_block_other_hosts() {
-        let q = HostQueue::new(rules(1, 0), 100, false);
+        let q = Queue::new(rules(1, 0), 100, false);
         let stop = AtomicBool::new(false);
         for u in ["http://a/1", "http://a/2", "http://a/3", "http://b/1"] {
-            assert!(q.push(job(u), &stop));
+            assert!(push(&q, u, &stop));
         }
         q.close();
         let first = q.next(&stop).unwrap();
-        assert_eq!(first.url.as_str(), "http://a/1");
+        assert_eq!(first.as_str(), "http://a/1");
         // a is at its limit: the next job is b's, though a's come first.
         let second = q.next(&stop).unwrap();
-        assert_eq!(second.url.as_str(), "http://b/1");
-        q.done(&first.url);
-        assert_eq!(q.next(&stop).unwrap().url.as_str(), "http://a/2");
+        assert_eq!(second.as_str(), "http://b/1");
+        q.done(&host_key(&first));
+        assert_eq!(q.next(&stop).unwrap().as_str(), "http://a/2");
     }
 
     #[test]
     fn per_host_limit_holds() {
-        let q = HostQueue::new(rules(2, 0), 100, false);
+        let q = Queue::new(rules(2, 0), 100, false);
         let stop = AtomicBool::new(false);
         for i in 0..5 {
-            q.push(job(&format!("http://a/{i}")), &stop);
+            push(&q, &format!("http://a/{i}"), &stop);
         }
         let a = q.next(&stop).unwrap();
         let _b = q.next(&stop).unwrap();
-        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        stop.store(true, Ordering::Relaxed);
         assert!(q.next(&stop).is_none(), "a third job for a must wait");
-        stop.store(false, std::sync::atomic::Ordering::Relaxed);
-        q.done(&a.url);
+        stop.store(false, Ordering::Relaxed);
+        q.done(&host_key(&a));
         assert!(q.next(&stop).is_some());
-        assert_eq!(q.queued(), 2);
+        assert_eq!(q.lock().queued, 2);
     }
 
     #[test]
     fn delay_spaces_request_starts() {
-        let q = HostQueue::new(rules(8, 60), 100, false);
+        let q = Queue::new(rules(8, 60), 100, false);
         let stop = AtomicBool::new(false);
         for i in 0..3 {
-            q.push(job(&format!("http://a/{i}")), &stop);
+            push(&q, &format!("http://a/{i}"), &stop);
         }
         q.close();
         let mut starts = vec![];
         while let Some(j) = q.next(&stop) {
             starts.push(Instant::now());
-            q.done(&j.url);
+            q.done(&host_key(&j));
         }
         assert_eq!(starts.len(), 3);
         for pair in starts.windows(2) {
@@ -386,56 +383,56 @@ mod tests {
 
     #[test]
     fn a_pause_holds_the_whole_host() {
-        let q = HostQueue::new(rules(8, 0), 100, false);
+        let q = Queue::new(rules(8, 0), 100, false);
         let stop = AtomicBool::new(false);
-        q.push(job("http://a/1"), &stop);
-        q.push(job("http://b/1"), &stop);
+        push(&q, "http://a/1", &stop);
+        push(&q, "http://b/1", &stop);
         let until = Instant::now() + Duration::from_millis(80);
-        q.pause(&Url::parse("http://a/").unwrap(), until);
+        q.pause(key("http://a/"), until);
         q.close();
         let first = q.next(&stop).unwrap();
-        assert_eq!(first.url.as_str(), "http://b/1");
+        assert_eq!(first.as_str(), "http://b/1");
         let second = q.next(&stop).unwrap();
         assert!(Instant::now() >= until, "a started before its pause ended");
-        assert_eq!(second.url.as_str(), "http://a/1");
+        assert_eq!(second.as_str(), "http://a/1");
     }
 
     #[test]
     fn an_unknown_host_gets_one_request_until_its_robots_are_known() {
-        let q = HostQueue::new(rules(4, 0), 100, true);
+        let q = Queue::new(rules(4, 0), 100, true);
         let stop = AtomicBool::new(false);
         for i in 0..3 {
-            q.push(job(&format!("http://a/{i}")), &stop);
+            push(&q, &format!("http://a/{i}"), &stop);
         }
         let first = q.next(&stop).unwrap();
-        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        stop.store(true, Ordering::Relaxed);
         assert!(
             q.next(&stop).is_none(),
             "robots.txt not known yet: one at a time"
         );
-        stop.store(false, std::sync::atomic::Ordering::Relaxed);
-        q.learned(&first.url, Some(Duration::from_millis(50)));
+        stop.store(false, Ordering::Relaxed);
+        q.learned(host_key(&first), Some(Duration::from_millis(50)));
         let before = Instant::now();
         let second = q.next(&stop).unwrap();
         assert!(
             Instant::now() - before >= Duration::from_millis(40),
             "Crawl-delay from the first request"
         );
-        assert_eq!(second.url.as_str(), "http://a/1");
+        assert_eq!(second.as_str(), "http://a/1");
     }
 
     #[test]
     fn the_reader_waits_when_full_and_idle_hosts_are_forgotten() {
-        let q = HostQueue::new(rules(1, 0), 2, false);
+        let q = Queue::new(rules(1, 0), 2, false);
         let stop = AtomicBool::new(false);
-        assert!(q.push(job("http://a/1"), &stop));
-        assert!(q.push(job("http://b/1"), &stop));
-        stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        assert!(!q.push(job("http://c/1"), &stop), "full: must wait");
-        stop.store(false, std::sync::atomic::Ordering::Relaxed);
+        assert!(push(&q, "http://a/1", &stop));
+        assert!(push(&q, "http://b/1", &stop));
+        stop.store(true, Ordering::Relaxed);
+        assert!(!push(&q, "http://c/1", &stop), "full: must wait");
+        stop.store(false, Ordering::Relaxed);
         q.close();
         while let Some(j) = q.next(&stop) {
-            q.done(&j.url);
+            q.done(&host_key(&j));
         }
         assert!(q.lock().hosts.is_empty());
     }

@@ -1,12 +1,11 @@
-//! What a page yields (SPEC.md §3 `title`, `description`, `lang`, `fields`,
-//! `links`): the `lol_html` handlers that collect it while the body streams,
-//! and the finished [`Page`].
+//! The `lol_html` handlers that collect what a page yields while the body
+//! streams (README "The record", "Extraction").
 //!
 //! One [`Collector`] per page gathers raw text and attribute values as the
 //! parser meets them; nothing of the page is kept beyond what is extracted.
-//! Entities are decoded, whitespace collapsed and URLs resolved once, in
-//! [`Collector::finish`], so a `<base href>` anywhere in the page counts for
-//! every link, as in a browser.
+//! Entities are decoded, whitespace collapsed and URLs resolved once, at the
+//! end ([`RawPage::finish`]), so a `<base href>` anywhere in the page counts
+//! for every link, as in a browser.
 //!
 //! - `title`: the first `<title>` outside SVG and MathML.
 //! - `lang`: the root `<html lang>`; `description`: the first
@@ -34,17 +33,17 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use lol_html::html_content::{Element, EndTag, TextChunk, TextType};
-use serde::ser::{Serialize, SerializeMap, Serializer};
 use url::Url;
 
-use crate::select::{Extraction, is_url_attribute};
+use super::page::{Page, RawPage};
+use super::select::Extraction;
 
 /// The "error" a handler returns to stop the parser early, once nothing
 /// later in the document can change the result.
 pub const STOP_PARSING: &str = "done";
 
 /// The most raw text kept for one title, description or field value.
-const MAX_TEXT: usize = 1 << 20;
+pub const MAX_TEXT: usize = 1 << 20;
 
 /// The most text all `--select` values of one page collect together. Every
 /// open element takes a copy of each chunk, so a selector like `div` on
@@ -61,57 +60,6 @@ pub const MAX_VALUES: usize = 100_000;
 /// open); a match deeper than that is listed with the text it has so far
 /// (none).
 const MAX_OPEN: usize = 1024;
-
-/// Everything extracted from one page.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Page {
-    /// `document.title`.
-    pub title: Option<String>,
-    /// `<meta name=description content>`.
-    pub description: Option<String>,
-    /// `<html lang>`.
-    pub lang: Option<String>,
-    /// `--select` results, when asked.
-    pub fields: Option<Fields>,
-    /// `--links` results, when asked.
-    pub links: Option<Vec<String>>,
-}
-
-/// `fields`: one array of strings per `--select` NAME, in command-line
-/// order (serialized as a JSON object).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Fields(pub Vec<(String, Vec<String>)>);
-
-impl Fields {
-    /// Every NAME with no value.
-    pub fn empty(extraction: &Extraction) -> Fields {
-        Fields(
-            extraction
-                .selects
-                .iter()
-                .map(|s| (s.name.clone(), Vec::new()))
-                .collect(),
-        )
-    }
-
-    /// The values of NAME.
-    pub fn get(&self, name: &str) -> Option<&[String]> {
-        self.0
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_slice())
-    }
-}
-
-impl Serialize for Fields {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for (name, values) in &self.0 {
-            map.serialize_entry(name, values)?;
-        }
-        map.end()
-    }
-}
 
 /// Elements that may stand in a document's head; any other start tag ends
 /// the head (the HTML parser's "in head" insertion mode).
@@ -446,40 +394,15 @@ impl Collector {
     /// What the page yielded; `url` is the page's own (final) URL.
     pub fn finish(self, url: Option<&Url>) -> Page {
         let s = self.state.take();
-        let base = match (url, &s.base) {
-            (Some(url), Some(href)) => url.join(decode(href).trim()).ok(),
-            (Some(url), None) => Some(url.clone()),
-            (None, _) => None,
+        let raw = RawPage {
+            title: s.title_active.then_some(s.title),
+            description: s.description,
+            lang: s.lang,
+            base: s.base,
+            values: s.values,
+            links: s.links,
         };
-        let fields = (!self.extraction.selects.is_empty()).then(|| {
-            let values = self.extraction.selects.iter().zip(s.values);
-            Fields(
-                values
-                    .map(|(spec, raw)| {
-                        let url_attr = spec.attr.as_deref().is_some_and(is_url_attribute);
-                        let cooked = raw
-                            .iter()
-                            .map(|v| match (&spec.attr, url_attr) {
-                                (None, _) => collapse(&decode(v)),
-                                (Some(_), true) => resolve(base.as_ref(), v),
-                                (Some(_), false) => decode(v).into_owned(),
-                            })
-                            .collect();
-                        (spec.name.clone(), cooked)
-                    })
-                    .collect(),
-            )
-        });
-        Page {
-            title: s.title_active.then(|| collapse(&decode(&s.title))),
-            description: s.description.map(|d| collapse(&decode(&d))),
-            lang: s.lang.map(|l| decode(&l).into_owned()),
-            fields,
-            links: self
-                .extraction
-                .links
-                .then(|| links(base.as_ref(), &s.links)),
-        }
+        raw.finish(&self.extraction, url)
     }
 }
 
@@ -524,51 +447,6 @@ fn push_capped(value: &mut String, text: &str, cap: usize) -> usize {
     take
 }
 
-fn decode(raw: &str) -> std::borrow::Cow<'_, str> {
-    html_escape::decode_html_entities(raw)
-}
-
-/// Strips and collapses ASCII whitespace; other spaces (no-break,
-/// ideographic) stay, as in `document.title`.
-pub fn collapse(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for word in text.split_ascii_whitespace() {
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(word);
-    }
-    out
-}
-
-/// An attribute URL resolved against the base; as written when it cannot be.
-fn resolve(base: Option<&Url>, raw: &str) -> String {
-    let value = decode(raw);
-    let value = value.trim();
-    base.and_then(|b| b.join(value).ok())
-        .map(String::from)
-        .unwrap_or_else(|| value.to_string())
-}
-
-/// The page's links: resolved, http(s) only, without fragment, each once.
-fn links(base: Option<&Url>, raw: &[String]) -> Vec<String> {
-    let Some(base) = base else {
-        return Vec::new();
-    };
-    let mut seen = std::collections::HashSet::new();
-    raw.iter()
-        .filter_map(|href| {
-            let mut url = base.join(decode(href).trim()).ok()?;
-            if !matches!(url.scheme(), "http" | "https") {
-                return None;
-            }
-            url.set_fragment(None);
-            let url = String::from(url);
-            seen.insert(url.clone()).then_some(url)
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -595,8 +473,8 @@ mod tests {
 
     #[test]
     fn nested_unclosed_matches_cost_at_most_the_page_budget() {
-        use crate::extract::Scanner;
-        use crate::select::Extraction;
+        use crate::html::Scanner;
+        use crate::html::select::Extraction;
         // 200 000 nested unclosed <div>s, each with text: every open div
         // would take a copy of every later chunk (2·10¹⁰ copies).
         let n = 200_000;
@@ -622,18 +500,5 @@ mod tests {
             "{}",
             &values[0][..80]
         );
-    }
-
-    #[test]
-    fn whitespace_collapses() {
-        assert_eq!(collapse("  a \n\t b  "), "a b");
-        assert_eq!(collapse("a\u{a0} b"), "a\u{a0} b");
-        assert_eq!(collapse(""), "");
-    }
-
-    #[test]
-    fn fields_serialize_in_order() {
-        let f = Fields(vec![("z".into(), vec!["1".into()]), ("a".into(), vec![])]);
-        assert_eq!(serde_json::to_string(&f).unwrap(), r#"{"z":["1"],"a":[]}"#);
     }
 }

@@ -19,8 +19,8 @@ use std::path::Path;
 use serde::Deserialize;
 use url::{Position, Url};
 
+use super::seen::FingerprintSet;
 use crate::error::Fatal;
-use crate::seen::FingerprintSet;
 
 /// The lines an earlier run already finished.
 #[derive(Default)]

@@ -1,4 +1,5 @@
-//! Run statistics (SPEC.md §4), kept apart from printing them.
+//! Run statistics (README "Summary and exit codes"), kept apart from
+//! printing them.
 //!
 //! [`Stats`] takes every record and skipped duplicate as the aggregator sees
 //! them, in bounded memory (latencies go into an HDR histogram, not a list).
@@ -84,21 +85,6 @@ impl Stats {
     /// Counts lines left to other shards (`--shard`).
     pub fn other_shards(&mut self, n: u64) {
         self.other_shards += n;
-    }
-
-    /// Records with an error so far (what `--fail-on-error` looks at).
-    pub fn errors(&self) -> u64 {
-        self.with_error
-    }
-
-    /// Records that are ok so far.
-    pub fn ok(&self) -> u64 {
-        self.ok
-    }
-
-    /// Records and skipped duplicates so far.
-    pub fn done(&self) -> u64 {
-        self.records + self.skipped
     }
 
     /// The finished figures for a run that took `wall`.
@@ -284,7 +270,6 @@ mod tests {
 
     fn record(status: Option<u16>, kind: Option<ErrorKind>, ms: f64) -> Record {
         Record {
-            seq: 0,
             url: Some("http://a/".into()),
             input: "a".into(),
             line: 1,

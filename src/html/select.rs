@@ -1,5 +1,5 @@
 //! What to extract from pages beyond the default fields: `--select` specs
-//! and `--links` (SPEC.md §2, §3 `fields`, `links`).
+//! and `--links` (README "Extraction: `--select` and `--links`").
 //!
 //! A spec is `NAME=CSS` (the text of each matching element) or
 //! `NAME=CSS@ATTR` (an attribute of each). Specs are checked once, on the

@@ -1,0 +1,121 @@
+//! Reading a response body: streamed into the page scanner as it arrives,
+//! at most `--max-body` decoded bytes, under the attempt's deadline.
+//!
+//! Nothing holds the whole body: each chunk goes to the scanner and is
+//! dropped. The read buffer is taken per body, not per worker, so a
+//! thousand idle workers hold no buffers. How a body ended also tells the
+//! connection budget whether its connection went back to the pool
+//! ([`Ending`]).
+
+use std::io::{self, Read};
+use std::sync::Arc;
+use std::time::Instant;
+
+use reqwest::blocking::Response;
+use reqwest::header;
+use url::Url;
+
+use super::classify::classify_read;
+use super::sockets::Ending;
+use super::{Fetched, Fetcher};
+use crate::html::Scanner;
+use crate::html::collector::Collector;
+
+/// How much body is read at once.
+const READ_CHUNK: usize = 16 * 1024;
+
+/// The most of a redirect's body read so that its connection can be
+/// reused; past that the connection is closed instead.
+const DRAIN_LIMIT: u64 = 64 * 1024;
+
+impl Fetcher {
+    /// Reads the body into the page scanner, up to `--max-body` bytes.
+    pub(super) fn read_body(
+        &self,
+        mut resp: Response,
+        out: &mut Fetched,
+        deadline: Instant,
+    ) -> Ending {
+        let closes = asks_to_close(&resp);
+        let collector = Collector::new(Arc::clone(&self.settings.extraction));
+        let mut scanner = Scanner::new(out.content_type.as_deref(), collector);
+        let max = self.settings.max_body;
+        let mut buf = vec![0; READ_CHUNK];
+        let mut ended = false;
+        loop {
+            // Ask for one byte past the limit, to know whether there is more.
+            let room = (max - out.bytes).saturating_add(1).min(READ_CHUNK as u64) as usize;
+            match resp.read(&mut buf[..room]) {
+                Ok(0) => {
+                    ended = true;
+                    break;
+                }
+                Ok(n) => {
+                    let keep = (n as u64).min(max - out.bytes) as usize;
+                    if keep > 0 && scanner.wants_more() {
+                        scanner.feed(&buf[..keep]);
+                    }
+                    out.bytes += keep as u64;
+                    if keep < n {
+                        out.truncated = true;
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    out.error = Some(if Instant::now() >= deadline {
+                        self.timeout_error()
+                    } else {
+                        classify_read(&e, &self.settings)
+                    });
+                    break;
+                }
+            }
+        }
+        out.page = scanner.finish(out.final_url.as_ref());
+        self.log_body(out);
+        ending(ended && !closes)
+    }
+
+    /// Reads and drops a redirect's body (a few bytes, usually), so that its
+    /// connection can serve the next hop or another URL.
+    pub(super) fn drain(&self, resp: Response) -> Ending {
+        let closes = asks_to_close(&resp);
+        let mut sink = io::sink();
+        let ended =
+            io::copy(&mut resp.take(DRAIN_LIMIT + 1), &mut sink).is_ok_and(|n| n <= DRAIN_LIMIT);
+        ending(ended && !closes)
+    }
+
+    /// With `-v`: how the body ended.
+    fn log_body(&self, out: &Fetched) {
+        if !self.settings.verbose {
+            return;
+        }
+        let url = out.final_url.as_ref().map_or("", Url::as_str);
+        let end = match &out.error {
+            Some(e) => format!(", then {}: {}", e.kind.as_str(), e.message),
+            None if out.truncated => ", truncated at --max-body".to_string(),
+            None => String::new(),
+        };
+        self.log(format_args!("{url}: body {} bytes{end}", out.bytes));
+    }
+}
+
+/// Whether the response says its connection closes after it.
+fn asks_to_close(resp: &Response) -> bool {
+    resp.headers()
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|token| token.trim().eq_ignore_ascii_case("close"))
+}
+
+fn ending(reusable: bool) -> Ending {
+    if reusable {
+        Ending::Reusable
+    } else {
+        Ending::Closed
+    }
+}

@@ -1,0 +1,72 @@
+//! Building the HTTP clients: one shared by all workers of a run, and one
+//! without a connection pool for robots.txt.
+//!
+//! - Redirects are off: `fetch` follows them itself.
+//! - HTTP/1.1 only. Scrape sends one request per URL, mostly to hosts it
+//!   meets once, and decides per request whether the connection stays
+//!   open (`sockets.rs`), which `Connection: close` can only do on
+//!   HTTP/1.1; parallelism to one host is `--threads` and `--per-host`, not
+//!   a server's stream limit.
+//! - Idle connections leave the pool after [`POOL_IDLE_TIMEOUT`]: on lists
+//!   where hosts rarely repeat, a kept connection that is not reused within
+//!   seconds will not be.
+//! - Roots: the bundled ones, plus the certificates of `--cacert`.
+
+use std::time::Duration;
+
+use reqwest::Certificate;
+use reqwest::blocking::Client;
+use reqwest::header::HeaderValue;
+use reqwest::redirect::Policy;
+
+use crate::error::Fatal;
+
+/// How long an idle connection stays in a client's pool.
+pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The options the HTTP clients are built from.
+#[derive(Clone)]
+pub struct ClientSettings {
+    /// `-A`.
+    pub user_agent: HeaderValue,
+    /// `--connect-timeout`.
+    pub connect_timeout: Duration,
+    /// `--timeout` (the fetcher sets a tighter one per request).
+    pub timeout: Duration,
+    /// `--insecure`.
+    pub insecure: bool,
+    /// `--cacert`: certificates trusted beside the bundled roots.
+    pub extra_roots: Vec<Certificate>,
+}
+
+/// Whether a client keeps connections for reuse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pooling {
+    /// Keep idle connections (within the budget of `sockets.rs`).
+    Reuse,
+    /// Close every connection after its request.
+    None,
+}
+
+/// A new client with its own connection pool (so `--compare` runs start
+/// equally cold).
+pub fn build(c: &ClientSettings, pooling: Pooling) -> Result<Client, Fatal> {
+    let mut builder = Client::builder()
+        .user_agent(c.user_agent.clone())
+        .connect_timeout(c.connect_timeout)
+        .timeout(c.timeout)
+        .redirect(Policy::none())
+        .danger_accept_invalid_certs(c.insecure)
+        .tcp_nodelay(true)
+        .http1_only()
+        .pool_idle_timeout(POOL_IDLE_TIMEOUT);
+    if pooling == Pooling::None {
+        builder = builder.pool_max_idle_per_host(0);
+    }
+    for root in &c.extra_roots {
+        builder = builder.add_root_certificate(root.clone());
+    }
+    builder
+        .build()
+        .map_err(|e| Fatal::Setup(format!("cannot set up the HTTP client: {e}")))
+}

@@ -1,0 +1,379 @@
+//! One URL → [`Fetched`]: the request, its redirects, its retries, its body.
+//!
+//! - One shared `reqwest::blocking::Client` ([`client`]) serves every
+//!   worker. Redirects are followed here ([`redirect`]), not by reqwest, so
+//!   that they can be counted, loops named, non-http(s) targets refused and
+//!   credentials given with `-H` kept from other hosts.
+//! - `--timeout` is one deadline per attempt for the whole exchange: every
+//!   redirect hop and the body share it.
+//! - The body is read as a stream ([`body`]): at most `--max-body` decoded
+//!   bytes, each chunk handed to the page scanner as it arrives.
+//! - Transient failures are retried `--retries` times ([`retry`]): connect
+//!   errors, timeouts and resets before the response, HTTP 429/502/503/504;
+//!   nothing is retried once a body has begun.
+//! - Every request asks the connection budget ([`sockets`]) whether its
+//!   connection may stay open afterwards, so open sockets stay bounded by
+//!   the work.
+//! - Failures become the record's error kinds in [`classify`].
+
+pub mod body;
+pub mod classify;
+pub mod client;
+pub mod redirect;
+pub mod retry;
+pub mod sockets;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use reqwest::blocking::{Client, Response};
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use url::Url;
+
+use crate::error::{ErrorKind, FetchError};
+use crate::html::page::Page;
+use crate::html::select::Extraction;
+use classify::{classify, secs};
+use retry::{MAX_RETRY_AFTER, backoff, retry_after, transient_status};
+use sockets::{Ending, Lease, Sockets};
+
+/// What the fetcher needs from the command line.
+#[derive(Debug, Clone)]
+pub struct FetchSettings {
+    /// Deadline per attempt: connect, headers, body, all redirects.
+    pub timeout: Duration,
+    /// The connect deadline (already set on the client; kept for messages).
+    pub connect_timeout: Duration,
+    /// Extra attempts after a transient failure.
+    pub retries: u32,
+    /// Redirects to follow; 0 returns the 3xx response itself.
+    pub max_redirects: u32,
+    /// Decoded body bytes to read at most.
+    pub max_body: u64,
+    /// Headers from `-H`, sent with every request (credentials only to the
+    /// original origin).
+    pub headers: HeaderMap,
+    /// What to extract beyond title, description and lang.
+    pub extraction: Arc<Extraction>,
+    /// `-v`: log every request to stderr.
+    pub verbose: bool,
+}
+
+/// What came of fetching one URL.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Fetched {
+    /// The URL of the final response.
+    pub final_url: Option<Url>,
+    /// The final response's status.
+    pub status: Option<u16>,
+    /// The final response's Content-Type.
+    pub content_type: Option<String>,
+    /// Decoded body bytes read.
+    pub bytes: u64,
+    /// The body was cut at `--max-body`.
+    pub truncated: bool,
+    /// What the page yielded: title, description, lang, fields, links.
+    pub page: Page,
+    /// Redirects followed in the last attempt.
+    pub redirects: u32,
+    /// Attempts made.
+    pub attempts: u32,
+    /// Time from the first attempt's start to the end of the last.
+    pub elapsed: Duration,
+    /// Time from the first attempt's start to the final response's headers.
+    pub ttfb: Option<Duration>,
+    /// Why it failed, if it did.
+    pub error: Option<FetchError>,
+}
+
+/// The outcome of one attempt, and whether another may help.
+struct Attempt {
+    fetched: Fetched,
+    /// `Some` when the failure is transient: with the server's Retry-After.
+    retry: Option<Option<Duration>>,
+}
+
+/// A request that got no response: why, and whether another attempt may
+/// help (as in [`Attempt`]).
+struct Failure {
+    error: FetchError,
+    retry: Option<Option<Duration>>,
+}
+
+/// Fetches URLs with one shared client; cheap to share between workers.
+pub struct Fetcher {
+    client: Client,
+    settings: FetchSettings,
+    cancel: Arc<AtomicBool>,
+    sockets: Arc<Sockets>,
+}
+
+/// The hops of one attempt so far.
+struct Chain {
+    current: Url,
+    /// Every URL of the chain, for loop detection; filled on the first
+    /// redirect only (most URLs have none).
+    visited: Vec<Url>,
+    redirects: u32,
+}
+
+impl Fetcher {
+    /// A fetcher whose requests keep to `sockets`; `cancel` cuts retry
+    /// waits short when the run is stopping.
+    pub fn new(
+        client: Client,
+        settings: FetchSettings,
+        cancel: Arc<AtomicBool>,
+        sockets: Arc<Sockets>,
+    ) -> Fetcher {
+        Fetcher {
+            client,
+            settings,
+            cancel,
+            sockets,
+        }
+    }
+
+    /// What the run extracts from pages.
+    pub fn extraction(&self) -> &Extraction {
+        &self.settings.extraction
+    }
+
+    /// The connection budget, which the reader and the workers tell which
+    /// hosts have jobs waiting.
+    pub fn sockets(&self) -> &Sockets {
+        &self.sockets
+    }
+
+    /// Fetches `url`, with retries; `pause` is told of every `Retry-After`
+    /// (the URL that got it, and the wait, capped).
+    pub fn fetch(&self, url: &Url, pause: &dyn Fn(&Url, Duration)) -> Fetched {
+        let started = Instant::now();
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let Attempt { mut fetched, retry } = self.attempt(url, started);
+            if let Some(Some(after)) = retry {
+                pause(
+                    fetched.final_url.as_ref().unwrap_or(url),
+                    after.min(MAX_RETRY_AFTER),
+                );
+            }
+            if let Some(after) = retry.filter(|_| attempts <= self.settings.retries) {
+                let wait = backoff(attempts, after);
+                self.log(format_args!(
+                    "{url}: retry {attempts} of {} in {:.2} s",
+                    self.settings.retries,
+                    wait.as_secs_f64()
+                ));
+                if self.pause(wait) {
+                    continue;
+                }
+            }
+            fetched.attempts = attempts;
+            fetched.elapsed = started.elapsed();
+            return fetched;
+        }
+    }
+
+    /// One attempt: the request, its redirects and the body, under one
+    /// deadline.
+    fn attempt(&self, url: &Url, started: Instant) -> Attempt {
+        let deadline = Instant::now() + self.settings.timeout;
+        let mut chain = Chain {
+            current: url.clone(),
+            visited: Vec::new(),
+            redirects: 0,
+        };
+        loop {
+            let (resp, lease) = match self.send(url, &chain.current, deadline) {
+                Ok(sent) => sent,
+                Err(Failure { error, retry }) => {
+                    let fetched = Fetched::failed(chain.redirects, error);
+                    return Attempt { fetched, retry };
+                }
+            };
+            let elapsed = started.elapsed();
+            let mut fetched = Fetched::responded(&resp, &chain.current, chain.redirects, elapsed);
+            let max = self.settings.max_redirects;
+            if let Some(next) = redirect::target(&resp, &chain.current, max) {
+                let hop = chain.follow(url, next, max);
+                self.sockets.done(lease, self.drain(resp));
+                match hop {
+                    Ok(()) => continue,
+                    Err(error) => {
+                        fetched.error = Some(error);
+                        return final_attempt(fetched);
+                    }
+                }
+            }
+            let retry_after = transient_status(resp.status()).then(|| retry_after(&resp));
+            let ending = self.read_body(resp, &mut fetched, deadline);
+            self.sockets.done(lease, ending);
+            return match retry_after {
+                Some(after) if fetched.error.is_none() => Attempt {
+                    fetched,
+                    retry: Some(after),
+                },
+                _ => final_attempt(fetched),
+            };
+        }
+    }
+
+    /// Sends one request (one hop) within what is left of the deadline:
+    /// the response and its place in the connection budget, or the error
+    /// and whether it is worth another attempt.
+    fn send(
+        &self,
+        original: &Url,
+        current: &Url,
+        deadline: Instant,
+    ) -> Result<(Response, Lease), Failure> {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return Err(Failure {
+                error: self.timeout_error(),
+                retry: Some(None),
+            });
+        }
+        let lease = self.sockets.open(current);
+        let mut request = self
+            .client
+            .get(current.clone())
+            .headers(redirect::headers_for(
+                &self.settings.headers,
+                original,
+                current,
+            ))
+            .timeout(remaining);
+        if lease.closes() {
+            request = request.header(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        let sent_at = Instant::now();
+        let sent = request.send();
+        self.log_response(current, &sent, sent_at);
+        match sent {
+            Ok(resp) => Ok((resp, lease)),
+            Err(e) => {
+                self.sockets.done(lease, Ending::Closed);
+                let error = classify(&e, &self.settings);
+                let transient = matches!(
+                    error.kind,
+                    ErrorKind::Connect | ErrorKind::Timeout | ErrorKind::Body
+                );
+                Err(Failure {
+                    error,
+                    retry: transient.then_some(None),
+                })
+            }
+        }
+    }
+
+    /// With `-v`: one line on stderr (whole: `eprintln!` locks stderr).
+    fn log(&self, line: std::fmt::Arguments) {
+        if self.settings.verbose {
+            eprintln!("scrape: {line}");
+        }
+    }
+
+    /// With `-v`: the request and what came of it.
+    fn log_response(&self, url: &Url, sent: &reqwest::Result<Response>, at: Instant) {
+        if !self.settings.verbose {
+            return;
+        }
+        let ms = at.elapsed().as_secs_f64() * 1000.0;
+        match sent {
+            Ok(resp) => self.log(format_args!(
+                "GET {url} -> {} {:?} in {ms:.1} ms",
+                resp.status().as_u16(),
+                resp.version()
+            )),
+            Err(e) => {
+                let error = classify(e, &self.settings);
+                self.log(format_args!(
+                    "GET {url} -> {}: {} after {ms:.1} ms",
+                    error.kind.as_str(),
+                    error.message
+                ));
+            }
+        }
+    }
+
+    /// Sleeps `d` unless the run is cancelled first; true if it slept.
+    fn pause(&self, d: Duration) -> bool {
+        let end = Instant::now() + d;
+        loop {
+            if self.cancel.load(Ordering::Relaxed) {
+                return false;
+            }
+            let left = end.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return true;
+            }
+            std::thread::sleep(left.min(Duration::from_millis(50)));
+        }
+    }
+
+    fn timeout_error(&self) -> FetchError {
+        FetchError::new(
+            ErrorKind::Timeout,
+            format!(
+                "no complete response within {} (--timeout)",
+                secs(self.settings.timeout)
+            ),
+        )
+    }
+}
+
+impl Chain {
+    /// Moves to the next hop, if it is allowed.
+    fn follow(
+        &mut self,
+        first: &Url,
+        next: Result<Url, FetchError>,
+        max: u32,
+    ) -> Result<(), FetchError> {
+        if self.visited.is_empty() {
+            self.visited.push(first.clone());
+        }
+        let next = redirect::check_hop(next, &self.visited, self.redirects, max)?;
+        self.redirects += 1;
+        self.visited.push(next.clone());
+        self.current = next;
+        Ok(())
+    }
+}
+
+impl Fetched {
+    /// An attempt that got no response.
+    pub fn failed(redirects: u32, error: FetchError) -> Fetched {
+        Fetched {
+            redirects,
+            error: Some(error),
+            ..Fetched::default()
+        }
+    }
+
+    /// The headers part of a response.
+    fn responded(resp: &Response, url: &Url, redirects: u32, ttfb: Duration) -> Fetched {
+        Fetched {
+            final_url: Some(url.clone()),
+            status: Some(resp.status().as_u16()),
+            content_type: resp
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
+            redirects,
+            ttfb: Some(ttfb),
+            ..Fetched::default()
+        }
+    }
+}
+
+fn final_attempt(fetched: Fetched) -> Attempt {
+    Attempt {
+        fetched,
+        retry: None,
+    }
+}

@@ -1,0 +1,327 @@
+//! The connection budget: open sockets bounded by the work, not by the
+//! number of hosts in the list.
+//!
+//! The HTTP client keeps a connection open after a response so that the
+//! next request to that host can reuse it. Its pool has a limit per host
+//! but none in total, so on a list of distinct domains — the most common
+//! list there is — every finished host would leave a socket open until the
+//! idle timeout, and a long list runs out of file descriptors. The pool
+//! cannot be told to close one of its idle connections, but every request
+//! can be sent with `Connection: close`; so scrape decides, request by
+//! request, before sending it, whether its connection may stay open:
+//!
+//! - only if another job for the same host (scheme, host, port) is waiting
+//!   in the queue ([`Sockets::expect`] / [`Sockets::taken`]): otherwise no
+//!   one will reuse it;
+//! - and only while the connections kept open, idle or about to be, stay
+//!   within the idle cap ([`Sockets::new`]).
+//!
+//! The budget keeps a model of the pool's idle connections per host, which
+//! never counts fewer than the pool really holds: a kept connection counts
+//! as idle from the end of its request until a later request to that host
+//! takes it, or until it is certainly gone from the pool (twice the pool's
+//! idle timeout: the pool evicts on a timer of that period). A request that
+//! failed, was cut short, or was answered `Connection: close` frees its
+//! place at once. So the sockets open at any moment are at most the
+//! requests in flight (each with at most one connection being made beside
+//! it) plus the idle cap — a figure `limits.rs` checks against the
+//! open-files limit before the run starts.
+//!
+//! The model assumes HTTP/1.1 (`Connection: close` ends an HTTP/2
+//! connection shared by many requests no sooner than its idle timeout):
+//! the client is built HTTP/1.1 only.
+
+use std::collections::{HashMap, VecDeque};
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use url::Url;
+
+/// Connections kept for reuse, and the demand that justifies them.
+pub struct Sockets {
+    idle_cap: usize,
+    /// How long a kept connection may still sit in the client's pool.
+    linger: Duration,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    /// Jobs queued and not yet started, per host.
+    demand: HashMap<u64, u32>,
+    /// Per host, when each idle connection is certainly gone (oldest first).
+    idle: HashMap<u64, VecDeque<Instant>>,
+    /// Every connection that went idle, in order, for expiry.
+    expiries: VecDeque<(Instant, u64)>,
+    /// Idle connections plus requests in flight whose connection will stay.
+    kept: usize,
+}
+
+/// One request's place in the budget: sent with keep-alive or not.
+#[must_use = "a lease is ended with Sockets::done"]
+#[derive(Debug)]
+pub struct Lease {
+    host: u64,
+    keep: bool,
+}
+
+impl Lease {
+    /// Whether the request goes with `Connection: close`.
+    pub fn closes(&self) -> bool {
+        !self.keep
+    }
+}
+
+/// How a request ended, for the budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// The response was read to its end and did not ask to close: the
+    /// connection went back to the pool.
+    Reusable,
+    /// An error, a body not read to its end, or `Connection: close`.
+    Closed,
+}
+
+impl Sockets {
+    /// A budget of `idle_cap` kept connections; `pool_idle_timeout` is the
+    /// client pool's own.
+    pub fn new(idle_cap: usize, pool_idle_timeout: Duration) -> Sockets {
+        Sockets {
+            idle_cap,
+            linger: pool_idle_timeout * 2 + Duration::from_secs(1),
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A job for `url` has been queued.
+    pub fn expect(&self, url: &Url) {
+        *self.lock().demand.entry(host_hash(url)).or_default() += 1;
+    }
+
+    /// A worker took the queued job for `url`.
+    pub fn taken(&self, url: &Url) {
+        let host = host_hash(url);
+        let mut s = self.lock();
+        if let Some(n) = s.demand.get_mut(&host) {
+            *n -= 1;
+            if *n == 0 {
+                s.demand.remove(&host);
+            }
+        }
+    }
+
+    /// A request to `url` is about to be sent: may its connection stay
+    /// open afterwards?
+    pub fn open(&self, url: &Url) -> Lease {
+        let host = host_hash(url);
+        let now = Instant::now();
+        let mut s = self.lock();
+        s.expire(now);
+        let reuses = s.idle.get_mut(&host).and_then(VecDeque::pop_back).is_some();
+        let wanted = s.demand.contains_key(&host);
+        let keep = wanted && (reuses || s.kept < self.idle_cap);
+        match (reuses, keep) {
+            (false, true) => s.kept += 1,
+            (true, false) => s.kept = s.kept.saturating_sub(1),
+            _ => {}
+        }
+        Lease { host, keep }
+    }
+
+    /// The request of `lease` has ended.
+    pub fn done(&self, lease: Lease, ending: Ending) {
+        if !lease.keep {
+            return;
+        }
+        let mut s = self.lock();
+        match ending {
+            Ending::Reusable => {
+                let gone = Instant::now() + self.linger;
+                s.idle.entry(lease.host).or_default().push_back(gone);
+                s.expiries.push_back((gone, lease.host));
+                if s.expiries.len() > 4 * self.idle_cap + 1024 {
+                    s.compact();
+                }
+            }
+            Ending::Closed => s.kept = s.kept.saturating_sub(1),
+        }
+    }
+}
+
+impl State {
+    /// Forgets idle connections the pool has certainly closed by `now`.
+    fn expire(&mut self, now: Instant) {
+        while let Some(&(at, host)) = self.expiries.front() {
+            if at > now {
+                return;
+            }
+            self.expiries.pop_front();
+            let Some(list) = self.idle.get_mut(&host) else {
+                continue;
+            };
+            // Reuse takes the newest, so the oldest is this one, unless a
+            // reuse already took it.
+            if list.front().is_some_and(|&t| t <= now) {
+                list.pop_front();
+                self.kept = self.kept.saturating_sub(1);
+            }
+            if list.is_empty() {
+                self.idle.remove(&host);
+            }
+        }
+    }
+
+    /// Drops expiry entries whose connection was reused long ago.
+    fn compact(&mut self) {
+        let mut live: Vec<(Instant, u64)> = self
+            .idle
+            .iter()
+            .flat_map(|(&host, list)| list.iter().map(move |&t| (t, host)))
+            .collect();
+        live.sort_unstable();
+        self.expiries = live.into();
+    }
+}
+
+/// A host's key in the budget: a hash of scheme, host and port, as the
+/// client's pool keys its connections (a collision only mispredicts reuse).
+fn host_hash(url: &Url) -> u64 {
+    let mut h = DefaultHasher::new();
+    url.scheme().hash(&mut h);
+    url.host_str().hash(&mut h);
+    url.port_or_known_default().hash(&mut h);
+    h.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(s: &str) -> Url {
+        Url::parse(s).unwrap()
+    }
+
+    const TIMEOUT: Duration = Duration::from_secs(5);
+
+    #[test]
+    fn a_host_with_nothing_queued_gets_connection_close() {
+        let s = Sockets::new(8, TIMEOUT);
+        let lease = s.open(&url("http://a.example/1"));
+        assert!(lease.closes(), "no one would reuse it");
+        s.done(lease, Ending::Reusable);
+        assert_eq!(s.lock().kept, 0);
+    }
+
+    #[test]
+    fn a_host_with_queued_jobs_keeps_its_connection_for_the_next() {
+        let s = Sockets::new(8, TIMEOUT);
+        let (a1, a2) = (url("http://a.example/1"), url("http://a.example/2"));
+        s.expect(&a1);
+        s.expect(&a2);
+        s.taken(&a1);
+        let first = s.open(&a1);
+        assert!(!first.closes(), "a2 waits for this host");
+        s.done(first, Ending::Reusable);
+        assert_eq!(s.lock().kept, 1, "one idle connection");
+        s.taken(&a2);
+        let second = s.open(&a2);
+        assert!(second.closes(), "the last job of the host closes it");
+        assert_eq!(s.lock().kept, 0, "the idle one is taken and will close");
+        s.done(second, Ending::Reusable);
+        assert_eq!(s.lock().kept, 0);
+    }
+
+    #[test]
+    fn kept_connections_never_exceed_the_cap() {
+        let cap = 3;
+        let s = Sockets::new(cap, TIMEOUT);
+        let mut leases = vec![];
+        for i in 0..10 {
+            // Ten hosts, each with a second job queued.
+            let u = url(&format!("http://h{i}.example/"));
+            s.expect(&u);
+            s.expect(&u);
+            s.taken(&u);
+            leases.push(s.open(&u));
+        }
+        let kept = leases.iter().filter(|l| !l.closes()).count();
+        assert_eq!(kept, cap);
+        for lease in leases {
+            s.done(lease, Ending::Reusable);
+        }
+        assert_eq!(s.lock().kept, cap);
+    }
+
+    #[test]
+    fn a_closed_ending_frees_the_place_at_once() {
+        let s = Sockets::new(1, TIMEOUT);
+        let (a, b) = (url("http://a.example/"), url("http://b.example/"));
+        for u in [&a, &a, &b, &b] {
+            s.expect(u);
+        }
+        s.taken(&a);
+        let lease = s.open(&a);
+        assert!(!lease.closes());
+        s.done(lease, Ending::Closed);
+        s.taken(&b);
+        assert!(!s.open(&b).closes(), "a's place was freed");
+    }
+
+    #[test]
+    fn idle_connections_are_forgotten_once_the_pool_has_dropped_them() {
+        let s = Sockets::new(1, Duration::ZERO);
+        let (a, b) = (url("http://a.example/"), url("http://b.example/"));
+        for u in [&a, &a, &b, &b] {
+            s.expect(u);
+        }
+        s.taken(&a);
+        let lease = s.open(&a);
+        s.done(lease, Ending::Reusable);
+        s.taken(&b);
+        assert!(
+            s.open(&b).closes(),
+            "the cap is taken by a's idle connection"
+        );
+        // The linger is 1 s here (twice a zero timeout, plus a second).
+        s.lock().expire(Instant::now() + Duration::from_secs(2));
+        assert_eq!(s.lock().kept, 0);
+        assert!(s.lock().idle.is_empty());
+    }
+
+    #[test]
+    fn expiry_skips_connections_already_reused() {
+        let s = Sockets::new(4, TIMEOUT);
+        let a = url("http://a.example/");
+        for _ in 0..3 {
+            s.expect(&a);
+        }
+        s.taken(&a);
+        let l = s.open(&a);
+        s.done(l, Ending::Reusable);
+        s.taken(&a);
+        let l = s.open(&a);
+        assert!(!l.closes(), "a third job still waits");
+        s.done(l, Ending::Reusable);
+        assert_eq!(s.lock().expiries.len(), 2, "one of them is stale");
+        s.lock().expire(Instant::now() + Duration::from_secs(60));
+        assert_eq!(s.lock().kept, 0);
+        assert!(s.lock().expiries.is_empty());
+    }
+
+    #[test]
+    fn demand_is_counted_per_host_with_its_port_and_scheme() {
+        let s = Sockets::new(4, TIMEOUT);
+        s.expect(&url("http://a.example:8080/"));
+        assert!(
+            s.open(&url("http://a.example/")).closes(),
+            "another port is another host"
+        );
+        assert!(s.open(&url("https://a.example:8080/")).closes());
+        assert!(!s.open(&url("http://a.example:8080/x")).closes());
+    }
+}

@@ -1,0 +1,177 @@
+//! What a page yields: [`Page`], and the last step that makes it from what
+//! the collector gathered raw ([`RawPage::finish`]): entities decoded,
+//! whitespace collapsed, URLs resolved against the page's URL and its
+//! `<base href>`.
+
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use url::Url;
+
+use super::select::{Extraction, is_url_attribute};
+
+/// Everything extracted from one page.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Page {
+    /// `document.title`.
+    pub title: Option<String>,
+    /// `<meta name=description content>`.
+    pub description: Option<String>,
+    /// `<html lang>`.
+    pub lang: Option<String>,
+    /// `--select` results, when asked.
+    pub fields: Option<Fields>,
+    /// `--links` results, when asked.
+    pub links: Option<Vec<String>>,
+}
+
+/// `fields`: one array of strings per `--select` NAME, in command-line
+/// order (serialized as a JSON object).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Fields(pub Vec<(String, Vec<String>)>);
+
+impl Fields {
+    /// Every NAME with no value.
+    pub fn empty(extraction: &Extraction) -> Fields {
+        Fields(
+            extraction
+                .selects
+                .iter()
+                .map(|s| (s.name.clone(), Vec::new()))
+                .collect(),
+        )
+    }
+
+    /// The values of NAME.
+    #[cfg(test)]
+    pub fn get(&self, name: &str) -> Option<&[String]> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_slice())
+    }
+}
+
+impl Serialize for Fields {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, values) in &self.0 {
+            map.serialize_entry(name, values)?;
+        }
+        map.end()
+    }
+}
+
+/// What the collector gathered, as the markup had it.
+pub struct RawPage {
+    /// The first title's text, if a title began.
+    pub title: Option<String>,
+    /// The head's description.
+    pub description: Option<String>,
+    /// `<html lang>`.
+    pub lang: Option<String>,
+    /// The first `<base href>`.
+    pub base: Option<String>,
+    /// Per `--select`, its values.
+    pub values: Vec<Vec<String>>,
+    /// Every `<a href>`.
+    pub links: Vec<String>,
+}
+
+impl RawPage {
+    /// The finished page; `url` is the page's own (final) URL.
+    pub fn finish(self, extraction: &Extraction, url: Option<&Url>) -> Page {
+        let base = match (url, &self.base) {
+            (Some(url), Some(href)) => url.join(decode(href).trim()).ok(),
+            (Some(url), None) => Some(url.clone()),
+            (None, _) => None,
+        };
+        let fields = (!extraction.selects.is_empty())
+            .then(|| cook_fields(extraction, self.values, base.as_ref()));
+        Page {
+            title: self.title.map(|t| collapse(&decode(&t))),
+            description: self.description.map(|d| collapse(&decode(&d))),
+            lang: self.lang.map(|l| decode(&l).into_owned()),
+            fields,
+            links: extraction.links.then(|| links(base.as_ref(), &self.links)),
+        }
+    }
+}
+
+/// Each `--select` value decoded: text collapsed, URL attributes resolved.
+fn cook_fields(extraction: &Extraction, values: Vec<Vec<String>>, base: Option<&Url>) -> Fields {
+    let fields = extraction.selects.iter().zip(values).map(|(spec, raw)| {
+        let url_attr = spec.attr.as_deref().is_some_and(is_url_attribute);
+        let cooked = raw
+            .iter()
+            .map(|v| match (&spec.attr, url_attr) {
+                (None, _) => collapse(&decode(v)),
+                (Some(_), true) => resolve(base, v),
+                (Some(_), false) => decode(v).into_owned(),
+            })
+            .collect();
+        (spec.name.clone(), cooked)
+    });
+    Fields(fields.collect())
+}
+
+pub fn decode(raw: &str) -> std::borrow::Cow<'_, str> {
+    html_escape::decode_html_entities(raw)
+}
+
+/// Strips and collapses ASCII whitespace; other spaces (no-break,
+/// ideographic) stay, as in `document.title`.
+pub fn collapse(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for word in text.split_ascii_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+/// An attribute URL resolved against the base; as written when it cannot be.
+fn resolve(base: Option<&Url>, raw: &str) -> String {
+    let value = decode(raw);
+    let value = value.trim();
+    base.and_then(|b| b.join(value).ok())
+        .map(String::from)
+        .unwrap_or_else(|| value.to_string())
+}
+
+/// The page's links: resolved, http(s) only, without fragment, each once.
+fn links(base: Option<&Url>, raw: &[String]) -> Vec<String> {
+    let Some(base) = base else {
+        return Vec::new();
+    };
+    let mut seen = std::collections::HashSet::new();
+    raw.iter()
+        .filter_map(|href| {
+            let mut url = base.join(decode(href).trim()).ok()?;
+            if !matches!(url.scheme(), "http" | "https") {
+                return None;
+            }
+            url.set_fragment(None);
+            let url = String::from(url);
+            seen.insert(url.clone()).then_some(url)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whitespace_collapses() {
+        assert_eq!(collapse("  a \n\t b  "), "a b");
+        assert_eq!(collapse("a\u{a0} b"), "a\u{a0} b");
+        assert_eq!(collapse(""), "");
+    }
+
+    #[test]
+    fn fields_serialize_in_order() {
+        let f = Fields(vec![("z".into(), vec!["1".into()]), ("a".into(), vec![])]);
+        assert_eq!(serde_json::to_string(&f).unwrap(), r#"{"z":["1"],"a":[]}"#);
+    }
+}

@@ -1,0 +1,146 @@
+//! The reader thread: every list in turn, every line to a job for the pool
+//! or a message for the aggregator.
+//!
+//! Before a line becomes a job it passes the filters of `input/`: its shard
+//! (`--shard`: other shards' lines are only counted), an earlier run
+//! (`--resume`: done lines are skipped) and dedupe (a repeated URL is
+//! skipped). Every line handed on gets the next [`Seq`]; with `--ordered`
+//! the reader waits for room in the [`Window`] first. Lines that are not
+//! URLs get their `invalid_url` record here. The reader blocks when the
+//! pool's queue is full, so memory never grows with the list.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crossbeam_channel::Sender;
+use url::Url;
+
+use super::pool::Pool;
+use super::window::Window;
+use super::{Msg, Seq, Task};
+use crate::error::Fatal;
+use crate::html::select::Extraction;
+use crate::input::resume::Done;
+use crate::input::seen::Deduper;
+use crate::input::shard::Shard;
+use crate::input::{Item, Job, Source};
+use crate::record::Record;
+
+/// What the reader leaves out or holds back.
+pub struct Filter {
+    /// Dedupe, unless `--no-dedupe`.
+    pub seen: Option<Deduper>,
+    /// Lines an earlier run did (`--resume`).
+    pub done: Option<Done>,
+    /// Only this shard's lines (`--shard`).
+    pub shard: Option<Shard>,
+    /// The reorder window (`--ordered`).
+    pub window: Option<Arc<Window>>,
+}
+
+/// The reader and everything it feeds.
+pub struct Reader {
+    /// The lists, in order.
+    pub sources: Vec<Source>,
+    /// The filters.
+    pub filter: Filter,
+    /// Where jobs go.
+    pub pool: Pool,
+    /// Where records of invalid lines and skips go.
+    pub msgs: Sender<Msg>,
+    /// Set when the run stops.
+    pub cancel: Arc<AtomicBool>,
+    /// What records must carry (for invalid lines).
+    pub extraction: Arc<Extraction>,
+}
+
+/// What the reader counts as it goes.
+#[derive(Default)]
+struct Counts {
+    next_seq: u64,
+    other_shards: u64,
+}
+
+impl Reader {
+    /// Starts the reader on its own thread.
+    pub fn spawn(self) -> Result<(), Fatal> {
+        std::thread::Builder::new()
+            .name("scrape-reader".into())
+            .spawn(move || self.run())
+            .map(drop)
+            .map_err(|e| Fatal::Setup(format!("cannot start the reader thread: {e}")))
+    }
+
+    fn run(mut self) {
+        let mut counts = Counts::default();
+        for mut source in std::mem::take(&mut self.sources) {
+            let read = source.for_each_item(|item| {
+                !self.cancel.load(Ordering::Relaxed) && self.dispatch(item, &mut counts)
+            });
+            if let Err(fatal) = read {
+                let _ = self.msgs.send(Msg::Fatal(fatal));
+                return;
+            }
+            if self.cancel.load(Ordering::Relaxed) {
+                return;
+            }
+        }
+        if counts.other_shards > 0 {
+            let _ = self.msgs.send(Msg::OtherShards(counts.other_shards));
+        }
+    }
+
+    /// Routes one item; false when the run is over (a channel closed).
+    fn dispatch(&mut self, item: Item, counts: &mut Counts) -> bool {
+        let Item {
+            line,
+            input,
+            target,
+        } = item;
+        if let Some(shard) = self.filter.shard {
+            if !shard.owns(target.as_ref().ok(), &input) {
+                counts.other_shards += 1;
+                return true;
+            }
+        }
+        let seq = Seq(counts.next_seq);
+        counts.next_seq += 1;
+        if let Some(window) = &self.filter.window {
+            if !window.admit(seq, &self.cancel) {
+                return false;
+            }
+        }
+        if let Some(msg) = self.filter.skip(seq, target.as_ref().ok(), &input) {
+            return self.msgs.send(msg).is_ok();
+        }
+        match target {
+            Err(reason) => {
+                let mut record = Record::invalid(line, input, &reason);
+                record.complete(&self.extraction);
+                self.msgs.send(Msg::Record(seq, Box::new(record))).is_ok()
+            }
+            Ok(url) => {
+                let job = Job { line, input, url };
+                match self.pool.submit(Task { seq, job }) {
+                    Ok(queued) => queued,
+                    Err(fatal) => {
+                        let _ = self.msgs.send(Msg::Fatal(fatal));
+                        false
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Filter {
+    /// The message for a line that needs no record now, if it is one.
+    fn skip(&mut self, seq: Seq, url: Option<&Url>, input: &str) -> Option<Msg> {
+        if self.done.as_ref().is_some_and(|d| d.contains(url, input)) {
+            return Some(Msg::Resumed(seq));
+        }
+        let seen = self.seen.as_mut()?;
+        let repeat = url.is_some_and(|u| !seen.first_time(u));
+        repeat.then_some(Msg::Skipped(seq))
+    }
+}

@@ -1,0 +1,272 @@
+//! A run of scrape: the lists once (or twice, with `--compare`), each pass
+//! a [`Pipeline`] built from the configuration and then run; then the
+//! summary and the exit code (README "Summary and exit codes").
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use crossbeam_channel::{Sender, bounded};
+
+use crate::cli::Cli;
+use crate::config::Config;
+use crate::error::{Exit, Fatal};
+use crate::fetch::Fetcher;
+use crate::fetch::client::{self, POOL_IDLE_TIMEOUT, Pooling};
+use crate::fetch::sockets::Sockets;
+use crate::input::{self, Source, resume};
+use crate::limits;
+use crate::output::progress::Progress;
+use crate::output::summary::{self, Summary};
+use crate::output::writer::{self, RecordWriter};
+use crate::output::{Aggregator, Report};
+use crate::pipeline::pool::{Crew, Pool};
+use crate::pipeline::reader::{Filter, Reader};
+use crate::pipeline::window::Window;
+use crate::pipeline::{Msg, Task};
+use crate::politeness::Gate;
+use crate::politeness::hosts::HostQueue;
+use crate::politeness::robots::RobotsCache;
+use crate::signals::Signals;
+
+/// Runs `scrape` as the command line asks.
+pub fn run(cli: &Cli) -> Result<Exit, Fatal> {
+    let config = Config::from_cli(cli)?;
+    let idle_cap = limits::prepare(config.threads, config.files.len())?;
+    let signals = Signals::install();
+    let run = Run {
+        config: &config,
+        signals: &signals,
+        idle_cap,
+    };
+    if config.compare {
+        run.compare()
+    } else {
+        run.list()
+    }
+}
+
+/// What every pass of a run shares.
+struct Run<'a> {
+    config: &'a Config,
+    signals: &'a Signals,
+    /// Connections the budget may keep for reuse (`limits.rs`).
+    idle_cap: usize,
+}
+
+impl Run<'_> {
+    /// The normal run: every list once, records to the output.
+    fn list(&self) -> Result<Exit, Fatal> {
+        let config = self.config;
+        let sources = input::open_sources(&config.files)?;
+        let done = match (&config.output, config.resume) {
+            (Some(path), true) => Some(resume::prepare(path)?),
+            _ => None,
+        };
+        let (out, path) = writer::open_output(config.output.as_deref(), config.resume)?;
+        let summary_file = create_summary_file(config.summary_json.as_deref())?;
+        let writer = RecordWriter::new(out, config.format, path);
+        let mut pass = Pipeline::new(self, config.threads, "");
+        pass.done = done;
+        let report = pass.run(sources, writer)?;
+        if report.closed {
+            return Ok(Exit::Success);
+        }
+        finish(config, &report.summary, summary_file)?;
+        Ok(exit_code(config, &report.summary))
+    }
+
+    /// `--compare`: the lists with 1 thread, then with N; a table on
+    /// stdout. The records of the second pass go to `-o`, if given.
+    fn compare(&self) -> Result<Exit, Fatal> {
+        let config = self.config;
+        input::open_sources(&config.files)?;
+        let mut output = match config.output.as_deref() {
+            Some(p) => Some(writer::open_output(Some(p), false)?),
+            None => None,
+        };
+        let summary_file = create_summary_file(config.summary_json.as_deref())?;
+        let mut runs: Vec<Summary> = Vec::new();
+        for (pass, threads) in [1, config.threads].into_iter().enumerate() {
+            let sources = input::open_sources(&config.files)?;
+            let last = if pass == 1 { output.take() } else { None };
+            let (out, path) = last.unwrap_or_else(|| (Box::new(io::sink()), PathBuf::from("-")));
+            let writer = RecordWriter::new(out, config.format, path);
+            let label = format!("{threads} thread(s): ");
+            let report = Pipeline::new(self, threads, &label).run(sources, writer)?;
+            runs.push(report.summary);
+            if self.signals.interrupted() {
+                break;
+            }
+        }
+        let last = runs.last().cloned().unwrap_or_else(|| {
+            summary::Stats::default().summary(std::time::Duration::ZERO, config.threads, false)
+        });
+        finish(config, &last, summary_file)?;
+        let mut stdout = io::stdout().lock();
+        summary::write_compare_table(&mut stdout, &runs)
+            .and_then(|()| stdout.flush())
+            .or_else(ignore_broken_pipe)?;
+        Ok(exit_code(config, &last))
+    }
+}
+
+/// The per-host queues, when politeness asks for them.
+type Hosts = Arc<HostQueue<Task>>;
+
+/// One pass over the lists: the reader, the pool and the aggregator.
+struct Pipeline<'a> {
+    run: &'a Run<'a>,
+    threads: usize,
+    /// What the progress display calls this pass.
+    label: String,
+    /// Lines an earlier run did (`--resume`).
+    done: Option<resume::Done>,
+}
+
+impl<'a> Pipeline<'a> {
+    fn new(run: &'a Run<'a>, threads: usize, label: &str) -> Pipeline<'a> {
+        Pipeline {
+            run,
+            threads,
+            label: label.to_string(),
+            done: None,
+        }
+    }
+
+    /// Starts the reader (which starts the workers as jobs come) and runs
+    /// the aggregator on this thread until every record is written.
+    fn run(self, sources: Vec<Source>, writer: RecordWriter) -> Result<Report, Fatal> {
+        let started = Instant::now();
+        let (config, signals, threads) = (self.run.config, self.run.signals, self.threads);
+        let progress = Progress::new(config.progress, &self.label);
+        if progress.is_visible() {
+            count_in_background(config, &progress);
+        }
+        let window = config.order_window.map(Window::new);
+        let (msg_tx, msg_rx) = bounded::<Msg>(threads * 4 + 64);
+        self.reader(sources, msg_tx, window.clone())?.spawn()?;
+        Aggregator::new(writer, progress, signals, window).run(&msg_rx, started, threads)
+    }
+
+    /// The reader, with the pool it feeds.
+    fn reader(
+        self,
+        sources: Vec<Source>,
+        msgs: Sender<Msg>,
+        window: Option<Arc<Window>>,
+    ) -> Result<Reader, Fatal> {
+        let config = self.run.config;
+        let (crew, hosts) = self.crew(msgs.clone())?;
+        Ok(Reader {
+            sources,
+            filter: Filter {
+                seen: config.dedupe.then(Default::default),
+                done: self.done,
+                shard: config.shard,
+                window,
+            },
+            pool: Pool::new(self.threads, crew, hosts),
+            msgs,
+            cancel: Arc::clone(&self.run.signals.cancel),
+            extraction: Arc::clone(&config.fetch.extraction),
+        })
+    }
+
+    /// What the workers share: the fetcher with its client and connection
+    /// budget, and the politeness gate with its host queue (returned too:
+    /// the pool takes jobs from it).
+    fn crew(&self, msgs: Sender<Msg>) -> Result<(Crew, Option<Hosts>), Fatal> {
+        let (config, cancel) = (self.run.config, &self.run.signals.cancel);
+        let sockets = Arc::new(Sockets::new(self.run.idle_cap, POOL_IDLE_TIMEOUT));
+        let client = client::build(&config.client, Pooling::Reuse)?;
+        let fetch = config.fetch.clone();
+        let fetcher = Fetcher::new(client, fetch, Arc::clone(cancel), sockets);
+        let hosts = config.politeness.map(|rules| {
+            let capacity = (self.threads * 256).max(4096);
+            Arc::new(HostQueue::new(rules, capacity, config.robots))
+        });
+        let robots = match config.robots {
+            true => Some(RobotsCache::new(
+                client::build(&config.client, Pooling::None)?,
+                config.user_agent(),
+                config.fetch.timeout,
+            )),
+            false => None,
+        };
+        let crew = Crew {
+            fetcher: Arc::new(fetcher),
+            gate: Arc::new(Gate::new(hosts.clone(), robots)),
+            msgs,
+            cancel: Arc::clone(cancel),
+        };
+        Ok((crew, hosts))
+    }
+}
+
+/// Counts the files' entries on a side thread, for the progress total.
+fn count_in_background(config: &Config, progress: &Progress) {
+    let (files, shard) = (config.files.clone(), config.shard);
+    let total = progress.total_handle();
+    let _ = std::thread::Builder::new()
+        .name("scrape-count".into())
+        .spawn(move || {
+            if let Some(n) = input::count_entries(&files, shard) {
+                total.store(n.max(1), Ordering::Relaxed);
+            }
+        });
+}
+
+fn create_summary_file(path: Option<&Path>) -> Result<Option<(File, PathBuf)>, Fatal> {
+    path.map(|p| {
+        File::create(p)
+            .map(|f| (f, p.to_path_buf()))
+            .map_err(|e| Fatal::Output {
+                path: p.to_path_buf(),
+                source: e,
+            })
+    })
+    .transpose()
+}
+
+/// The human summary on stderr (unless `--quiet`) and `--summary-json`.
+fn finish(
+    config: &Config,
+    summary: &Summary,
+    summary_file: Option<(File, PathBuf)>,
+) -> Result<(), Fatal> {
+    if !config.quiet {
+        let _ = summary.write_human(&mut io::stderr().lock());
+    }
+    if let Some((mut file, path)) = summary_file {
+        serde_json::to_writer_pretty(&mut file, summary)
+            .map_err(io::Error::other)
+            .and_then(|()| file.write_all(b"\n"))
+            .map_err(|e| Fatal::Output { path, source: e })?;
+    }
+    Ok(())
+}
+
+fn exit_code(config: &Config, summary: &Summary) -> Exit {
+    if summary.interrupted {
+        Exit::Interrupted
+    } else if config.fail_on_error && summary.failed > 0 {
+        Exit::RecordErrors
+    } else {
+        Exit::Success
+    }
+}
+
+fn ignore_broken_pipe(e: io::Error) -> Result<(), Fatal> {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        Ok(())
+    } else {
+        Err(Fatal::Output {
+            path: "-".into(),
+            source: e,
+        })
+    }
+}
