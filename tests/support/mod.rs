@@ -11,6 +11,7 @@
 #![allow(dead_code)]
 
 pub mod faults;
+pub mod many;
 pub mod tls;
 
 use std::collections::HashMap;

@@ -1,0 +1,129 @@
+//! The pool at scale (issue 10): thousands of workers really in flight at
+//! once, thousands of hosts within a small open-files limit, connections
+//! kept only for hosts that have more to come.
+
+mod support;
+
+use std::sync::atomic::Ordering;
+
+use support::many::{self, host};
+use support::{list, records, scrape};
+
+/// Runs scrape under `sh -c 'ulimit -n LIMIT; exec scrape ARGS'`, the way
+/// a user with that limit would.
+fn scrape_with_open_files(limit: u64, args: &[&str]) -> std::process::Output {
+    std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("ulimit -n {limit} && exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_scrape"))
+        .args(args)
+        .output()
+        .expect("run scrape under sh")
+}
+
+#[test]
+fn two_thousand_workers_are_in_flight_at_once() {
+    // Each request is answered only once all 2000 have arrived: the run
+    // can only finish if 2000 workers really wait at the same time.
+    many::raise_open_files();
+    let n = 2000;
+    let server = many::barrier(n);
+    let lines: Vec<String> = (0..n)
+        .map(|i| format!("http://{}:{}/page/{i}", host(0), server.port))
+        .collect();
+    let file = list(&lines);
+    let out = scrape()
+        .arg(file.path())
+        .args(["-t", "2000", "--timeout", "60", "--retries", "0", "-q"])
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let recs = records(&out.stdout);
+    assert_eq!(recs.len(), n);
+    assert!(recs.iter().all(|r| r["ok"] == true), "some request failed");
+    assert_eq!(server.counts.max_inflight.load(Ordering::SeqCst), n);
+}
+
+#[test]
+fn a_thousand_hosts_fit_in_256_open_files_with_sockets_bounded_by_the_work() {
+    many::raise_open_files();
+    let hosts = 1000;
+    let server = many::hosts(hosts);
+    let lines: Vec<String> = (0..hosts)
+        .map(|i| format!("http://{}:{}/page/{i}", host(i), server.port))
+        .collect();
+    let file = list(&lines);
+    let path = file.path().to_str().unwrap();
+    let out = scrape_with_open_files(256, &[path, "-t", "16", "-q", "--retries", "0"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let recs = records(&out.stdout);
+    assert_eq!(recs.len(), hosts);
+    let failed: Vec<_> = recs.iter().filter(|r| r["ok"] != true).collect();
+    assert!(
+        failed.is_empty(),
+        "{} failed, e.g. {}",
+        failed.len(),
+        failed[0]
+    );
+    // No host comes twice, so no connection is kept: at most one per
+    // worker (and one being made beside it) was ever open.
+    let max_open = server.counts.max_open.load(Ordering::SeqCst);
+    assert!(max_open <= 2 * 16, "{max_open} connections open at once");
+}
+
+#[test]
+fn a_host_with_more_to_come_keeps_its_connections_and_the_last_closes() {
+    many::raise_open_files();
+    let server = many::hosts(1);
+    let lines: Vec<String> = (0..200)
+        .map(|i| format!("http://{}:{}/page/{i}", host(0), server.port))
+        .collect();
+    let file = list(&lines);
+    let out = scrape()
+        .arg(file.path())
+        .args(["-t", "4", "-q"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(records(&out.stdout).len(), 200);
+    let connections = server.counts.connections.load(Ordering::SeqCst);
+    assert!(
+        connections <= 8,
+        "{connections} connections for 200 requests over 4 workers"
+    );
+    // Each connection ended with the request that knew it was the last
+    // of its host (Connection: close), so none was left idle; the others
+    // kept theirs.
+    let closing = server.counts.closing.load(Ordering::SeqCst);
+    assert!(
+        closing >= 1 && closing <= connections,
+        "{closing} closing requests"
+    );
+    let stayed = server.counts.requests.load(Ordering::SeqCst) - closing;
+    assert!(stayed >= 200 - 8, "{stayed} kept-alive requests");
+}
+
+#[test]
+fn too_many_threads_for_the_open_files_limit_is_a_clear_error() {
+    let out = scrape_with_open_files(256, &["-", "-t", "4096"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("scrape: error: --threads 4096 needs up to"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("scrape: hint:") && stderr.contains("ulimit -n"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--threads 95"), "{stderr}");
+}
