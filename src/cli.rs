@@ -114,6 +114,13 @@ pub struct Cli {
     #[arg(long, value_name = "MS")]
     pub delay: Option<u64>,
 
+    /// After N attempts in a row to one host got no answer (its name did not
+    /// resolve, the connection failed, or nothing came before the
+    /// deadline), stop asking it: its other URLs get that error without
+    /// being fetched. 0 tries every URL.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub max_host_errors: u32,
+
     /// Obey each host's robots.txt (fetched once per host): a disallowed URL
     /// gets a `robots` error record and is not fetched; Crawl-delay is
     /// honoured like --delay.

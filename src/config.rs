@@ -47,6 +47,9 @@ pub struct Config {
     pub politeness: Option<Politeness>,
     /// `--robots`: obey robots.txt.
     pub robots: bool,
+    /// `--max-host-errors`: unanswered attempts in a row before a host is
+    /// no longer asked (0: never).
+    pub max_host_errors: u32,
     /// Run with 1 thread, then N, and compare.
     pub compare: bool,
     /// What each fetch needs.
@@ -110,6 +113,7 @@ impl Config {
             resume: cli.resume,
             shard: cli.shard,
             robots: cli.robots,
+            max_host_errors: cli.max_host_errors,
             politeness: (cli.per_host.is_some() || cli.delay.is_some() || cli.robots).then(|| {
                 Politeness {
                     per_host: cli.per_host.map_or(usize::MAX, |n| n.get()),

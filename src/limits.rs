@@ -13,9 +13,11 @@
 //! error that says so and how to fix it, rather than failing request after
 //! request with "Too many open files".
 //!
-//! Whatever the limit leaves beyond the workers' needs becomes the idle
-//! cap: up to one kept connection per worker, fewer when the limit is
-//! tight, none when it is exactly enough.
+//! Whatever the limit leaves beyond the workers' needs becomes the cap on
+//! kept connections (idle in the pool, or in use by a request that will
+//! leave them open): up to two per worker — one for the host it is
+//! fetching now, one waiting for another host's next job — fewer when the
+//! limit is tight, none when it is exactly enough.
 
 use crate::error::Fatal;
 
@@ -29,7 +31,7 @@ pub struct Plan {
     /// The soft limit to set, if it must go up.
     pub raise_to: Option<u64>,
     /// Connections the budget may keep open for reuse.
-    pub idle_cap: usize,
+    pub keep_cap: usize,
 }
 
 /// What `threads` workers reading `lists` input files need, given the
@@ -37,7 +39,7 @@ pub struct Plan {
 pub fn plan(threads: usize, lists: usize, soft: u64, hard: u64) -> Result<Plan, Fatal> {
     let threads_u = threads as u64;
     let need = 2 * threads_u + RESERVE + lists as u64;
-    let want = need + threads_u.max(8);
+    let want = need + keep_cap(threads_u);
     let raise_to = (soft < want && hard > soft).then(|| want.min(hard));
     let limit = raise_to.unwrap_or(soft);
     if limit < need {
@@ -49,12 +51,18 @@ pub fn plan(threads: usize, lists: usize, soft: u64, hard: u64) -> Result<Plan, 
             fits: (limit.saturating_sub(RESERVE + lists as u64) / 2) as usize,
         });
     }
-    let idle_cap = (limit - need).min(threads_u.max(8)) as usize;
-    Ok(Plan { raise_to, idle_cap })
+    let keep_cap = (limit - need).min(keep_cap(threads_u)) as usize;
+    Ok(Plan { raise_to, keep_cap })
+}
+
+/// The most kept connections worth having: two per worker (at least 16).
+fn keep_cap(threads: u64) -> u64 {
+    (2 * threads).max(16)
 }
 
 /// Raises this process's soft limit as far as `threads` workers need (and
-/// the hard limit allows); returns the idle cap that leaves.
+/// the hard limit allows); returns the cap on kept connections that
+/// leaves.
 #[cfg(unix)]
 pub fn prepare(threads: usize, lists: usize) -> Result<usize, Fatal> {
     let (soft, hard) = rlimit::Resource::NOFILE
@@ -67,13 +75,13 @@ pub fn prepare(threads: usize, lists: usize) -> Result<usize, Fatal> {
         let set = rlimit::increase_nofile_limit(target).unwrap_or(soft);
         plan = self::plan(threads, lists, set, set)?;
     }
-    Ok(plan.idle_cap)
+    Ok(plan.keep_cap)
 }
 
 /// Elsewhere there is no such limit to raise.
 #[cfg(not(unix))]
 pub fn prepare(threads: usize, _lists: usize) -> Result<usize, Fatal> {
-    Ok(threads.max(8))
+    Ok(keep_cap(threads as u64) as usize)
 }
 
 #[cfg(test)]
@@ -84,28 +92,29 @@ mod tests {
     fn a_limit_with_room_is_left_alone() {
         let p = plan(16, 1, 1_000_000, 1_000_000).unwrap();
         assert_eq!(p.raise_to, None);
-        assert_eq!(p.idle_cap, 16);
+        assert_eq!(p.keep_cap, 32);
     }
 
     #[test]
     fn the_soft_limit_is_raised_as_far_as_needed_not_further() {
-        // 4096 workers: 2 × 4096 sockets + the reserve + one list, and an
-        // idle connection each.
+        // 4096 workers: 2 × 4096 sockets + the reserve + one list, and two
+        // kept connections each.
         let p = plan(4096, 1, 1024, 1 << 20).unwrap();
-        assert_eq!(p.raise_to, Some(2 * 4096 + RESERVE + 1 + 4096));
-        assert_eq!(p.idle_cap, 4096);
+        assert_eq!(p.raise_to, Some(2 * 4096 + RESERVE + 1 + 2 * 4096));
+        assert_eq!(p.keep_cap, 2 * 4096);
     }
 
     #[test]
-    fn a_tight_hard_limit_shrinks_the_idle_cap() {
-        // ulimit -n 1024 (soft = hard): 256 workers need 2 × 256 + 65.
+    fn a_tight_hard_limit_shrinks_the_keep_cap() {
+        // ulimit -n 1024 (soft = hard): 256 workers need 2 × 256 + 65,
+        // which leaves 447 of the 512 kept connections they could use.
         let p = plan(256, 1, 1024, 1024).unwrap();
         assert_eq!(p.raise_to, None);
-        assert_eq!(p.idle_cap, 256);
+        assert_eq!(p.keep_cap, (1024 - 2 * 256 - RESERVE - 1) as usize);
         let p = plan(450, 1, 1024, 1024).unwrap();
-        assert_eq!(p.idle_cap, (1024 - 2 * 450 - RESERVE - 1) as usize);
+        assert_eq!(p.keep_cap, (1024 - 2 * 450 - RESERVE - 1) as usize);
         let p = plan(16, 1, 256, 256).unwrap();
-        assert_eq!(p.idle_cap, 16);
+        assert_eq!(p.keep_cap, 32);
     }
 
     #[test]
@@ -132,6 +141,6 @@ mod tests {
     #[test]
     fn an_unlimited_hard_limit_is_not_taken_literally() {
         let p = plan(64, 1, 256, u64::MAX).unwrap();
-        assert_eq!(p.raise_to, Some(2 * 64 + RESERVE + 1 + 64));
+        assert_eq!(p.raise_to, Some(2 * 64 + RESERVE + 1 + 2 * 64));
     }
 }

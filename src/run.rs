@@ -28,6 +28,7 @@ use crate::pipeline::reader::{Filter, Reader};
 use crate::pipeline::window::Window;
 use crate::pipeline::{Msg, Task};
 use crate::politeness::Gate;
+use crate::politeness::breaker::Breaker;
 use crate::politeness::hosts::HostQueue;
 use crate::politeness::robots::RobotsCache;
 use crate::signals::Signals;
@@ -35,12 +36,12 @@ use crate::signals::Signals;
 /// Runs `scrape` as the command line asks.
 pub fn run(cli: &Cli) -> Result<Exit, Fatal> {
     let config = Config::from_cli(cli)?;
-    let idle_cap = limits::prepare(config.threads, config.files.len())?;
+    let keep_cap = limits::prepare(config.threads, config.files.len())?;
     let signals = Signals::install();
     let run = Run {
         config: &config,
         signals: &signals,
-        idle_cap,
+        keep_cap,
     };
     if config.compare {
         run.compare()
@@ -54,7 +55,7 @@ struct Run<'a> {
     config: &'a Config,
     signals: &'a Signals,
     /// Connections the budget may keep for reuse (`limits.rs`).
-    idle_cap: usize,
+    keep_cap: usize,
 }
 
 impl Run<'_> {
@@ -181,7 +182,7 @@ impl<'a> Pipeline<'a> {
     /// the pool takes jobs from it).
     fn crew(&self, msgs: Sender<Msg>) -> Result<(Crew, Option<Hosts>), Fatal> {
         let (config, cancel) = (self.run.config, &self.run.signals.cancel);
-        let sockets = Arc::new(Sockets::new(self.run.idle_cap, POOL_IDLE_TIMEOUT));
+        let sockets = Arc::new(Sockets::new(self.run.keep_cap, POOL_IDLE_TIMEOUT));
         let client = client::build(&config.client, Pooling::Reuse)?;
         let fetch = config.fetch.clone();
         let fetcher = Fetcher::new(client, fetch, Arc::clone(cancel), sockets);
@@ -197,9 +198,10 @@ impl<'a> Pipeline<'a> {
             )),
             false => None,
         };
+        let breaker = (config.max_host_errors > 0).then(|| Breaker::new(config.max_host_errors));
         let crew = Crew {
             fetcher: Arc::new(fetcher),
-            gate: Arc::new(Gate::new(hosts.clone(), robots)),
+            gate: Arc::new(Gate::new(hosts.clone(), robots, breaker)),
             msgs,
             cancel: Arc::clone(cancel),
         };

@@ -410,3 +410,90 @@ fn resume_works_with_standard_input() {
         assert_eq!(server.hits(&format!("/page/{i}")), 1);
     }
 }
+
+#[test]
+fn a_host_that_stops_answering_is_not_asked_again() {
+    // Six URLs on a port where nothing listens, two on a working server,
+    // one worker so that the order is the list's.
+    let server = Server::start();
+    let dead = support::refused_addr();
+    let mut lines: Vec<String> = (0..6).map(|i| format!("http://{dead}/{i}")).collect();
+    lines.insert(3, server.url("/page/a"));
+    lines.push(server.url("/page/b"));
+    let file = list(&lines);
+    let run = |extra: &[&str]| {
+        let out = scrape()
+            .arg(file.path())
+            .args(["-t", "1", "-q"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        records(&out.stdout)
+    };
+    let recs = run(&["--retries", "0", "--max-host-errors", "2"]);
+    assert_eq!(recs.len(), 8);
+    let dead_recs: Vec<_> = recs
+        .iter()
+        .filter(|r| r["input"].as_str().unwrap().contains(&dead.to_string()))
+        .collect();
+    let attempts: Vec<u64> = dead_recs
+        .iter()
+        .map(|r| r["attempts"].as_u64().unwrap())
+        .collect();
+    assert_eq!(attempts, [1, 1, 0, 0, 0, 0], "two tries, then no more");
+    for r in &dead_recs {
+        assert_eq!(r["error"]["kind"], "connect", "{r}");
+    }
+    let skipped = dead_recs[2]["error"]["message"].as_str().unwrap();
+    assert!(
+        skipped.contains("not fetched") && skipped.contains("--max-host-errors"),
+        "{skipped}"
+    );
+    assert!(
+        recs.iter().filter(|r| r["ok"] == true).count() == 2,
+        "other hosts go on"
+    );
+
+    // Retries stop too once the host is shut; 0 turns the breaker off.
+    let recs = run(&["--retries", "5", "--max-host-errors", "2"]);
+    assert_eq!(by_input(&recs, &lines[0])["attempts"], 2);
+    let recs = run(&["--retries", "0", "--max-host-errors", "0"]);
+    assert!(recs.iter().all(|r| r["attempts"] == 1));
+}
+
+#[test]
+fn urls_of_a_hanging_host_do_not_each_wait_for_the_deadline() {
+    let hang = support::hanging_server();
+    let lines: Vec<String> = (0..6).map(|i| format!("http://{hang}/{i}")).collect();
+    let file = list(&lines);
+    let started = std::time::Instant::now();
+    let out = scrape()
+        .arg(file.path())
+        .args([
+            "-t",
+            "1",
+            "-q",
+            "--timeout",
+            "1",
+            "--retries",
+            "0",
+            "--max-host-errors",
+            "1",
+        ])
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    assert!(out.status.success());
+    let recs = records(&out.stdout);
+    assert_eq!(recs.len(), 6);
+    assert_eq!(recs[0]["attempts"], 1);
+    assert!(
+        recs[1..]
+            .iter()
+            .all(|r| r["attempts"] == 0 && r["error"]["kind"] == "timeout")
+    );
+    // One deadline, not six.
+    assert!(took < std::time::Duration::from_secs(4), "{took:?}");
+}

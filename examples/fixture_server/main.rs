@@ -28,8 +28,9 @@
 //!   (log-normal, median 100 ms, p99 ≈ 2 s), both fixed by n;
 //! - `GET /status/<code>` — that status, with a small page;
 //! - `GET /redirect/<k>` — a chain of k redirects ending at `/page/landed`;
-//! - `GET /stats` — `{"requests": N, "max_inflight": M}` since the start
-//!   (the stats request itself not counted), for measuring politeness.
+//! - `GET /stats` — `{"connections": C, "requests": N, "max_inflight": M}`
+//!   since the start (the stats request itself not counted), for measuring
+//!   politeness and connection reuse.
 
 mod pages;
 mod tls;
@@ -143,7 +144,8 @@ async fn serve(o: Options) -> std::io::Result<()> {
         if i >= answering {
             tokio::spawn(hang(listener));
         } else {
-            tokio::spawn(accept(listener, app.clone(), tls.clone()));
+            let counters = Arc::clone(&counters);
+            tokio::spawn(accept(listener, app.clone(), tls.clone(), counters));
         }
     }
     stop_signal().await;
@@ -151,12 +153,18 @@ async fn serve(o: Options) -> std::io::Result<()> {
 }
 
 /// Accepts connections and serves each on a task of its own.
-async fn accept(listener: TcpListener, app: Router, tls: Option<tokio_rustls::TlsAcceptor>) {
+async fn accept(
+    listener: TcpListener,
+    app: Router,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    counters: Arc<Counters>,
+) {
     loop {
         let Ok((tcp, _)) = listener.accept().await else {
             tokio::time::sleep(Duration::from_millis(10)).await;
             continue;
         };
+        counters.connections.fetch_add(1, Ordering::Relaxed);
         let _ = tcp.set_nodelay(true);
         let (app, tls) = (app.clone(), tls.clone());
         tokio::spawn(async move {
@@ -203,6 +211,7 @@ fn app(counters: Arc<Counters>) -> Router {
 
 #[derive(Default)]
 struct Counters {
+    connections: AtomicUsize,
     requests: AtomicUsize,
     inflight: AtomicUsize,
     max_inflight: AtomicUsize,
@@ -221,7 +230,8 @@ async fn stats(State(c): State<Arc<Counters>>) -> Response {
     (
         [(header::CONTENT_TYPE, "application/json")],
         format!(
-            "{{\"requests\": {}, \"max_inflight\": {}}}\n",
+            "{{\"connections\": {}, \"requests\": {}, \"max_inflight\": {}}}\n",
+            c.connections.load(Ordering::Relaxed),
             c.requests.load(Ordering::Relaxed),
             c.max_inflight.load(Ordering::SeqCst)
         ),

@@ -92,10 +92,24 @@ struct Attempt {
     fetched: Fetched,
     /// `Some` when the failure is transient: with the server's Retry-After.
     retry: Option<Option<Duration>>,
+    /// The URL of the attempt's last request (the host that answered, or
+    /// did not).
+    asked: Url,
+}
+
+/// What a fetch tells the run as it goes, and asks it (the politeness
+/// gate listens).
+pub trait Watch {
+    /// `url`'s server answered `Retry-After: wait` (capped).
+    fn pause(&self, url: &Url, wait: Duration);
+    /// An attempt whose last request went to `url` ended: answered
+    /// (`None`), or not, with this error. Returns whether another attempt
+    /// may go to that host.
+    fn attempted(&self, url: &Url, unanswered: Option<&FetchError>) -> bool;
 }
 
 /// A request that got no response: why, and whether another attempt may
-/// help (as in [`Attempt`]).
+/// help (as in `Attempt`).
 struct Failure {
     error: FetchError,
     retry: Option<Option<Duration>>,
@@ -146,21 +160,24 @@ impl Fetcher {
         &self.sockets
     }
 
-    /// Fetches `url`, with retries; `pause` is told of every `Retry-After`
-    /// (the URL that got it, and the wait, capped).
-    pub fn fetch(&self, url: &Url, pause: &dyn Fn(&Url, Duration)) -> Fetched {
+    /// Fetches `url`, with retries, telling `watch` how each attempt went.
+    pub fn fetch(&self, url: &Url, watch: &dyn Watch) -> Fetched {
         let started = Instant::now();
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let Attempt { mut fetched, retry } = self.attempt(url, started);
+            let Attempt {
+                mut fetched,
+                retry,
+                asked,
+            } = self.attempt(url, started);
+            let unanswered = fetched.status.is_none().then_some(fetched.error.as_ref());
+            let may_go_on = watch.attempted(&asked, unanswered.flatten());
             if let Some(Some(after)) = retry {
-                pause(
-                    fetched.final_url.as_ref().unwrap_or(url),
-                    after.min(MAX_RETRY_AFTER),
-                );
+                watch.pause(&asked, after.min(MAX_RETRY_AFTER));
             }
-            if let Some(after) = retry.filter(|_| attempts <= self.settings.retries) {
+            let again = retry.filter(|_| attempts <= self.settings.retries && may_go_on);
+            if let Some(after) = again {
                 let wait = backoff(attempts, after);
                 self.log(format_args!(
                     "{url}: retry {attempts} of {} in {:.2} s",
@@ -191,7 +208,11 @@ impl Fetcher {
                 Ok(sent) => sent,
                 Err(Failure { error, retry }) => {
                     let fetched = Fetched::failed(chain.redirects, error);
-                    return Attempt { fetched, retry };
+                    return Attempt {
+                        fetched,
+                        retry,
+                        asked: chain.current,
+                    };
                 }
             };
             let elapsed = started.elapsed();
@@ -204,7 +225,7 @@ impl Fetcher {
                     Ok(()) => continue,
                     Err(error) => {
                         fetched.error = Some(error);
-                        return final_attempt(fetched);
+                        return final_attempt(fetched, chain.current);
                     }
                 }
             }
@@ -215,8 +236,9 @@ impl Fetcher {
                 Some(after) if fetched.error.is_none() => Attempt {
                     fetched,
                     retry: Some(after),
+                    asked: chain.current,
                 },
-                _ => final_attempt(fetched),
+                _ => final_attempt(fetched, chain.current),
             };
         }
     }
@@ -371,9 +393,10 @@ impl Fetched {
     }
 }
 
-fn final_attempt(fetched: Fetched) -> Attempt {
+fn final_attempt(fetched: Fetched, asked: Url) -> Attempt {
     Attempt {
         fetched,
         retry: None,
+        asked,
     }
 }

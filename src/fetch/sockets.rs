@@ -10,11 +10,14 @@
 //! can be sent with `Connection: close`; so scrape decides, request by
 //! request, before sending it, whether its connection may stay open:
 //!
-//! - only if another job for the same host (scheme, host, port) is waiting
-//!   in the queue ([`Sockets::expect`] / [`Sockets::taken`]): otherwise no
-//!   one will reuse it;
-//! - and only while the connections kept open, idle or about to be, stay
-//!   within the idle cap ([`Sockets::new`]).
+//! - only if the host (scheme, host, port) has more jobs waiting in the
+//!   queue ([`Sockets::expect`] / [`Sockets::taken`]) than connections
+//!   already set aside for it (idle, or kept by requests in flight):
+//!   otherwise no one will reuse it;
+//! - and only while the connections kept open — idle, or in use by a
+//!   request that will leave them open — stay within the keep cap
+//!   ([`Sockets::new`]; `limits.rs` sets it: two per worker, fewer when the
+//!   open-files limit is tight).
 //!
 //! The budget keeps a model of the pool's idle connections per host, which
 //! never counts fewer than the pool really holds: a kept connection counts
@@ -24,7 +27,7 @@
 //! failed, was cut short, or was answered `Connection: close` frees its
 //! place at once. So the sockets open at any moment are at most the
 //! requests in flight (each with at most one connection being made beside
-//! it) plus the idle cap — a figure `limits.rs` checks against the
+//! it) plus the keep cap — a figure `limits.rs` checks against the
 //! open-files limit before the run starts.
 //!
 //! The model assumes HTTP/1.1 (`Connection: close` ends an HTTP/2
@@ -32,15 +35,16 @@
 //! the client is built HTTP/1.1 only.
 
 use std::collections::{HashMap, VecDeque};
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use url::Url;
 
+use crate::input::host_hash;
+
 /// Connections kept for reuse, and the demand that justifies them.
 pub struct Sockets {
-    idle_cap: usize,
+    keep_cap: usize,
     /// How long a kept connection may still sit in the client's pool.
     linger: Duration,
     state: Mutex<State>,
@@ -50,6 +54,8 @@ pub struct Sockets {
 struct State {
     /// Jobs queued and not yet started, per host.
     demand: HashMap<u64, u32>,
+    /// Requests in flight that will leave their connection open, per host.
+    keepers: HashMap<u64, u32>,
     /// Per host, when each idle connection is certainly gone (oldest first).
     idle: HashMap<u64, VecDeque<Instant>>,
     /// Every connection that went idle, in order, for expiry.
@@ -84,11 +90,11 @@ pub enum Ending {
 }
 
 impl Sockets {
-    /// A budget of `idle_cap` kept connections; `pool_idle_timeout` is the
+    /// A budget of `keep_cap` kept connections; `pool_idle_timeout` is the
     /// client pool's own.
-    pub fn new(idle_cap: usize, pool_idle_timeout: Duration) -> Sockets {
+    pub fn new(keep_cap: usize, pool_idle_timeout: Duration) -> Sockets {
         Sockets {
-            idle_cap,
+            keep_cap,
             linger: pool_idle_timeout * 2 + Duration::from_secs(1),
             state: Mutex::new(State::default()),
         }
@@ -123,12 +129,17 @@ impl Sockets {
         let mut s = self.lock();
         s.expire(now);
         let reuses = s.idle.get_mut(&host).and_then(VecDeque::pop_back).is_some();
-        let wanted = s.demand.contains_key(&host);
-        let keep = wanted && (reuses || s.kept < self.idle_cap);
+        let set_aside = s.idle.get(&host).map_or(0, VecDeque::len) as u32
+            + s.keepers.get(&host).copied().unwrap_or(0);
+        let wanted = s.demand.get(&host).is_some_and(|&jobs| jobs > set_aside);
+        let keep = wanted && (reuses || s.kept < self.keep_cap);
         match (reuses, keep) {
             (false, true) => s.kept += 1,
             (true, false) => s.kept = s.kept.saturating_sub(1),
             _ => {}
+        }
+        if keep {
+            *s.keepers.entry(host).or_default() += 1;
         }
         Lease { host, keep }
     }
@@ -139,12 +150,18 @@ impl Sockets {
             return;
         }
         let mut s = self.lock();
+        if let Some(n) = s.keepers.get_mut(&lease.host) {
+            *n -= 1;
+            if *n == 0 {
+                s.keepers.remove(&lease.host);
+            }
+        }
         match ending {
             Ending::Reusable => {
                 let gone = Instant::now() + self.linger;
                 s.idle.entry(lease.host).or_default().push_back(gone);
                 s.expiries.push_back((gone, lease.host));
-                if s.expiries.len() > 4 * self.idle_cap + 1024 {
+                if s.expiries.len() > 4 * self.keep_cap + 1024 {
                     s.compact();
                 }
             }
@@ -186,16 +203,6 @@ impl State {
         live.sort_unstable();
         self.expiries = live.into();
     }
-}
-
-/// A host's key in the budget: a hash of scheme, host and port, as the
-/// client's pool keys its connections (a collision only mispredicts reuse).
-fn host_hash(url: &Url) -> u64 {
-    let mut h = DefaultHasher::new();
-    url.scheme().hash(&mut h);
-    url.host_str().hash(&mut h);
-    url.port_or_known_default().hash(&mut h);
-    h.finish()
 }
 
 #[cfg(test)]

@@ -81,6 +81,18 @@ pub fn host_key(url: &Url) -> HostKey {
     )
 }
 
+/// A host's key as a number (a hash of scheme, host and port), where a
+/// collision costs nothing but a wrong guess: the connection budget, the
+/// host breaker.
+pub fn host_hash(url: &Url) -> u64 {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let mut h = DefaultHasher::new();
+    url.scheme().hash(&mut h);
+    url.host_str().hash(&mut h);
+    url.port_or_known_default().hash(&mut h);
+    h.finish()
+}
+
 /// What one raw line is.
 #[derive(Debug, PartialEq)]
 pub enum Line {

@@ -191,7 +191,7 @@ fn work(crew: &Crew, jobs: &Jobs, idle: &AtomicUsize) {
     let extraction = crew.fetcher.extraction();
     run_jobs(jobs, &crew.msgs, &crew.cancel, idle, |job| {
         crew.fetcher.sockets().taken(&job.url);
-        let fetch = |url: &Url| crew.fetcher.fetch(url, &|u, wait| crew.gate.pause(u, wait));
+        let fetch = |url: &Url| crew.fetcher.fetch(url, &*crew.gate);
         let mut record = handle(job, &crew.gate, fetch);
         record.complete(extraction);
         record
@@ -285,7 +285,7 @@ mod tests {
             job_tx.send(task(i as u64, url)).unwrap();
         }
         drop(job_tx);
-        let gate: Gate<Task> = Gate::new(None, None);
+        let gate: Gate<Task> = Gate::new(None, None, None);
         let fetch = |url: &Url| {
             if url.as_str().contains("boom") {
                 panic!("injected bug");

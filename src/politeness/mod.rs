@@ -9,11 +9,16 @@
 //!   Retry-After pauses): per-host queues the workers take jobs from, a job
 //!   at a time for a host whose slot is free and whose delay has passed;
 //! - [`robots::RobotsCache`] (`--robots`): each host's robots.txt, fetched
-//!   once.
+//!   once;
+//! - [`breaker::Breaker`] (`--max-host-errors`): hosts that stopped
+//!   answering are not asked again.
 //!
-//! Without `--per-host`, `--delay` and `--robots`, the gate is open: every
-//! call returns at once.
+//! During a fetch the gate hears how each attempt went ([`Watch`]): a
+//! `Retry-After` pauses the host for every worker, and a host that does not
+//! answer counts towards its breaker. Without `--per-host`, `--delay`,
+//! `--robots` and `--max-host-errors`, every call returns at once.
 
+pub mod breaker;
 pub mod hosts;
 pub mod robots;
 
@@ -23,7 +28,9 @@ use std::time::{Duration, Instant};
 use url::Url;
 
 use crate::error::{ErrorKind, FetchError};
+use crate::fetch::Watch;
 use crate::input::host_key;
+use breaker::Breaker;
 use hosts::HostQueue;
 use robots::{RobotsCache, Verdict};
 
@@ -41,19 +48,31 @@ pub struct Politeness {
 pub struct Gate<T> {
     hosts: Option<Arc<HostQueue<T>>>,
     robots: Option<RobotsCache>,
+    breaker: Option<Breaker>,
 }
 
 impl<T> Gate<T> {
-    /// A gate over the run's host queue and robots.txt cache, either of
-    /// which may be absent.
-    pub fn new(hosts: Option<Arc<HostQueue<T>>>, robots: Option<RobotsCache>) -> Gate<T> {
-        Gate { hosts, robots }
+    /// A gate over the run's host queue, robots.txt cache and breaker, any
+    /// of which may be absent.
+    pub fn new(
+        hosts: Option<Arc<HostQueue<T>>>,
+        robots: Option<RobotsCache>,
+        breaker: Option<Breaker>,
+    ) -> Gate<T> {
+        Gate {
+            hosts,
+            robots,
+            breaker,
+        }
     }
 
-    /// Before a fetch: `Err` (a `robots` error for the record) when the
-    /// host's robots.txt forbids `url`. The first answer of a host also
-    /// tells its queue the Crawl-delay.
+    /// Before a fetch: `Err` (the error for the record) when `url`'s host
+    /// was shut by the breaker, or its robots.txt forbids `url`. The first
+    /// answer of a host's robots.txt also tells its queue the Crawl-delay.
     pub fn admit(&self, url: &Url) -> Result<(), FetchError> {
+        if let Some(shut) = self.breaker.as_ref().and_then(|b| b.check(url)) {
+            return Err(shut);
+        }
         let Some(robots) = &self.robots else {
             return Ok(());
         };
@@ -71,19 +90,27 @@ impl<T> Gate<T> {
         }
     }
 
-    /// During a fetch: `url`'s server answered `Retry-After: wait`, so the
-    /// whole host waits, for every worker.
-    pub fn pause(&self, url: &Url, wait: Duration) {
-        if let Some(hosts) = &self.hosts {
-            hosts.pause(host_key(url), Instant::now() + wait);
-        }
-    }
-
     /// After a fetch of a job taken from the host queue: its host's slot
     /// is free.
     pub fn release(&self, url: &Url) {
         if let Some(hosts) = &self.hosts {
             hosts.done(&host_key(url));
         }
+    }
+}
+
+impl<T> Watch for Gate<T> {
+    /// `url`'s server answered `Retry-After: wait`: the whole host waits,
+    /// for every worker.
+    fn pause(&self, url: &Url, wait: Duration) {
+        if let Some(hosts) = &self.hosts {
+            hosts.pause(host_key(url), Instant::now() + wait);
+        }
+    }
+
+    fn attempted(&self, url: &Url, unanswered: Option<&FetchError>) -> bool {
+        self.breaker
+            .as_ref()
+            .is_none_or(|b| b.record(url, unanswered))
     }
 }
