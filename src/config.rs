@@ -59,42 +59,9 @@ pub struct Config {
 }
 
 impl Config {
-    /// Validates `cli` and builds the client.
+    /// Validates `cli` once, into what the run needs.
     pub fn from_cli(cli: &Cli) -> Result<Config, Fatal> {
-        if cli.compare && reads_stdin(&cli.files) {
-            return Err(Fatal::Usage(
-                "--compare reads the list twice, so it needs a FILE, not standard input".into(),
-            ));
-        }
-        if cli.resume && (cli.format != Format::Jsonl || cli.compare) {
-            return Err(Fatal::Usage(
-                "--resume appends JSON Lines to -o PATH: it cannot go with --format json or --compare"
-                    .into(),
-            ));
-        }
-        if cli.output.as_deref() == Some(Path::new("-")) {
-            return Err(Fatal::Usage(
-                "-o - is standard output, which is the default: leave -o out".into(),
-            ));
-        }
-        let extraction = Extraction::new(cli.selects.clone(), cli.links).map_err(Fatal::Usage)?;
-        let mut headers = HeaderMap::new();
-        for h in &cli.headers {
-            headers.append(h.name.clone(), h.value.clone());
-        }
-        let user_agent = cli.user_agent.clone().unwrap_or_else(|| {
-            HeaderValue::from_static(concat!("scrape/", env!("CARGO_PKG_VERSION")))
-        });
-        let client = ClientSettings {
-            user_agent,
-            connect_timeout: cli.connect_timeout,
-            timeout: cli.timeout,
-            insecure: cli.insecure,
-            extra_roots: match &cli.cacert {
-                Some(path) => read_roots(path)?,
-                None => Vec::new(),
-            },
-        };
+        check_combinations(cli)?;
         Ok(Config {
             files: cli.files.clone(),
             threads: cli.threads.get(),
@@ -114,28 +81,14 @@ impl Config {
             shard: cli.shard,
             robots: cli.robots,
             max_host_errors: cli.max_host_errors,
-            politeness: (cli.per_host.is_some() || cli.delay.is_some() || cli.robots).then(|| {
-                Politeness {
-                    per_host: cli.per_host.map_or(usize::MAX, |n| n.get()),
-                    delay: Duration::from_millis(cli.delay.unwrap_or(0)),
-                }
-            }),
+            politeness: politeness(cli),
             order_window: cli.ordered.then(|| {
                 cli.order_window
                     .unwrap_or((4 * cli.threads.get() as u64).max(64))
             }),
             compare: cli.compare,
-            fetch: FetchSettings {
-                timeout: cli.timeout,
-                connect_timeout: cli.connect_timeout,
-                retries: cli.retries,
-                max_redirects: cli.max_redirects,
-                max_body: cli.max_body,
-                headers,
-                extraction: Arc::new(extraction),
-                verbose: cli.verbose,
-            },
-            client,
+            fetch: fetch_settings(cli)?,
+            client: client_settings(cli)?,
         })
     }
 
@@ -143,6 +96,73 @@ impl Config {
     pub fn user_agent(&self) -> &str {
         self.client.user_agent.to_str().unwrap_or("scrape")
     }
+}
+
+/// The options that make no sense together.
+fn check_combinations(cli: &Cli) -> Result<(), Fatal> {
+    if cli.compare && reads_stdin(&cli.files) {
+        return Err(Fatal::Usage(
+            "--compare reads the list twice, so it needs a FILE, not standard input".into(),
+        ));
+    }
+    if cli.resume && (cli.format != Format::Jsonl || cli.compare) {
+        return Err(Fatal::Usage(
+            "--resume appends JSON Lines to -o PATH: it cannot go with --format json or --compare"
+                .into(),
+        ));
+    }
+    if cli.output.as_deref() == Some(Path::new("-")) {
+        return Err(Fatal::Usage(
+            "-o - is standard output, which is the default: leave -o out".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Per-host rules, when any is asked (`--robots` too: its Crawl-delay
+/// needs them).
+fn politeness(cli: &Cli) -> Option<Politeness> {
+    (cli.per_host.is_some() || cli.delay.is_some() || cli.robots).then(|| Politeness {
+        per_host: cli.per_host.map_or(usize::MAX, |n| n.get()),
+        delay: Duration::from_millis(cli.delay.unwrap_or(0)),
+    })
+}
+
+/// What every fetch needs: deadlines, retries, headers, what to extract.
+fn fetch_settings(cli: &Cli) -> Result<FetchSettings, Fatal> {
+    let extraction = Extraction::new(cli.selects.clone(), cli.links).map_err(Fatal::Usage)?;
+    let mut headers = HeaderMap::new();
+    for h in &cli.headers {
+        headers.append(h.name.clone(), h.value.clone());
+    }
+    Ok(FetchSettings {
+        timeout: cli.timeout,
+        connect_timeout: cli.connect_timeout,
+        retries: cli.retries,
+        max_redirects: cli.max_redirects,
+        max_body: cli.max_body,
+        headers,
+        extraction: Arc::new(extraction),
+        verbose: cli.verbose,
+    })
+}
+
+/// What the HTTP clients are built from.
+fn client_settings(cli: &Cli) -> Result<ClientSettings, Fatal> {
+    let user_agent = cli
+        .user_agent
+        .clone()
+        .unwrap_or_else(|| HeaderValue::from_static(concat!("scrape/", env!("CARGO_PKG_VERSION"))));
+    Ok(ClientSettings {
+        user_agent,
+        connect_timeout: cli.connect_timeout,
+        timeout: cli.timeout,
+        insecure: cli.insecure,
+        extra_roots: match &cli.cacert {
+            Some(path) => read_roots(path)?,
+            None => Vec::new(),
+        },
+    })
 }
 
 /// The certificates of a `--cacert` PEM file: unreadable is an input

@@ -222,6 +222,31 @@ impl Collector {
         let tag = el.tag_name();
         let mut s = self.state.borrow_mut();
         match tag.as_str() {
+            "html" | "meta" | "base" | "a" => self.on_attributes(&mut s, el, &tag),
+            "svg" | "math" if !el.is_self_closing() => self.enter_foreign(&mut s, el),
+            "head" => self.on_head(el),
+            _ => {}
+        }
+        if !HEAD_ELEMENTS.contains(&tag.as_str()) {
+            s.head_ended = true;
+        }
+        if !self.extraction.selects.is_empty() {
+            close_implied(&mut s, &tag);
+            if breaks_line(&tag) {
+                separate(&mut s);
+            }
+            if SCOPES.contains(&tag.as_str()) {
+                self.enter_scope(&mut s, el);
+            }
+        }
+        drop(s);
+        self.stop_if_done()
+    }
+
+    /// The attributes the record takes: `<html lang>`, the head's
+    /// description, `<base href>`, and with `--links` every `<a href>`.
+    fn on_attributes(&self, s: &mut State, el: &Element, tag: &str) {
+        match tag {
             "html" if !s.html_seen => {
                 s.html_seen = true;
                 s.lang = el
@@ -243,42 +268,33 @@ impl Collector {
                     s.links.push(href);
                 }
             }
-            "svg" | "math" if !el.is_self_closing() => {
-                if let Some(handlers) = el.end_tag_handlers() {
-                    s.foreign_depth += 1;
-                    let state = Rc::clone(&self.state);
-                    handlers.push(Box::new(move |_: &mut EndTag| {
-                        let mut s = state.borrow_mut();
-                        s.foreign_depth = s.foreign_depth.saturating_sub(1);
-                        Ok(())
-                    }));
-                }
-            }
-            "head" => {
-                if let Some(handlers) = el.end_tag_handlers() {
-                    let this = self.clone();
-                    handlers.push(Box::new(move |_: &mut EndTag| {
-                        this.state.borrow_mut().head_ended = true;
-                        this.stop_if_done()
-                    }));
-                }
-            }
             _ => {}
         }
-        if !HEAD_ELEMENTS.contains(&tag.as_str()) {
-            s.head_ended = true;
+    }
+
+    /// An `<svg>` or `<math>` starts: titles inside are not the page's
+    /// until it ends.
+    fn enter_foreign(&self, s: &mut State, el: &mut Element) {
+        if let Some(handlers) = el.end_tag_handlers() {
+            s.foreign_depth += 1;
+            let state = Rc::clone(&self.state);
+            handlers.push(Box::new(move |_: &mut EndTag| {
+                let mut s = state.borrow_mut();
+                s.foreign_depth = s.foreign_depth.saturating_sub(1);
+                Ok(())
+            }));
         }
-        if !self.extraction.selects.is_empty() {
-            close_implied(&mut s, &tag);
-            if breaks_line(&tag) {
-                separate(&mut s);
-            }
-            if SCOPES.contains(&tag.as_str()) {
-                self.enter_scope(&mut s, el);
-            }
+    }
+
+    /// `<head>`: its end tag ends the head.
+    fn on_head(&self, el: &mut Element) {
+        if let Some(handlers) = el.end_tag_handlers() {
+            let this = self.clone();
+            handlers.push(Box::new(move |_: &mut EndTag| {
+                this.state.borrow_mut().head_ended = true;
+                this.stop_if_done()
+            }));
         }
-        drop(s);
-        self.stop_if_done()
     }
 
     /// A list or table starts: implicitly closed elements inside it end
