@@ -182,7 +182,11 @@ impl<'a> Pipeline<'a> {
     /// the pool takes jobs from it).
     fn crew(&self, msgs: Sender<Msg>) -> Result<(Crew, Option<Hosts>), Fatal> {
         let (config, cancel) = (self.run.config, &self.run.signals.cancel);
-        let sockets = Arc::new(Sockets::new(self.run.keep_cap, POOL_IDLE_TIMEOUT));
+        let sockets = Arc::new(Sockets::new(
+            self.run.keep_cap,
+            self.threads,
+            POOL_IDLE_TIMEOUT,
+        ));
         let client = client::build(&config.client, Pooling::Reuse)?;
         let fetch = config.fetch.clone();
         let fetcher = Fetcher::new(client, fetch, Arc::clone(cancel), sockets);

@@ -30,6 +30,7 @@ const DRAIN_LIMIT: u64 = 64 * 1024;
 
 impl Fetcher {
     /// Reads the body into the page scanner, up to `--max-body` bytes.
+    #[inline(never)]
     pub(super) fn read_body(
         &self,
         mut resp: Response,

@@ -246,6 +246,9 @@ impl Fetcher {
     /// Sends one request (one hop) within what is left of the deadline:
     /// the response and its place in the connection budget, or the error
     /// and whether it is worth another attempt.
+    // Out of line, like `read_body`: their frames are never needed at once,
+    // and 4096 workers each pay for the deepest stack they touch.
+    #[inline(never)]
     fn send(
         &self,
         original: &Url,
@@ -259,7 +262,7 @@ impl Fetcher {
                 retry: Some(None),
             });
         }
-        let lease = self.sockets.open(current);
+        let lease = self.sockets.open(current, original);
         let mut request = self
             .client
             .get(current.clone())

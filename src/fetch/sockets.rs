@@ -10,10 +10,11 @@
 //! can be sent with `Connection: close`; so scrape decides, request by
 //! request, before sending it, whether its connection may stay open:
 //!
-//! - only if the host (scheme, host, port) has more jobs waiting in the
-//!   queue ([`Sockets::expect`] / [`Sockets::taken`]) than connections
-//!   already set aside for it (idle, or kept by requests in flight):
-//!   otherwise no one will reuse it;
+//! - only if the host (scheme, host, port) has more other jobs waiting or
+//!   in flight ([`Sockets::expect`] / [`Sockets::finished`]) than
+//!   connections already set aside for it (idle, or kept by requests in
+//!   flight) — otherwise no one will reuse it — and fewer set aside than
+//!   there are workers, who could never use more at once;
 //! - and only while the connections kept open — idle, or in use by a
 //!   request that will leave them open — stay within the keep cap
 //!   ([`Sockets::new`]; `limits.rs` sets it: two per worker, fewer when the
@@ -45,6 +46,8 @@ use crate::input::host_hash;
 /// Connections kept for reuse, and the demand that justifies them.
 pub struct Sockets {
     keep_cap: usize,
+    /// The most connections worth setting aside for one host: the workers.
+    per_host: u32,
     /// How long a kept connection may still sit in the client's pool.
     linger: Duration,
     state: Mutex<State>,
@@ -52,7 +55,7 @@ pub struct Sockets {
 
 #[derive(Default)]
 struct State {
-    /// Jobs queued and not yet started, per host.
+    /// Jobs queued or in flight, per host.
     demand: HashMap<u64, u32>,
     /// Requests in flight that will leave their connection open, per host.
     keepers: HashMap<u64, u32>,
@@ -90,11 +93,12 @@ pub enum Ending {
 }
 
 impl Sockets {
-    /// A budget of `keep_cap` kept connections; `pool_idle_timeout` is the
-    /// client pool's own.
-    pub fn new(keep_cap: usize, pool_idle_timeout: Duration) -> Sockets {
+    /// A budget of `keep_cap` kept connections for `workers` workers;
+    /// `pool_idle_timeout` is the client pool's own.
+    pub fn new(keep_cap: usize, workers: usize, pool_idle_timeout: Duration) -> Sockets {
         Sockets {
             keep_cap,
+            per_host: u32::try_from(workers).unwrap_or(u32::MAX),
             linger: pool_idle_timeout * 2 + Duration::from_secs(1),
             state: Mutex::new(State::default()),
         }
@@ -109,8 +113,8 @@ impl Sockets {
         *self.lock().demand.entry(host_hash(url)).or_default() += 1;
     }
 
-    /// A worker took the queued job for `url`.
-    pub fn taken(&self, url: &Url) {
+    /// The job for `url` is done (fetched, refused or failed).
+    pub fn finished(&self, url: &Url) {
         let host = host_hash(url);
         let mut s = self.lock();
         if let Some(n) = s.demand.get_mut(&host) {
@@ -121,17 +125,22 @@ impl Sockets {
         }
     }
 
-    /// A request to `url` is about to be sent: may its connection stay
-    /// open afterwards?
-    pub fn open(&self, url: &Url) -> Lease {
+    /// A request to `url`, for the job of `job` (the URL in the list), is
+    /// about to be sent: may its connection stay open afterwards?
+    pub fn open(&self, url: &Url, job: &Url) -> Lease {
         let host = host_hash(url);
+        let own = u32::from(host == host_hash(job));
         let now = Instant::now();
         let mut s = self.lock();
         s.expire(now);
         let reuses = s.idle.get_mut(&host).and_then(VecDeque::pop_back).is_some();
         let set_aside = s.idle.get(&host).map_or(0, VecDeque::len) as u32
             + s.keepers.get(&host).copied().unwrap_or(0);
-        let wanted = s.demand.get(&host).is_some_and(|&jobs| jobs > set_aside);
+        let others = s
+            .demand
+            .get(&host)
+            .map_or(0, |&jobs| jobs.saturating_sub(own));
+        let wanted = set_aside < self.per_host && others > set_aside;
         let keep = wanted && (reuses || s.kept < self.keep_cap);
         match (reuses, keep) {
             (false, true) => s.kept += 1,
@@ -215,28 +224,34 @@ mod tests {
 
     const TIMEOUT: Duration = Duration::from_secs(5);
 
+    /// A request for a job of its own host.
+    fn open(s: &Sockets, u: &Url) -> Lease {
+        s.open(u, u)
+    }
+
     #[test]
-    fn a_host_with_nothing_queued_gets_connection_close() {
-        let s = Sockets::new(8, TIMEOUT);
-        let lease = s.open(&url("http://a.example/1"));
+    fn a_host_with_no_other_job_gets_connection_close() {
+        let s = Sockets::new(8, 8, TIMEOUT);
+        let a = url("http://a.example/1");
+        s.expect(&a);
+        let lease = open(&s, &a);
         assert!(lease.closes(), "no one would reuse it");
         s.done(lease, Ending::Reusable);
         assert_eq!(s.lock().kept, 0);
     }
 
     #[test]
-    fn a_host_with_queued_jobs_keeps_its_connection_for_the_next() {
-        let s = Sockets::new(8, TIMEOUT);
+    fn a_host_with_another_job_keeps_its_connection_for_it() {
+        let s = Sockets::new(8, 8, TIMEOUT);
         let (a1, a2) = (url("http://a.example/1"), url("http://a.example/2"));
         s.expect(&a1);
         s.expect(&a2);
-        s.taken(&a1);
-        let first = s.open(&a1);
-        assert!(!first.closes(), "a2 waits for this host");
+        let first = open(&s, &a1);
+        assert!(!first.closes(), "a2 is to come");
         s.done(first, Ending::Reusable);
+        s.finished(&a1);
         assert_eq!(s.lock().kept, 1, "one idle connection");
-        s.taken(&a2);
-        let second = s.open(&a2);
+        let second = open(&s, &a2);
         assert!(second.closes(), "the last job of the host closes it");
         assert_eq!(s.lock().kept, 0, "the idle one is taken and will close");
         s.done(second, Ending::Reusable);
@@ -244,17 +259,36 @@ mod tests {
     }
 
     #[test]
+    fn jobs_in_flight_count_as_demand() {
+        // Two workers start the first two jobs of a host before anything
+        // else is queued: each keeps its connection for the other's host.
+        let s = Sockets::new(8, 8, TIMEOUT);
+        let (a1, a2, a3) = (
+            url("http://a.example/1"),
+            url("http://a.example/2"),
+            url("http://a.example/3"),
+        );
+        for u in [&a1, &a2, &a3] {
+            s.expect(u);
+        }
+        let l1 = open(&s, &a1);
+        let l2 = open(&s, &a2);
+        assert!(!l1.closes() && !l2.closes());
+        let l3 = open(&s, &a3);
+        assert!(l3.closes(), "two set aside for two other jobs is enough");
+    }
+
+    #[test]
     fn kept_connections_never_exceed_the_cap() {
         let cap = 3;
-        let s = Sockets::new(cap, TIMEOUT);
+        let s = Sockets::new(cap, 16, TIMEOUT);
         let mut leases = vec![];
         for i in 0..10 {
-            // Ten hosts, each with a second job queued.
+            // Ten hosts, each with a second job to come.
             let u = url(&format!("http://h{i}.example/"));
             s.expect(&u);
             s.expect(&u);
-            s.taken(&u);
-            leases.push(s.open(&u));
+            leases.push(open(&s, &u));
         }
         let kept = leases.iter().filter(|l| !l.closes()).count();
         assert_eq!(kept, cap);
@@ -265,33 +299,44 @@ mod tests {
     }
 
     #[test]
+    fn one_host_never_gets_more_kept_connections_than_there_are_workers() {
+        let s = Sockets::new(100, 3, TIMEOUT);
+        let a = url("http://a.example/");
+        for _ in 0..50 {
+            s.expect(&a);
+        }
+        let leases: Vec<Lease> = (0..5).map(|_| open(&s, &a)).collect();
+        assert_eq!(leases.iter().filter(|l| !l.closes()).count(), 3);
+        for lease in leases {
+            s.done(lease, Ending::Reusable);
+        }
+        assert_eq!(s.lock().kept, 3);
+    }
+
+    #[test]
     fn a_closed_ending_frees_the_place_at_once() {
-        let s = Sockets::new(1, TIMEOUT);
+        let s = Sockets::new(1, 8, TIMEOUT);
         let (a, b) = (url("http://a.example/"), url("http://b.example/"));
         for u in [&a, &a, &b, &b] {
             s.expect(u);
         }
-        s.taken(&a);
-        let lease = s.open(&a);
+        let lease = open(&s, &a);
         assert!(!lease.closes());
         s.done(lease, Ending::Closed);
-        s.taken(&b);
-        assert!(!s.open(&b).closes(), "a's place was freed");
+        assert!(!open(&s, &b).closes(), "a's place was freed");
     }
 
     #[test]
     fn idle_connections_are_forgotten_once_the_pool_has_dropped_them() {
-        let s = Sockets::new(1, Duration::ZERO);
+        let s = Sockets::new(1, 8, Duration::ZERO);
         let (a, b) = (url("http://a.example/"), url("http://b.example/"));
         for u in [&a, &a, &b, &b] {
             s.expect(u);
         }
-        s.taken(&a);
-        let lease = s.open(&a);
+        let lease = open(&s, &a);
         s.done(lease, Ending::Reusable);
-        s.taken(&b);
         assert!(
-            s.open(&b).closes(),
+            open(&s, &b).closes(),
             "the cap is taken by a's idle connection"
         );
         // The linger is 1 s here (twice a zero timeout, plus a second).
@@ -302,16 +347,15 @@ mod tests {
 
     #[test]
     fn expiry_skips_connections_already_reused() {
-        let s = Sockets::new(4, TIMEOUT);
+        let s = Sockets::new(4, 8, TIMEOUT);
         let a = url("http://a.example/");
         for _ in 0..3 {
             s.expect(&a);
         }
-        s.taken(&a);
-        let l = s.open(&a);
+        let l = open(&s, &a);
         s.done(l, Ending::Reusable);
-        s.taken(&a);
-        let l = s.open(&a);
+        s.finished(&a);
+        let l = open(&s, &a);
         assert!(!l.closes(), "a third job still waits");
         s.done(l, Ending::Reusable);
         assert_eq!(s.lock().expiries.len(), 2, "one of them is stale");
@@ -322,13 +366,17 @@ mod tests {
 
     #[test]
     fn demand_is_counted_per_host_with_its_port_and_scheme() {
-        let s = Sockets::new(4, TIMEOUT);
+        let s = Sockets::new(4, 8, TIMEOUT);
+        let job = url("http://z.example/");
         s.expect(&url("http://a.example:8080/"));
         assert!(
-            s.open(&url("http://a.example/")).closes(),
+            s.open(&url("http://a.example/"), &job).closes(),
             "another port is another host"
         );
-        assert!(s.open(&url("https://a.example:8080/")).closes());
-        assert!(!s.open(&url("http://a.example:8080/x")).closes());
+        assert!(s.open(&url("https://a.example:8080/"), &job).closes());
+        assert!(
+            !s.open(&url("http://a.example:8080/x"), &job).closes(),
+            "a redirect to a host with a job to come"
+        );
     }
 }

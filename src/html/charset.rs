@@ -49,6 +49,9 @@ pub fn charset_from_content_type(content_type: &str) -> Option<&'static Encoding
 
 /// The encoding a `<meta>` declares in the first bytes of a page (the HTML
 /// standard's prescan: `<meta charset>` or `http-equiv=content-type`).
+// Out of line: the prescan builds a parser of its own, whose frame must not
+// sit under the page's parser on every worker's stack.
+#[inline(never)]
 pub fn meta_charset(head: &[u8]) -> Option<&'static Encoding> {
     let head = &head[..head.len().min(SNIFF_LEN)];
     let found: Rc<RefCell<Option<&'static Encoding>>> = Rc::new(RefCell::new(None));

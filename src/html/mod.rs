@@ -178,7 +178,9 @@ thread_local! {
 /// Charset decoding plus the HTML parser, once the charset is known.
 struct Parser {
     decoder: Decoder,
-    rewriter: Option<Rewriter>,
+    /// Boxed where it is built: it is large, and every worker's stack
+    /// would otherwise hold a copy of it under the page's parsing.
+    rewriter: Option<Box<Rewriter>>,
     utf8: String,
     /// The decoder has seen the end of the input.
     decoded_all: bool,
@@ -235,14 +237,19 @@ impl Parser {
             return;
         }
         if let Some(r) = self.rewriter.take() {
-            let _ = r.end();
+            let _ = (*r).end();
         }
     }
 }
 
 /// The parser with every handler of this page: the built-in ones and one
 /// per `--select`.
-fn rewriter(builtin: &Selectors, selected: &[Option<Selector>], collector: &Collector) -> Rewriter {
+#[inline(never)]
+fn rewriter(
+    builtin: &Selectors,
+    selected: &[Option<Selector>],
+    collector: &Collector,
+) -> Box<Rewriter> {
     let (any, title, title_text) = (collector.clone(), collector.clone(), collector.clone());
     let mut settings = Settings::new()
         .with_strict(false)
@@ -272,7 +279,7 @@ fn rewriter(builtin: &Selectors, selected: &[Option<Selector>], collector: &Coll
         }
         settings = settings.append_element_content_handler((Cow::Borrowed(selector), handlers));
     }
-    HtmlRewriter::new(settings, discard as fn(&[u8]))
+    Box::new(HtmlRewriter::new(settings, discard as fn(&[u8])))
 }
 
 #[cfg(test)]
