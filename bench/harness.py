@@ -102,6 +102,26 @@ def main():
         with open(args.out, "w") as f:
             f.write(report)
         log(f"wrote {args.out}")
+    if args.out and os.path.basename(args.out) == "RESULTS.md" and not args.quick and not args.only:
+        update_readme(report)
+
+
+def update_readme(report):
+    """Puts the summary of a full run (its first paragraph and table) into
+    README.md between the bench markers."""
+    readme = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "README.md")
+    with open(readme) as f:
+        text = f.read()
+    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    if start not in text or end not in text:
+        log("README.md has no bench markers: not updated")
+        return
+    summary = report.split("\n### ", 1)[0].split("\n", 2)[2].strip()
+    head, rest = text.split(start, 1)
+    tail = rest.split(end, 1)[1]
+    with open(readme, "w") as f:
+        f.write(f"{head}{start}\n{summary}\n{end}{tail}")
+    log("updated the table in README.md")
 
 
 @scenario("A")
@@ -305,7 +325,8 @@ def render(ctx, runs, quick, chosen):
     out.append(f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {machine()}, "
                f"by `bench/run.sh{' --quick' if quick else ''}` (scenarios {', '.join(chosen)}); "
                f"each figure is the median of {runs} run(s) unless it says otherwise. "
-               "Client and fixture server share the machine.\n")
+               "Client and fixture server share the machine. Memory is peak RSS by GNU time, in MiB; "
+               "targets written in MB mean MiB.\n")
     out.append("| scenario | figure | target | measured | verdict |")
     out.append("|---|---|---|---|---|")
     for r in rows:

@@ -3,7 +3,7 @@
 //!
 //! Nothing holds the whole body: each chunk goes to the scanner and is
 //! dropped. The read buffer is taken per body, not per worker, so a
-//! thousand idle workers hold no buffers. How a body ended also tells the
+//! thousand idle workers hold no buffers, and it starts small. How a body ended also tells the
 //! connection budget whether its connection went back to the pool
 //! ([`Ending`]).
 
@@ -21,8 +21,11 @@ use super::{Fetched, Fetcher};
 use crate::html::Scanner;
 use crate::html::collector::Collector;
 
-/// How much body is read at once.
+/// How much body is read at once: first [`FIRST_CHUNK`], then, once a read
+/// fills that, up to this. Most pages are a few kilobytes, and thousands of
+/// workers may be reading at the same moment.
 const READ_CHUNK: usize = 16 * 1024;
+const FIRST_CHUNK: usize = 4 * 1024;
 
 /// The most of a redirect's body read so that its connection can be
 /// reused; past that the connection is closed instead.
@@ -41,11 +44,11 @@ impl Fetcher {
         let collector = Collector::new(Arc::clone(&self.settings.extraction));
         let mut scanner = Scanner::new(out.content_type.as_deref(), collector);
         let max = self.settings.max_body;
-        let mut buf = vec![0; READ_CHUNK];
+        let mut buf = vec![0; FIRST_CHUNK];
         let mut ended = false;
         loop {
             // Ask for one byte past the limit, to know whether there is more.
-            let room = (max - out.bytes).saturating_add(1).min(READ_CHUNK as u64) as usize;
+            let room = (max - out.bytes).saturating_add(1).min(buf.len() as u64) as usize;
             match resp.read(&mut buf[..room]) {
                 Ok(0) => {
                     ended = true;
@@ -60,6 +63,9 @@ impl Fetcher {
                     if keep < n {
                         out.truncated = true;
                         break;
+                    }
+                    if n == buf.len() && buf.len() < READ_CHUNK {
+                        buf.resize(READ_CHUNK, 0);
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
