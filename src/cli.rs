@@ -29,7 +29,8 @@ Examples:
   scrape urls.txt -o out.jsonl --resume        # after Ctrl-C: fetch the rest
   scrape --completions bash > ~/.local/share/bash-completion/completions/scrape
 
-Each input line gets one JSON record (see README.md for the schema).
+Each input line gets one JSON record; `scrape --man` lists its fields, the
+error kinds and the environment variables.
 Exit codes: 0 done, 1 fatal (input or output unusable), 2 usage error,
 3 --fail-on-error and some record has an error, 130 interrupted.";
 
@@ -42,9 +43,9 @@ pub struct Cli {
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
-    /// Worker threads: at most this many requests are in flight at once.
-    /// 1 is the sequential baseline.
-    #[arg(short = 't', long, value_name = "N", default_value = "16", value_parser = parse_threads)]
+    /// Worker threads, 1 to 4096: at most this many requests are in flight
+    /// at once. 1 is the sequential baseline.
+    #[arg(short = 't', long, value_name = "N", default_value = "16", value_parser = parse_threads, allow_negative_numbers = true)]
     pub threads: NonZeroUsize,
 
     /// Write records to PATH instead of standard output.
@@ -58,27 +59,29 @@ pub struct Cli {
 
     /// Total deadline per attempt, covering connect, headers and the whole
     /// body (seconds, fractions allowed).
-    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_secs)]
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_secs, allow_negative_numbers = true)]
     pub timeout: Duration,
 
     /// Deadline for establishing the connection (seconds, fractions allowed).
-    #[arg(long, value_name = "SECS", default_value = "5", value_parser = parse_secs)]
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = parse_secs, allow_negative_numbers = true)]
     pub connect_timeout: Duration,
 
     /// Extra attempts after a transient failure (connect error, timeout,
     /// reset before the response, HTTP 429/502/503/504), with exponential
     /// backoff and jitter, honouring Retry-After up to 60 s.
-    #[arg(long, value_name = "N", default_value_t = 2)]
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = parse_count, allow_negative_numbers = true)]
     pub retries: u32,
 
     /// Follow at most N redirects; more is a `redirect` error. 0 does not
     /// follow redirects at all: the 3xx response is the record.
-    #[arg(long, value_name = "N", default_value_t = 10)]
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = parse_count, allow_negative_numbers = true)]
     pub max_redirects: u32,
 
     /// Stop reading a body after this many decoded bytes and mark the record
-    /// `truncated` (suffixes K, M, G: powers of 1024).
-    #[arg(long, value_name = "BYTES", default_value = "10M", value_parser = parse_size)]
+    /// `truncated`. A number with an optional K, M or G, all powers of 1024
+    /// (a trailing B or iB changes nothing: 10K = 10KB = 10KiB = 10240);
+    /// fractions allowed (1.5M).
+    #[arg(long, value_name = "BYTES", default_value = "10M", value_parser = parse_size, allow_negative_numbers = true)]
     pub max_body: u64,
 
     /// Extra request header 'Name: value' (repeatable). Authorization and
@@ -95,30 +98,47 @@ pub struct Cli {
     pub insecure: bool,
 
     /// Also trust the CA certificates in FILE (PEM, one or more), for sites
-    /// signed by a private or company CA.
+    /// signed by a private or company CA. The system's CAs are trusted too,
+    /// and SSL_CERT_FILE and SSL_CERT_DIR are honoured.
     #[arg(long, value_name = "FILE")]
     pub cacert: Option<PathBuf>,
+
+    /// Send every request through the proxy at URL (http://host:port, with
+    /// user:password@ for its credentials), instead of what HTTP_PROXY,
+    /// HTTPS_PROXY, ALL_PROXY and NO_PROXY say.
+    #[arg(short = 'x', long, value_name = "URL", conflicts_with = "no_proxy", value_parser = parse_proxy)]
+    pub proxy: Option<url::Url>,
+
+    /// Connect directly, whatever HTTP_PROXY, HTTPS_PROXY and ALL_PROXY say.
+    #[arg(long)]
+    pub no_proxy: bool,
 
     /// With -o PATH: keep PATH's complete records (a torn last line is cut
     /// away), skip the lines they cover, and append the rest.
     #[arg(long, requires = "output")]
     pub resume: bool,
 
+    /// With --resume: also fetch again the lines whose record has a
+    /// transient error (dns, connect, timeout, body, http, internal); at the
+    /// end, each line keeps only its last record.
+    #[arg(long, requires = "resume")]
+    pub retry_errors: bool,
+
     /// At most N requests in flight to one host (scheme, host and port).
     /// Other hosts' URLs go ahead while a host is busy.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = parse_at_least_one, allow_negative_numbers = true)]
     pub per_host: Option<NonZeroUsize>,
 
     /// At least MS milliseconds between request starts to one host. A
     /// Retry-After from a host also pauses it for every worker.
-    #[arg(long, value_name = "MS")]
+    #[arg(long, value_name = "MS", value_parser = parse_ms, allow_negative_numbers = true)]
     pub delay: Option<u64>,
 
     /// After N attempts in a row to one host got no answer (its name did not
     /// resolve, the connection failed, or nothing came before the
     /// deadline), stop asking it: its other URLs get that error without
     /// being fetched. 0 tries every URL.
-    #[arg(long, value_name = "N", default_value_t = 3)]
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = parse_count, allow_negative_numbers = true)]
     pub max_host_errors: u32,
 
     /// Obey each host's robots.txt (fetched once per host): a disallowed URL
@@ -135,7 +155,7 @@ pub struct Cli {
 
     /// With --ordered: how many lines may be in flight past the oldest one
     /// not yet written [default: 4 x threads, at least 64].
-    #[arg(long, value_name = "N", requires = "ordered", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "N", requires = "ordered", value_parser = parse_window, allow_negative_numbers = true)]
     pub order_window: Option<u64>,
 
     /// Take only the lines whose host hashes to shard K of N (0 <= K < N),
@@ -192,6 +212,13 @@ pub struct Cli {
     #[arg(short, long)]
     pub verbose: bool,
 
+    /// Show what scrape does without a list or the internet: start a local
+    /// site of generated pages (some slow, a few broken), read it with 1
+    /// thread and then with --threads N, and print the two side by side
+    /// with a few of the records.
+    #[arg(long, conflicts_with_all = ["files", "compare", "output", "resume"])]
+    pub demo: bool,
+
     /// Print a shell completion script for SHELL to standard output and exit.
     #[arg(long, value_name = "SHELL", exclusive = true)]
     pub completions: Option<clap_complete::Shell>,
@@ -232,14 +259,48 @@ pub struct Header {
 }
 
 fn parse_threads(s: &str) -> Result<NonZeroUsize, String> {
-    let n: usize = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("'{s}' is not a whole number"))?;
-    if n > MAX_THREADS {
-        return Err(format!("at most {MAX_THREADS} threads"));
+    let n = parse_at_least_one(s)?;
+    if n.get() > MAX_THREADS {
+        return Err(format!("must be 1 to {MAX_THREADS}"));
     }
+    Ok(n)
+}
+
+/// A whole number of 1 or more.
+fn parse_at_least_one(s: &str) -> Result<NonZeroUsize, String> {
+    let n = whole(s)?;
+    let n = usize::try_from(n).map_err(|_| format!("'{s}' is too large"))?;
     NonZeroUsize::new(n).ok_or_else(|| "must be at least 1".to_string())
+}
+
+/// `--order-window`: a whole number of 1 or more.
+fn parse_window(s: &str) -> Result<u64, String> {
+    match whole(s)? {
+        0 => Err("must be at least 1".into()),
+        n => Ok(n),
+    }
+}
+
+/// A count that may be 0 (`--retries`, `--max-redirects`).
+fn parse_count(s: &str) -> Result<u32, String> {
+    u32::try_from(whole(s)?).map_err(|_| format!("'{s}' is too large"))
+}
+
+/// `--delay`: whole milliseconds.
+fn parse_ms(s: &str) -> Result<u64, String> {
+    whole(s).map_err(|_| format!("'{s}' is not a whole number of milliseconds"))
+}
+
+/// A whole number of 0 or more, with a message a person can read.
+fn whole(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    if t.starts_with('-') && t[1..].chars().all(|c| c.is_ascii_digit()) && t.len() > 1 {
+        return Err(format!(
+            "'{s}' is negative: give a whole number of 0 or more"
+        ));
+    }
+    t.parse()
+        .map_err(|_| format!("'{s}' is not a whole number"))
 }
 
 /// Seconds as a positive decimal number: `10`, `0.5`.
@@ -249,13 +310,14 @@ pub fn parse_secs(s: &str) -> Result<Duration, String> {
         .parse()
         .map_err(|_| format!("'{s}' is not a number of seconds"))?;
     if !secs.is_finite() || secs <= 0.0 {
-        return Err("must be a positive number of seconds".into());
+        return Err(format!("'{s}' is not a positive number of seconds"));
     }
-    Duration::try_from_secs_f64(secs).map_err(|_| "too large".into())
+    Duration::try_from_secs_f64(secs).map_err(|_| format!("'{s}' is too large"))
 }
 
-/// A byte count with an optional K, M or G suffix (powers of 1024; a
-/// trailing `B` or `iB` is accepted): `4096`, `512K`, `10M`, `1GiB`.
+/// A byte count: a number with an optional K, M or G suffix, all powers of
+/// 1024, a trailing `B` or `iB` changing nothing (`10K` = `10KB` = `10KiB`),
+/// fractions allowed (`1.5M`): `4096`, `512K`, `10M`, `1GiB`.
 pub fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
     let upper = t.to_ascii_uppercase();
@@ -269,12 +331,22 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         Some('G') => (&body[..body.len() - 1], 30),
         _ => (body, 0),
     };
-    let n: u64 = digits
-        .trim()
-        .parse()
-        .map_err(|_| format!("'{s}' is not a size (try 4096, 512K, 10M, 1G)"))?;
-    n.checked_mul(1u64 << shift)
-        .ok_or_else(|| format!("'{s}' is too large"))
+    let digits = digits.trim();
+    let bad = || format!("'{s}' is not a size (try 4096, 512K, 1.5M, 1G)");
+    if !digits.starts_with(|c: char| c.is_ascii_digit()) {
+        return Err(bad());
+    }
+    if let Ok(n) = digits.parse::<u64>() {
+        return n
+            .checked_mul(1u64 << shift)
+            .ok_or_else(|| format!("'{s}' is too large"));
+    }
+    let n: f64 = digits.parse().map_err(|_| bad())?;
+    let bytes = n * (1u64 << shift) as f64;
+    if !bytes.is_finite() || bytes >= u64::MAX as f64 {
+        return Err(format!("'{s}' is too large"));
+    }
+    Ok(bytes as u64)
 }
 
 fn parse_header(s: &str) -> Result<Header, String> {
@@ -286,6 +358,20 @@ fn parse_header(s: &str) -> Result<Header, String> {
     let value = HeaderValue::from_str(value.trim())
         .map_err(|_| format!("the value of '{name}' has characters a header cannot carry"))?;
     Ok(Header { name, value })
+}
+
+fn parse_proxy(s: &str) -> Result<url::Url, String> {
+    let with_scheme = if s.contains("://") {
+        s.to_string()
+    } else {
+        format!("http://{s}")
+    };
+    let url =
+        url::Url::parse(&with_scheme).map_err(|e| format!("'{s}' is not a proxy URL ({e})"))?;
+    match url.scheme() {
+        "http" | "https" if url.host_str().is_some() => Ok(url),
+        _ => Err(format!("'{s}' is not an http:// or https:// proxy")),
+    }
 }
 
 fn parse_user_agent(s: &str) -> Result<HeaderValue, String> {
@@ -328,6 +414,52 @@ mod tests {
         assert_eq!(parse(&["-t", "64"]).unwrap().threads.get(), 64);
     }
 
+    /// The message clap gives for a bad value of `option`.
+    fn message(args: &[&str]) -> String {
+        parse(args).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn bad_numbers_are_said_in_words() {
+        for (args, says) in [
+            (&["--per-host", "0"][..], "must be at least 1"),
+            (&["--order-window", "0", "--ordered"], "must be at least 1"),
+            (
+                &["--timeout", "-1"],
+                "'-1' is not a positive number of seconds",
+            ),
+            (
+                &["--connect-timeout", "0"],
+                "'0' is not a positive number of seconds",
+            ),
+            (&["--retries", "-1"], "'-1' is negative"),
+            (&["--max-redirects", "x"], "'x' is not a whole number"),
+            (
+                &["--delay", "-5"],
+                "'-5' is not a whole number of milliseconds",
+            ),
+            (&["-t", "-2"], "'-2' is negative"),
+            (&["-t", "9999"], "must be 1 to 4096"),
+        ] {
+            let text = message(args);
+            assert!(text.contains(says), "{args:?}: {text}");
+            assert!(
+                !text.contains("non-zero type") && !text.contains("18446744073709551615"),
+                "{text}"
+            );
+            assert!(
+                !text.contains("-- -"),
+                "no hint to pass the value after --: {text}"
+            );
+        }
+    }
+
+    #[test]
+    fn help_gives_the_range_of_threads() {
+        let help = Cli::command().render_long_help().to_string();
+        assert!(help.contains("1 to 4096"), "{help}");
+    }
+
     #[test]
     fn sizes_take_binary_suffixes() {
         assert_eq!(parse_size("4096"), Ok(4096));
@@ -338,6 +470,11 @@ mod tests {
         assert!(parse_size("ten").is_err());
         assert!(parse_size("-1K").is_err());
         assert!(parse_size("99999999999999G").is_err());
+        assert_eq!(parse_size("1.5M"), Ok(1_572_864));
+        assert_eq!(parse_size("10KiB"), parse_size("10K"));
+        assert_eq!(parse_size("0.5k"), Ok(512));
+        assert!(parse_size(".5K").is_err());
+        assert!(parse_size("NaNK").is_err());
     }
 
     #[test]

@@ -12,6 +12,7 @@ use crate::cli::{Cli, Format, ProgressMode};
 use crate::error::Fatal;
 use crate::fetch::FetchSettings;
 use crate::fetch::client::ClientSettings;
+use crate::fetch::proxy::Proxies;
 use crate::html::select::Extraction;
 use crate::input::shard::Shard;
 use crate::politeness::Politeness;
@@ -38,6 +39,8 @@ pub struct Config {
     pub dedupe: bool,
     /// Keep the output's records and fetch only the rest.
     pub resume: bool,
+    /// With `resume`: fetch lines with transient errors again.
+    pub retry_errors: bool,
     /// Only this shard of the lines.
     pub shard: Option<Shard>,
     /// `--ordered`: the reorder window's size.
@@ -52,6 +55,8 @@ pub struct Config {
     pub max_host_errors: u32,
     /// Run with 1 thread, then N, and compare.
     pub compare: bool,
+    /// `--demo`: the same, on a local made-up site.
+    pub demo: bool,
     /// What each fetch needs.
     pub fetch: FetchSettings,
     /// How to build the HTTP clients.
@@ -78,6 +83,7 @@ impl Config {
             fail_on_error: cli.fail_on_error,
             dedupe: !cli.no_dedupe,
             resume: cli.resume,
+            retry_errors: cli.retry_errors,
             shard: cli.shard,
             robots: cli.robots,
             max_host_errors: cli.max_host_errors,
@@ -87,6 +93,7 @@ impl Config {
                     .unwrap_or((4 * cli.threads.get() as u64).max(64))
             }),
             compare: cli.compare,
+            demo: cli.demo,
             fetch: fetch_settings(cli)?,
             client: client_settings(cli)?,
         })
@@ -128,6 +135,15 @@ fn politeness(cli: &Cli) -> Option<Politeness> {
     })
 }
 
+/// Which proxy requests go through.
+fn proxies(cli: &Cli) -> Proxies {
+    match (&cli.proxy, cli.no_proxy) {
+        (_, true) => Proxies::Direct,
+        (Some(url), false) => Proxies::All(url.clone()),
+        (None, false) => Proxies::from_env(),
+    }
+}
+
 /// What every fetch needs: deadlines, retries, headers, what to extract.
 fn fetch_settings(cli: &Cli) -> Result<FetchSettings, Fatal> {
     let extraction = Extraction::new(cli.selects.clone(), cli.links).map_err(Fatal::Usage)?;
@@ -144,6 +160,7 @@ fn fetch_settings(cli: &Cli) -> Result<FetchSettings, Fatal> {
         headers,
         extraction: Arc::new(extraction),
         verbose: cli.verbose,
+        proxies: proxies(cli),
     })
 }
 
@@ -162,6 +179,7 @@ fn client_settings(cli: &Cli) -> Result<ClientSettings, Fatal> {
             Some(path) => read_roots(path)?,
             None => Vec::new(),
         },
+        proxies: proxies(cli),
     })
 }
 

@@ -115,6 +115,10 @@ pub enum Fatal {
     /// Setting up the run failed (thread pool, TLS backend).
     #[error("{0}")]
     Setup(String),
+    /// An output would clobber an input or another output, or another run
+    /// holds it.
+    #[error("{0}")]
+    Clash(String),
     /// The open-files limit cannot hold what `--threads` needs.
     #[error("{}", open_files(*.threads, *.need, *.limit, *.hard))]
     OpenFiles {

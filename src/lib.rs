@@ -28,11 +28,13 @@
 
 mod cli;
 mod config;
+mod demo;
 mod error;
 mod fetch;
 mod html;
 mod input;
 mod limits;
+mod manual;
 mod output;
 mod pipeline;
 mod politeness;
@@ -42,4 +44,5 @@ mod signals;
 
 pub use cli::Cli;
 pub use error::{Exit, Fatal};
+pub use manual::render as manual;
 pub use run::run;

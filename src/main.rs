@@ -25,7 +25,7 @@ fn main() -> ExitCode {
     }
     if cli.man {
         let mut page = Vec::new();
-        if let Err(e) = clap_mangen::Man::new(Cli::command()).render(&mut page) {
+        if let Err(e) = scrape::manual(&mut page) {
             eprintln!("scrape: error: cannot render the man page: {e}");
             return ExitCode::from(1);
         }

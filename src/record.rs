@@ -6,6 +6,7 @@
 //! the contract: numbers stay numbers (milliseconds as floats), absent values
 //! are `null`, never missing.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -14,7 +15,7 @@ use crate::error::{ErrorKind, FetchError};
 use crate::fetch::Fetched;
 use crate::html::page::Fields;
 use crate::html::select::Extraction;
-use crate::input::Job;
+use crate::input::{Job, redact};
 use url::Url;
 
 /// One result line.
@@ -24,6 +25,9 @@ pub struct Record {
     pub url: Option<String>,
     /// The line as written.
     pub input: String,
+    /// The list it is in, as given on the command line (`-`: standard
+    /// input).
+    pub file: Arc<str>,
     /// Its 1-based line number in its list.
     pub line: u64,
     /// The URL of the final response, after redirects.
@@ -64,15 +68,21 @@ pub struct Record {
 }
 
 impl Record {
-    /// The record of a fetched URL.
+    /// The record of a fetched URL (passwords in URLs shown as `***`).
     pub fn fetched(job: Job, f: Fetched) -> Record {
+        let ok = f.error.is_none() && f.status.is_some_and(|s| s < 400);
+        let error = f.error.map(|e| FetchError {
+            kind: e.kind,
+            message: redact::message(e.message, &[Some(&job.url), f.final_url.as_ref()]),
+        });
         Record {
-            url: Some(job.url.into()),
-            input: job.input,
+            url: Some(redact::url(&job.url).into_owned()),
+            input: redact::line(&job.input).into_owned(),
+            file: job.file,
             line: job.line,
-            final_url: f.final_url.map(String::from),
+            final_url: f.final_url.as_ref().map(|u| redact::url(u).into_owned()),
             status: f.status,
-            ok: f.error.is_none() && f.status.is_some_and(|s| s < 400),
+            ok,
             content_type: f.content_type,
             bytes: f.bytes,
             truncated: f.truncated,
@@ -83,24 +93,35 @@ impl Record {
             attempts: f.attempts,
             elapsed_ms: millis(f.elapsed),
             ttfb_ms: f.ttfb.map(millis),
-            error: f.error,
+            error,
             fields: f.page.fields,
             links: f.page.links,
         }
     }
 
     /// The record of a line that is not an http(s) URL.
-    pub fn invalid(line: u64, input: String, reason: &str) -> Record {
+    pub fn invalid(file: Arc<str>, line: u64, input: String, reason: &str) -> Record {
         let error = FetchError::new(ErrorKind::InvalidUrl, reason);
-        Record::failed(line, input, None, error)
+        Record::failed(file, line, input, None, error)
     }
 
     /// The record of a URL whose handling failed before any result, such as a
     /// worker that hit a bug.
-    pub fn failed(line: u64, input: String, url: Option<&Url>, error: FetchError) -> Record {
+    pub fn failed(
+        file: Arc<str>,
+        line: u64,
+        input: String,
+        url: Option<&Url>,
+        error: FetchError,
+    ) -> Record {
+        let error = FetchError {
+            kind: error.kind,
+            message: redact::message(error.message, &[url]),
+        };
         Record {
-            url: url.map(|u| u.to_string()),
-            input,
+            url: url.map(|u| redact::url(u).into_owned()),
+            input: redact::line(&input).into_owned(),
+            file,
             line,
             final_url: None,
             status: None,
@@ -151,6 +172,7 @@ mod tests {
 
     fn job() -> Job {
         Job {
+            file: "urls.txt".into(),
             line: 3,
             input: "example.com".into(),
             url: Url::parse("https://example.com/").unwrap(),
@@ -179,6 +201,7 @@ mod tests {
         let names = [
             "url",
             "input",
+            "file",
             "line",
             "final_url",
             "status",
@@ -206,6 +229,7 @@ mod tests {
         assert_eq!(v["elapsed_ms"], 123.456);
         assert_eq!(v["ttfb_ms"], 98.1);
         assert_eq!(v["line"], 3);
+        assert_eq!(v["file"], "urls.txt");
         assert!(v["error"].is_null());
     }
 
@@ -222,7 +246,7 @@ mod tests {
 
     #[test]
     fn invalid_lines_have_null_url_and_zero_attempts() {
-        let r = Record::invalid(3, "example.com".into(), "not a URL");
+        let r = Record::invalid("-".into(), 3, "example.com".into(), "not a URL");
         let v = serde_json::to_value(&r).unwrap();
         assert!(v["url"].is_null());
         assert_eq!(v["attempts"], 0);

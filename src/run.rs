@@ -13,12 +13,14 @@ use crossbeam_channel::{Sender, bounded};
 
 use crate::cli::Cli;
 use crate::config::Config;
+use crate::demo;
 use crate::error::{Exit, Fatal};
 use crate::fetch::Fetcher;
 use crate::fetch::client::{self, POOL_IDLE_TIMEOUT, Pooling};
 use crate::fetch::sockets::Sockets;
 use crate::input::{self, Source, resume};
 use crate::limits;
+use crate::output::files::{self, Named};
 use crate::output::progress::Progress;
 use crate::output::summary::{self, Summary};
 use crate::output::writer::{self, RecordWriter};
@@ -43,7 +45,9 @@ pub fn run(cli: &Cli) -> Result<Exit, Fatal> {
         signals: &signals,
         keep_cap,
     };
-    if config.compare {
+    if config.demo {
+        demo::run(&run)
+    } else if config.compare {
         run.compare()
     } else {
         run.list()
@@ -51,8 +55,9 @@ pub fn run(cli: &Cli) -> Result<Exit, Fatal> {
 }
 
 /// What every pass of a run shares.
-struct Run<'a> {
-    config: &'a Config,
+pub struct Run<'a> {
+    /// The validated options.
+    pub config: &'a Config,
     signals: &'a Signals,
     /// Connections the budget may keep for reuse (`limits.rs`).
     keep_cap: usize,
@@ -63,16 +68,20 @@ impl Run<'_> {
     fn list(&self) -> Result<Exit, Fatal> {
         let config = self.config;
         let sources = input::open_sources(&config.files)?;
+        check_outputs(config)?;
+        let (out, path) = writer::open_output(config.output.as_deref(), config.resume)?;
         let done = match (&config.output, config.resume) {
-            (Some(path), true) => Some(resume::prepare(path)?),
+            (Some(path), true) => Some(resume::prepare(path, config.retry_errors)?),
             _ => None,
         };
-        let (out, path) = writer::open_output(config.output.as_deref(), config.resume)?;
         let summary_file = create_summary_file(config.summary_json.as_deref())?;
         let writer = RecordWriter::new(out, config.format, path);
         let mut pass = Pipeline::new(self, config.threads, "");
         pass.done = done;
         let report = pass.run(sources, writer)?;
+        if let (Some(path), true) = (&config.output, config.retry_errors) {
+            resume::compact(path)?;
+        }
         if report.closed {
             return Ok(Exit::Success);
         }
@@ -85,25 +94,35 @@ impl Run<'_> {
     fn compare(&self) -> Result<Exit, Fatal> {
         let config = self.config;
         input::open_sources(&config.files)?;
+        check_outputs(config)?;
         let mut output = match config.output.as_deref() {
             Some(p) => Some(writer::open_output(Some(p), false)?),
             None => None,
         };
         let summary_file = create_summary_file(config.summary_json.as_deref())?;
+        // Rows of the table: passes that ran to the end. A pass cut short
+        // by Ctrl-C measured nothing comparable, and says so.
         let mut runs: Vec<Summary> = Vec::new();
+        let mut last = None;
         for (pass, threads) in [1, config.threads].into_iter().enumerate() {
             let sources = input::open_sources(&config.files)?;
-            let last = if pass == 1 { output.take() } else { None };
-            let (out, path) = last.unwrap_or_else(|| (Box::new(io::sink()), PathBuf::from("-")));
+            let records = if pass == 1 { output.take() } else { None };
+            let (out, path) = records.unwrap_or_else(|| (Box::new(io::sink()), PathBuf::from("-")));
             let writer = RecordWriter::new(out, config.format, path);
             let label = format!("{threads} thread(s): ");
             let report = Pipeline::new(self, threads, &label).run(sources, writer)?;
-            runs.push(report.summary);
-            if self.signals.interrupted() {
+            if report.summary.interrupted {
+                eprintln!(
+                    "scrape: the pass with {} was interrupted: it is not in the table",
+                    summary::count(threads as u64, "thread", "threads")
+                );
+                last = Some(report.summary);
                 break;
             }
+            runs.push(report.summary.clone());
+            last = Some(report.summary);
         }
-        let last = runs.last().cloned().unwrap_or_else(|| {
+        let last = last.unwrap_or_else(|| {
             summary::Stats::default().summary(std::time::Duration::ZERO, config.threads, false)
         });
         finish(config, &last, summary_file)?;
@@ -119,7 +138,7 @@ impl Run<'_> {
 type Hosts = Arc<HostQueue<Task>>;
 
 /// One pass over the lists: the reader, the pool and the aggregator.
-struct Pipeline<'a> {
+pub struct Pipeline<'a> {
     run: &'a Run<'a>,
     threads: usize,
     /// What the progress display calls this pass.
@@ -129,7 +148,9 @@ struct Pipeline<'a> {
 }
 
 impl<'a> Pipeline<'a> {
-    fn new(run: &'a Run<'a>, threads: usize, label: &str) -> Pipeline<'a> {
+    /// A pass of `run` with `threads` workers; `label` names it in the
+    /// progress display.
+    pub fn new(run: &'a Run<'a>, threads: usize, label: &str) -> Pipeline<'a> {
         Pipeline {
             run,
             threads,
@@ -140,7 +161,7 @@ impl<'a> Pipeline<'a> {
 
     /// Starts the reader (which starts the workers as jobs come) and runs
     /// the aggregator on this thread until every record is written.
-    fn run(self, sources: Vec<Source>, writer: RecordWriter) -> Result<Report, Fatal> {
+    pub fn run(self, sources: Vec<Source>, writer: RecordWriter) -> Result<Report, Fatal> {
         let started = Instant::now();
         let (config, signals, threads) = (self.run.config, self.run.signals, self.threads);
         let progress = Progress::new(config.progress, &self.label);
@@ -213,6 +234,27 @@ impl<'a> Pipeline<'a> {
     }
 }
 
+/// Refuses outputs that would overwrite an input or each other.
+fn check_outputs(config: &Config) -> Result<(), Fatal> {
+    let inputs: Vec<Named> = config
+        .files
+        .iter()
+        .map(|path| Named {
+            role: "the input list",
+            path,
+        })
+        .collect();
+    let outputs = [
+        ("-o", &config.output),
+        ("--summary-json", &config.summary_json),
+    ];
+    let outputs: Vec<Named> = outputs
+        .iter()
+        .filter_map(|(role, path)| path.as_deref().map(|path| Named { role, path }))
+        .collect();
+    files::check_distinct(&inputs, &outputs)
+}
+
 /// Counts the files' entries on a side thread, for the progress total.
 fn count_in_background(config: &Config, progress: &Progress) {
     let (files, shard) = (config.files.clone(), config.shard);
@@ -245,7 +287,11 @@ fn finish(
     summary_file: Option<(File, PathBuf)>,
 ) -> Result<(), Fatal> {
     if !config.quiet {
-        let _ = summary.write_human(&mut io::stderr().lock());
+        let mut err = io::stderr().lock();
+        let _ = summary.write_human(&mut err);
+        if summary.interrupted {
+            let _ = writeln!(err, "{}", interrupted_note(config, summary));
+        }
     }
     if let Some((mut file, path)) = summary_file {
         serde_json::to_writer_pretty(&mut file, summary)
@@ -254,6 +300,30 @@ fn finish(
             .map_err(|e| Fatal::Output { path, source: e })?;
     }
     Ok(())
+}
+
+/// What an interrupted run left undone, and how to finish it.
+fn interrupted_note(config: &Config, summary: &Summary) -> String {
+    let left = input::count_entries(&config.files, config.shard)
+        .map(|total| {
+            let left = total.saturating_sub(summary.urls);
+            format!(
+                "{} of {total} not done",
+                summary::count(left, "line", "lines")
+            )
+        })
+        .unwrap_or_else(|| "the rest of the list is not done".to_string());
+    let how = match (&config.output, config.resume) {
+        (Some(out), false) => format!(
+            "run the same command again with --resume: it keeps the records in {} and fetches the rest",
+            out.display()
+        ),
+        (Some(_), true) => "run the same command again: it fetches the rest".to_string(),
+        (None, _) => "the records went to standard output; write them with -o FILE to be able to \
+                      finish an interrupted run with --resume"
+            .to_string(),
+    };
+    format!("scrape: interrupted: {left}\nscrape: hint: {how}")
 }
 
 fn exit_code(config: &Config, summary: &Summary) -> Exit {

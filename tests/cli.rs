@@ -28,6 +28,7 @@ fn every_field_for_200_404_500() {
     let names = [
         "url",
         "input",
+        "file",
         "line",
         "final_url",
         "status",

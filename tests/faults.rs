@@ -60,7 +60,14 @@ fn a_reset_before_the_response_is_retried() {
     assert_eq!(r["attempts"], 3, "{r}");
     assert_eq!(s.hits("/reset-before"), 3);
     assert!(r["status"].is_null());
-    assert!(matches!(kind(&r), "body" | "connect"), "{r}");
+    assert_eq!(kind(&r), "http", "{r}");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("empty reply from server"),
+        "{r}"
+    );
 }
 
 #[test]

@@ -13,13 +13,15 @@ use std::time::Instant;
 
 use reqwest::blocking::Response;
 use reqwest::header;
-use url::Url;
 
 use super::classify::classify_read;
+use super::decode::{self, DECODE_ERROR};
 use super::sockets::Ending;
 use super::{Fetched, Fetcher};
+use crate::error::{ErrorKind, FetchError};
 use crate::html::Scanner;
 use crate::html::collector::Collector;
+use crate::input::redact;
 
 /// How much body is read at once: first [`FIRST_CHUNK`], then, once a read
 /// fills that, up to this. Most pages are a few kilobytes, and thousands of
@@ -32,15 +34,26 @@ const FIRST_CHUNK: usize = 4 * 1024;
 const DRAIN_LIMIT: u64 = 64 * 1024;
 
 impl Fetcher {
-    /// Reads the body into the page scanner, up to `--max-body` bytes.
+    /// Reads the body into the page scanner, up to `--max-body` decoded
+    /// bytes.
     #[inline(never)]
-    pub(super) fn read_body(
-        &self,
-        mut resp: Response,
-        out: &mut Fetched,
-        deadline: Instant,
-    ) -> Ending {
+    pub(super) fn read_body(&self, resp: Response, out: &mut Fetched, deadline: Instant) -> Ending {
         let closes = asks_to_close(&resp);
+        let encodings = resp.headers().get_all(header::CONTENT_ENCODING);
+        let codings = match decode::codings(encodings.iter().map(|v| v.as_bytes())) {
+            Ok(codings) => codings,
+            Err(unknown) => {
+                out.error = Some(FetchError::new(
+                    ErrorKind::Http,
+                    format!(
+                        "{DECODE_ERROR}: unknown Content-Encoding '{unknown}' (scrape decodes {})",
+                        decode::ACCEPT_ENCODING
+                    ),
+                ));
+                return Ending::Closed;
+            }
+        };
+        let mut body = decode::decoder(Box::new(resp), &codings);
         let collector = Collector::new(Arc::clone(&self.settings.extraction));
         let mut scanner = Scanner::new(out.content_type.as_deref(), collector);
         let max = self.settings.max_body;
@@ -49,7 +62,7 @@ impl Fetcher {
         loop {
             // Ask for one byte past the limit, to know whether there is more.
             let room = (max - out.bytes).saturating_add(1).min(buf.len() as u64) as usize;
-            match resp.read(&mut buf[..room]) {
+            match body.read(&mut buf[..room]) {
                 Ok(0) => {
                     ended = true;
                     break;
@@ -99,7 +112,7 @@ impl Fetcher {
         if !self.settings.verbose {
             return;
         }
-        let url = out.final_url.as_ref().map_or("", Url::as_str);
+        let url = out.final_url.as_ref().map(redact::url).unwrap_or_default();
         let end = match &out.error {
             Some(e) => format!(", then {}: {}", e.kind.as_str(), e.message),
             None if out.truncated => ", truncated at --max-body".to_string(),

@@ -10,10 +10,14 @@ use std::io;
 use std::time::Duration;
 
 use super::FetchSettings;
+use super::decode::DECODE_ERROR;
 use crate::error::{ErrorKind, FetchError};
 
 /// Maps a request error to a record error kind and a readable message.
 pub fn classify(e: &reqwest::Error, settings: &FetchSettings) -> FetchError {
+    if let Some(tls) = causes(e).find_map(tls_error) {
+        return FetchError::new(ErrorKind::Tls, tls_message(tls, e.url()));
+    }
     let message = describe(e);
     let kind = kind_of(e);
     let message = match kind {
@@ -28,6 +32,50 @@ pub fn classify(e: &reqwest::Error, settings: &FetchSettings) -> FetchError {
         _ => message,
     };
     FetchError::new(kind, message)
+}
+
+/// A request that got no response, as the fetcher sees it.
+pub struct SendFailure {
+    /// For the record.
+    pub error: FetchError,
+    /// Another attempt may help: connect errors, timeouts, empty replies.
+    pub transient: bool,
+    /// The connection closed or was reset before any byte of a response.
+    pub empty_reply: bool,
+}
+
+/// Maps the error of a request that got no response. A connection that
+/// closed or was reset before any byte of a response is an `http` error,
+/// "empty reply from server", as curl says; `body` is kept for a body that
+/// broke after the response began.
+pub fn classify_send(e: &reqwest::Error, settings: &FetchSettings) -> SendFailure {
+    let mut error = classify(e, settings);
+    let empty_reply = error.kind == ErrorKind::Body;
+    if empty_reply {
+        let how = if mentions_reset(e) {
+            "the connection was reset"
+        } else {
+            "the connection closed"
+        };
+        error = FetchError::new(
+            ErrorKind::Http,
+            format!("empty reply from server: {how} before any byte of a response"),
+        );
+    }
+    let transient = empty_reply || matches!(error.kind, ErrorKind::Connect | ErrorKind::Timeout);
+    SendFailure {
+        error,
+        transient,
+        empty_reply,
+    }
+}
+
+/// Whether the cause of `e` is a reset rather than a clean close.
+fn mentions_reset(e: &reqwest::Error) -> bool {
+    causes(e).any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::ConnectionReset)
+    })
 }
 
 fn kind_of(e: &reqwest::Error) -> ErrorKind {
@@ -78,12 +126,13 @@ fn kind_of(e: &reqwest::Error) -> ErrorKind {
 pub fn classify_read(e: &io::Error, settings: &FetchSettings) -> FetchError {
     if let Some(inner) = e.get_ref().and_then(|i| i.downcast_ref::<reqwest::Error>()) {
         let mut error = classify(inner, settings);
-        if error.kind == ErrorKind::Http && inner.is_decode() {
-            error.message = format!("cannot decode the body: {}", error.message);
-        } else if !matches!(error.kind, ErrorKind::Timeout | ErrorKind::Http) {
+        if !matches!(error.kind, ErrorKind::Timeout | ErrorKind::Http) {
             error.kind = ErrorKind::Body;
         }
         return error;
+    }
+    if e.to_string().starts_with(DECODE_ERROR) {
+        return FetchError::new(ErrorKind::Http, e.to_string());
     }
     let kind = match e.kind() {
         io::ErrorKind::TimedOut => ErrorKind::Timeout,
@@ -97,18 +146,67 @@ pub fn classify_read(e: &io::Error, settings: &FetchSettings) -> FetchError {
 /// in io::Errors (`Other` around `InvalidData`), whose `source()` skips the
 /// wrapped error itself, so the wrapping is unwound by hand.
 fn is_tls(cause: &(dyn StdError + 'static)) -> bool {
+    tls_error(cause).is_some()
+}
+
+/// The rustls error `cause` is or wraps, if any.
+fn tls_error<'a>(cause: &'a (dyn StdError + 'static)) -> Option<&'a rustls::Error> {
     let mut current: &(dyn StdError + 'static) = cause;
     loop {
-        if current.is::<rustls::Error>() {
-            return true;
+        if let Some(tls) = current.downcast_ref::<rustls::Error>() {
+            return Some(tls);
         }
-        match current
+        current = current
             .downcast_ref::<io::Error>()
-            .and_then(|io| io.get_ref())
-        {
-            Some(inner) => current = inner,
-            None => return false,
+            .and_then(|io| io.get_ref())?;
+    }
+}
+
+/// What to do about a certificate scrape does not trust.
+const TRUST_HINT: &str = "trust its CA with --cacert FILE (or SSL_CERT_FILE), or accept any \
+                          certificate with --insecure";
+
+/// A TLS failure in words, with what to do about it.
+fn tls_message(e: &rustls::Error, url: Option<&url::Url>) -> String {
+    use rustls::CertificateError as C;
+    let host = url.and_then(url::Url::host_str).unwrap_or("the host");
+    match e {
+        rustls::Error::InvalidCertificate(cert) => match cert {
+            C::UnknownIssuer => format!(
+                "the certificate of {host} is not signed by a CA scrape trusts: {TRUST_HINT}"
+            ),
+            C::Expired | C::ExpiredContext { .. } => {
+                format!("the certificate of {host} has expired (--insecure accepts it anyway)")
+            }
+            C::NotValidYet | C::NotValidYetContext { .. } => format!(
+                "the certificate of {host} is not valid yet; is this machine's clock right?"
+            ),
+            C::NotValidForName | C::NotValidForNameContext { .. } => format!(
+                "the certificate {host} presented is for another name (--insecure accepts it anyway)"
+            ),
+            C::Revoked => format!("the certificate of {host} has been revoked"),
+            C::BadSignature | C::BadEncoding => {
+                format!("the certificate of {host} is malformed or its signature is wrong")
+            }
+            other if format!("{other:?}").contains("CaUsedAsEndEntity") => format!(
+                "{host} presented a CA certificate as its own (a server needs a certificate \
+                 its CA signed for it): {TRUST_HINT}"
+            ),
+            other => format!("the certificate of {host} was refused: {other:?}; {TRUST_HINT}"),
+        },
+        rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType) => {
+            let port = url.and_then(url::Url::port_or_known_default).unwrap_or(443);
+            format!(
+                "{host} answered in plain HTTP, not TLS: try http://{host}:{port}/ instead of https://"
+            )
         }
+        rustls::Error::AlertReceived(alert) => {
+            format!("{host} refused the TLS handshake (it sent the alert {alert:?})")
+        }
+        rustls::Error::PeerIncompatible(why) => {
+            format!("{host} and scrape have no TLS version or cipher in common ({why:?})")
+        }
+        other => format!("the TLS handshake with {host} failed: {other}"),
     }
 }
 

@@ -10,16 +10,20 @@
 //! - Idle connections leave the pool after [`POOL_IDLE_TIMEOUT`]: on lists
 //!   where hosts rarely repeat, a kept connection that is not reused within
 //!   seconds will not be.
-//! - Roots: the bundled ones, plus the certificates of `--cacert`.
+//! - Roots: the bundled ones, the system's (with `SSL_CERT_FILE` and
+//!   `SSL_CERT_DIR`), and the certificates of `--cacert`.
+//! - Proxies: as `proxy.rs` says.
 
 use std::time::Duration;
 
-use reqwest::Certificate;
 use reqwest::blocking::Client;
 use reqwest::header::HeaderValue;
 use reqwest::redirect::Policy;
+use reqwest::{Certificate, Proxy};
 
+use super::proxy::Proxies;
 use crate::error::Fatal;
+use crate::input::redact;
 
 /// How long an idle connection stays in a client's pool.
 pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -37,6 +41,8 @@ pub struct ClientSettings {
     pub insecure: bool,
     /// `--cacert`: certificates trusted beside the bundled roots.
     pub extra_roots: Vec<Certificate>,
+    /// `--proxy`, `--no-proxy`, or the environment.
+    pub proxies: Proxies,
 }
 
 /// Whether a client keeps connections for reuse.
@@ -66,6 +72,15 @@ pub fn build(c: &ClientSettings, pooling: Pooling) -> Result<Client, Fatal> {
     for root in &c.extra_roots {
         builder = builder.add_root_certificate(root.clone());
     }
+    builder = match &c.proxies {
+        Proxies::Direct => builder.no_proxy(),
+        Proxies::All(url) => builder.proxy(
+            Proxy::all(url.as_str())
+                .map_err(|e| Fatal::Usage(format!("--proxy {}: {e}", redact::url(url))))?,
+        ),
+        // The client reads the environment itself, as `proxy.rs` says.
+        Proxies::Env { .. } => builder,
+    };
     builder
         .build()
         .map_err(|e| Fatal::Setup(format!("cannot set up the HTTP client: {e}")))

@@ -7,7 +7,8 @@
 //! - `--timeout` is one deadline per attempt for the whole exchange: every
 //!   redirect hop and the body share it.
 //! - The body is read as a stream ([`body`]): at most `--max-body` decoded
-//!   bytes, each chunk handed to the page scanner as it arrives.
+//!   bytes, each chunk handed to the page scanner as it arrives; content
+//!   codings are undone here ([`decode`]), not by the client.
 //! - Transient failures are retried `--retries` times ([`retry`]): connect
 //!   errors, timeouts and resets before the response, HTTP 429/502/503/504;
 //!   nothing is retried once a body has begun.
@@ -19,6 +20,9 @@
 pub mod body;
 pub mod classify;
 pub mod client;
+pub mod cookies;
+pub mod decode;
+pub mod proxy;
 pub mod redirect;
 pub mod retry;
 pub mod sockets;
@@ -27,14 +31,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use reqwest::blocking::{Client, Response};
+use reqwest::blocking::{Client, RequestBuilder, Response};
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use url::Url;
 
 use crate::error::{ErrorKind, FetchError};
 use crate::html::page::Page;
 use crate::html::select::Extraction;
-use classify::{classify, secs};
+use crate::input::redact::{self, url as redact_url};
+use classify::{classify, classify_send, secs};
+use cookies::Jar;
 use retry::{MAX_RETRY_AFTER, backoff, retry_after, transient_status};
 use sockets::{Ending, Lease, Sockets};
 
@@ -58,6 +64,8 @@ pub struct FetchSettings {
     pub extraction: Arc<Extraction>,
     /// `-v`: log every request to stderr.
     pub verbose: bool,
+    /// Which proxy requests go through (to name it in errors).
+    pub proxies: proxy::Proxies,
 }
 
 /// What came of fetching one URL.
@@ -86,6 +94,10 @@ pub struct Fetched {
     /// Why it failed, if it did.
     pub error: Option<FetchError>,
 }
+
+/// How many times a request that got an empty reply on a reused
+/// connection is sent again at once.
+const MAX_RESENDS: u32 = 2;
 
 /// The outcome of one attempt, and whether another may help.
 struct Attempt {
@@ -126,6 +138,8 @@ pub struct Fetcher {
 /// The hops of one attempt so far.
 struct Chain {
     current: Url,
+    /// The cookies the chain's responses set.
+    jar: Jar,
     /// Every URL of the chain, for loop detection; filled on the first
     /// redirect only (most URLs have none).
     visited: Vec<Url>,
@@ -180,7 +194,8 @@ impl Fetcher {
             if let Some(after) = again {
                 let wait = backoff(attempts, after);
                 self.log(format_args!(
-                    "{url}: retry {attempts} of {} in {:.2} s",
+                    "{}: retry {attempts} of {} in {:.2} s",
+                    redact::url(url),
                     self.settings.retries,
                     wait.as_secs_f64()
                 ));
@@ -200,11 +215,12 @@ impl Fetcher {
         let deadline = Instant::now() + self.settings.timeout;
         let mut chain = Chain {
             current: url.clone(),
+            jar: Jar::default(),
             visited: Vec::new(),
             redirects: 0,
         };
         loop {
-            let (resp, lease) = match self.send(url, &chain.current, deadline) {
+            let (resp, lease) = match self.send(url, &chain, deadline) {
                 Ok(sent) => sent,
                 Err(Failure { error, retry }) => {
                     let fetched = Fetched::failed(chain.redirects, error);
@@ -215,6 +231,7 @@ impl Fetcher {
                     };
                 }
             };
+            chain.jar.remember(&resp, &chain.current);
             let elapsed = started.elapsed();
             let mut fetched = Fetched::responded(&resp, &chain.current, chain.redirects, elapsed);
             let max = self.settings.max_redirects;
@@ -245,54 +262,85 @@ impl Fetcher {
 
     /// Sends one request (one hop) within what is left of the deadline:
     /// the response and its place in the connection budget, or the error
-    /// and whether it is worth another attempt.
+    /// and whether it is worth another attempt. A request that gets an
+    /// empty reply on a connection expected to be a reused one (the server
+    /// closed it while it was idle) is sent again at once, up to
+    /// [`MAX_RESENDS`] times, on another connection: that is not an attempt.
     // Out of line, like `read_body`: their frames are never needed at once,
     // and 4096 workers each pay for the deepest stack they touch.
     #[inline(never)]
     fn send(
         &self,
         original: &Url,
-        current: &Url,
+        chain: &Chain,
         deadline: Instant,
     ) -> Result<(Response, Lease), Failure> {
-        let remaining = deadline.saturating_duration_since(Instant::now());
-        if remaining.is_zero() {
+        let current = &chain.current;
+        let mut resends = 0;
+        loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                return Err(Failure {
+                    error: self.timeout_error(),
+                    retry: Some(None),
+                });
+            }
+            let lease = self.sockets.open(current, original);
+            let reused = lease.reused();
+            let sent_at = Instant::now();
+            let sent = self.request(original, chain, remaining, &lease).send();
+            self.log_response(current, &sent, sent_at);
+            let e = match sent {
+                Ok(resp) => return Ok((resp, lease)),
+                Err(e) => e,
+            };
+            self.sockets.done(lease, Ending::Closed);
+            let mut failure = classify_send(&e, &self.settings);
+            failure.error.message = self
+                .settings
+                .proxies
+                .name_in(current, failure.error.message);
+            if failure.empty_reply && reused && resends < MAX_RESENDS {
+                resends += 1;
+                self.log(format_args!(
+                    "{}: sent again on another connection",
+                    redact_url(current)
+                ));
+                continue;
+            }
             return Err(Failure {
-                error: self.timeout_error(),
-                retry: Some(None),
+                error: failure.error,
+                retry: failure.transient.then_some(None),
             });
         }
-        let lease = self.sockets.open(current, original);
+    }
+
+    /// The request for one hop: the `-H` headers this origin may have, the
+    /// chain's cookies, `Connection: close` when the budget says so,
+    /// `Accept-Encoding` for what scrape decodes.
+    fn request(
+        &self,
+        original: &Url,
+        chain: &Chain,
+        remaining: Duration,
+        lease: &Lease,
+    ) -> RequestBuilder {
+        let current = &chain.current;
+        let mut headers = redirect::headers_for(&self.settings.headers, original, current);
+        chain.jar.add_to(&mut headers, current);
         let mut request = self
             .client
             .get(current.clone())
-            .headers(redirect::headers_for(
-                &self.settings.headers,
-                original,
-                current,
-            ))
+            .headers(headers)
             .timeout(remaining);
         if lease.closes() {
             request = request.header(header::CONNECTION, HeaderValue::from_static("close"));
         }
-        let sent_at = Instant::now();
-        let sent = request.send();
-        self.log_response(current, &sent, sent_at);
-        match sent {
-            Ok(resp) => Ok((resp, lease)),
-            Err(e) => {
-                self.sockets.done(lease, Ending::Closed);
-                let error = classify(&e, &self.settings);
-                let transient = matches!(
-                    error.kind,
-                    ErrorKind::Connect | ErrorKind::Timeout | ErrorKind::Body
-                );
-                Err(Failure {
-                    error,
-                    retry: transient.then_some(None),
-                })
-            }
+        if !self.settings.headers.contains_key(header::ACCEPT_ENCODING) {
+            let offer = HeaderValue::from_static(decode::ACCEPT_ENCODING);
+            request = request.header(header::ACCEPT_ENCODING, offer);
         }
+        request
     }
 
     /// With `-v`: one line on stderr (whole: `eprintln!` locks stderr).
@@ -308,6 +356,7 @@ impl Fetcher {
             return;
         }
         let ms = at.elapsed().as_secs_f64() * 1000.0;
+        let url = redact::url(url);
         match sent {
             Ok(resp) => self.log(format_args!(
                 "GET {url} -> {} {:?} in {ms:.1} ms",

@@ -24,10 +24,9 @@ pub fn target(
         return None;
     }
     let location = resp.headers().get(header::LOCATION)?;
-    let target = location
-        .to_str()
+    let target = current
+        .join(location_text(location.as_bytes()).trim())
         .ok()
-        .and_then(|l| current.join(l.trim()).ok())
         .ok_or_else(|| {
             FetchError::new(
                 ErrorKind::Redirect,
@@ -38,6 +37,25 @@ pub fn target(
             )
         });
     Some(target)
+}
+
+/// A `Location` as text. Servers send raw non-ASCII bytes there (RFC 9110
+/// allows them as obs-text); as browsers and curl do, UTF-8 is taken as is
+/// (the URL parser percent-encodes it) and any other byte above 0x7F is
+/// percent-encoded.
+fn location_text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return text.into();
+    }
+    let mut text = String::with_capacity(bytes.len() * 3);
+    for &b in bytes {
+        if b.is_ascii() {
+            text.push(char::from(b));
+        } else {
+            text.push_str(&format!("%{b:02X}"));
+        }
+    }
+    text.into()
 }
 
 /// The `-H` headers for a request to `current`, minus credentials when it
@@ -92,6 +110,22 @@ pub fn check_hop(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn raw_locations_are_percent_encoded() {
+        let base = Url::parse("http://h.example/dir/").unwrap();
+        let utf8 = location_text("/landing-é/✓".as_bytes());
+        assert_eq!(
+            base.join(&utf8).unwrap().as_str(),
+            "http://h.example/landing-%C3%A9/%E2%9C%93"
+        );
+        let latin1 = location_text(b"caf\xe9?q=\xe9");
+        assert_eq!(latin1, "caf%E9?q=%E9");
+        assert_eq!(
+            base.join(&latin1).unwrap().as_str(),
+            "http://h.example/dir/caf%E9?q=%E9"
+        );
+    }
 
     #[test]
     fn hops_are_checked() {

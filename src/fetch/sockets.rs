@@ -73,12 +73,19 @@ struct State {
 pub struct Lease {
     host: u64,
     keep: bool,
+    reused: bool,
 }
 
 impl Lease {
     /// Whether the request goes with `Connection: close`.
     pub fn closes(&self) -> bool {
         !self.keep
+    }
+
+    /// Whether the request is expected to go over a connection kept from an
+    /// earlier request (which the server may have closed meanwhile).
+    pub fn reused(&self) -> bool {
+        self.reused
     }
 }
 
@@ -150,7 +157,11 @@ impl Sockets {
         if keep {
             *s.keepers.entry(host).or_default() += 1;
         }
-        Lease { host, keep }
+        Lease {
+            host,
+            keep,
+            reused: reuses,
+        }
     }
 
     /// The request of `lease` has ended.

@@ -13,6 +13,7 @@
 //! fetched; [`host_key`], the host as politeness and the connection budget
 //! count it.
 
+pub mod redact;
 pub mod resume;
 pub mod seen;
 pub mod shard;
@@ -20,6 +21,7 @@ pub mod shard;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, IsTerminal, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use url::Url;
 
@@ -36,6 +38,8 @@ const OVERLONG_ECHO: usize = 256;
 /// One input line that needs a record.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Item {
+    /// The list it is in, as given (`-` for standard input).
+    pub file: Arc<str>,
     /// 1-based line number in its list.
     pub line: u64,
     /// The line as written (trimmed; cut if over-long).
@@ -47,6 +51,8 @@ pub struct Item {
 /// A URL to fetch: where it came from and what to fetch.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Job {
+    /// The list it is in, as given (`-` for standard input).
+    pub file: Arc<str>,
     /// 1-based line number in its list.
     pub line: u64,
     /// The line as written.
@@ -60,6 +66,7 @@ impl Job {
     /// A job for `url` on line 1, for unit tests.
     pub(crate) fn for_test(url: &str) -> Job {
         Job {
+            file: "-".into(),
             line: 1,
             input: url.into(),
             url: Url::parse(url).expect("a valid test URL"),
@@ -102,14 +109,27 @@ pub enum Line {
     Entry(String, Result<Url, String>),
 }
 
-/// Classifies one raw line (without its `\n`).
+/// Classifies one raw line (without its `\n`). After its ends are trimmed,
+/// a line that is not valid UTF-8, or holds a control character (C0 or DEL)
+/// anywhere, is not a URL: the `url` crate would drop a tab or keep a NUL
+/// percent-encoded, fetching something other than what the line says.
 pub fn parse_line(raw: &[u8]) -> Line {
     let text = String::from_utf8_lossy(raw);
     let text = text.trim_start_matches('\u{feff}').trim();
     if text.is_empty() || text.starts_with('#') {
         return Line::Skip;
     }
-    Line::Entry(text.to_string(), parse_url(text))
+    let target = if std::str::from_utf8(raw).is_err() {
+        Err("not a URL: the line is not valid UTF-8".to_string())
+    } else if let Some(c) = text.chars().find(char::is_ascii_control) {
+        Err(format!(
+            "not a URL: control character U+{:04X} in the line",
+            u32::from(c)
+        ))
+    } else {
+        parse_url(text)
+    };
+    Line::Entry(text.to_string(), target)
 }
 
 /// Parses a trimmed line into an http(s) URL, adding `https://` when the line
@@ -183,6 +203,7 @@ impl Source {
     pub fn for_each_item(&mut self, mut emit: impl FnMut(Item) -> bool) -> Result<(), Fatal> {
         let mut buf = Vec::with_capacity(256);
         let mut line_no = 0u64;
+        let file: Arc<str> = self.path.to_string_lossy().into();
         loop {
             buf.clear();
             let read = read_line_capped(&mut self.reader, &mut buf, MAX_LINE).map_err(|e| {
@@ -196,29 +217,31 @@ impl Source {
             };
             line_no += 1;
             let item = if overlong {
-                Some(overlong_item(line_no, &buf))
+                Some(overlong_item(&file, line_no, &buf))
             } else {
                 match parse_line(&buf) {
                     Line::Skip => None,
                     Line::Entry(input, target) => Some(Item {
+                        file: Arc::clone(&file),
                         line: line_no,
                         input,
                         target,
                     }),
                 }
             };
-            if let Some(item) = item {
-                if !emit(item) {
-                    return Ok(());
-                }
+            if let Some(item) = item
+                && !emit(item)
+            {
+                return Ok(());
             }
         }
     }
 }
 
-fn overlong_item(line: u64, buf: &[u8]) -> Item {
+fn overlong_item(file: &Arc<str>, line: u64, buf: &[u8]) -> Item {
     let head = String::from_utf8_lossy(&buf[..buf.len().min(OVERLONG_ECHO)]);
     Item {
+        file: Arc::clone(file),
         line,
         input: format!("{}…", head.trim()),
         target: Err(format!("line longer than {MAX_LINE} bytes")),

@@ -10,15 +10,26 @@
 //!
 //! A complete line that is not a record means PATH is not a scrape output:
 //! that is an error, and nothing is changed.
+//!
+//! With `--retry-errors`, a record whose error is transient (`dns`,
+//! `connect`, `timeout`, `body`, `http`, `internal`: the network or the
+//! server may do better next time) does not mark its line done: the line is
+//! fetched again and its new record appended. Until the run ends the file
+//! holds both (a crash then loses nothing, and a later `--resume` takes any
+//! record that is not a transient error as done); at the end [`compact`]
+//! rewrites it — a new file beside it, synced, renamed over it — keeping
+//! one record per line: the last.
 
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::hash::{BuildHasher, RandomState};
-use std::io::{self, BufRead, BufReader};
+use std::io::{self, BufRead, BufReader, Write};
 use std::path::Path;
 
 use serde::Deserialize;
-use url::{Position, Url};
+use url::Url;
 
+use super::redact;
 use super::seen::FingerprintSet;
 use crate::error::Fatal;
 
@@ -32,13 +43,34 @@ pub struct Done {
     pub kept: u64,
     /// A torn last line was dropped.
     pub dropped_torn_line: bool,
+    /// Lines to fetch again (`--retry-errors`).
+    pub retried: u64,
 }
 
-/// The two fields of a record that identify its line.
+/// The fields of a record that identify its line, and its error kind.
 #[derive(Deserialize)]
 struct Seen {
     url: Option<String>,
     input: String,
+    #[serde(default)]
+    error: Option<SeenError>,
+}
+
+#[derive(Deserialize)]
+struct SeenError {
+    kind: String,
+}
+
+impl Seen {
+    /// Whether the record's error is one another attempt may not have.
+    fn is_transient(&self) -> bool {
+        self.error.as_ref().is_some_and(|e| {
+            matches!(
+                e.kind.as_str(),
+                "dns" | "connect" | "timeout" | "body" | "http" | "internal"
+            )
+        })
+    }
 }
 
 impl Done {
@@ -47,32 +79,59 @@ impl Done {
     pub fn contains(&self, url: Option<&Url>, input: &str) -> bool {
         match url {
             Some(u) => self.urls.contains(self.url_key(u)),
-            None => self.inputs.contains(self.keys.hash_one(input)),
+            None => self.inputs.contains(self.input_key(input)),
         }
     }
 
-    fn url_key(&self, url: &Url) -> u64 {
-        self.keys.hash_one(&url[..Position::AfterQuery])
+    /// A line's key, for lines that are not URLs: as records write it.
+    fn input_key(&self, input: &str) -> u64 {
+        self.keys.hash_one(redact::line(input).as_ref())
     }
 
-    fn add(&mut self, seen: Seen) {
+    /// A URL's key: as records write it (a password masked), without
+    /// its fragment.
+    fn url_key(&self, url: &Url) -> u64 {
+        let shown = redact::url(url);
+        self.keys.hash_one(&shown[..url_without_fragment(&shown)])
+    }
+
+    fn add(&mut self, seen: Seen, retry_errors: bool) {
+        if retry_errors && seen.is_transient() {
+            self.retried += 1;
+            return;
+        }
         match seen.url.as_deref().map(Url::parse) {
             Some(Ok(url)) => {
                 let key = self.url_key(&url);
                 self.urls.insert(key);
             }
             _ => {
-                let key = self.keys.hash_one(seen.input.as_str());
+                let key = self.input_key(&seen.input);
                 self.inputs.insert(key);
             }
         }
         self.kept += 1;
     }
+
+    /// One key for a record's line, whichever field identifies it.
+    fn line_key(&self, seen: &Seen) -> u64 {
+        match seen.url.as_deref().map(Url::parse) {
+            Some(Ok(url)) => self.url_key(&url),
+            _ => !self.input_key(&seen.input),
+        }
+    }
 }
 
 /// Reads the earlier output at `path` (missing: nothing done yet), and
 /// truncates a torn last line away.
-pub fn prepare(path: &Path) -> Result<Done, Fatal> {
+/// Where the fragment of a serialized URL starts (or its end).
+fn url_without_fragment(url: &str) -> usize {
+    url.find('#').unwrap_or(url.len())
+}
+
+/// Reads `-o PATH` back (`--resume`): the lines its records finished, or,
+/// with `retry_errors`, those whose records are not transient errors.
+pub fn prepare(path: &Path, retry_errors: bool) -> Result<Done, Fatal> {
     let input_error = |e: io::Error| Fatal::Input {
         path: path.to_path_buf(),
         source: e,
@@ -109,7 +168,7 @@ pub fn prepare(path: &Path) -> Result<Done, Fatal> {
                 path.display()
             ))
         })?;
-        done.add(seen);
+        done.add(seen, retry_errors);
         whole_bytes += n as u64;
     }
     if done.dropped_torn_line {
@@ -125,6 +184,86 @@ pub fn prepare(path: &Path) -> Result<Done, Fatal> {
     Ok(done)
 }
 
+/// After a `--retry-errors` run: rewrites `path` keeping, for every line
+/// that has a transient-error record, only its last record (its retry, or
+/// the error again). The new file is written beside the old one, synced and
+/// renamed over it, under the output's lock: a crash leaves one or the
+/// other, whole. A record that is not a transient error is always kept.
+pub fn compact(path: &Path) -> Result<(), Fatal> {
+    let fail = |e: io::Error| Fatal::Output {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    let held = File::open(path).map_err(fail)?;
+    if held.try_lock().is_err() {
+        return Ok(()); // Another run has it now: it stays valid as it is.
+    }
+    let done = Done::default();
+    let last = last_records(path, &done).map_err(fail)?;
+    let name = path
+        .file_name()
+        .map_or("output".into(), |n| n.to_string_lossy());
+    let tmp = path.with_file_name(format!(".{name}.scrape-compact"));
+    let written = write_compacted(path, &tmp, &done, &last).map_err(fail);
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written?;
+    std::fs::rename(&tmp, path).map_err(fail)
+}
+
+/// For every line with a transient-error record, the number of its last
+/// record (records counted from 0).
+fn last_records(path: &Path, keys: &Done) -> io::Result<HashMap<u64, u64>> {
+    let mut last = HashMap::new();
+    for_each_record(path, |i, seen, _| {
+        let key = keys.line_key(&seen);
+        if seen.is_transient() || last.contains_key(&key) {
+            last.insert(key, i);
+        }
+    })?;
+    Ok(last)
+}
+
+/// Copies the records of `path` to `tmp` but the superseded ones; syncs it.
+fn write_compacted(
+    path: &Path,
+    tmp: &Path,
+    keys: &Done,
+    last: &HashMap<u64, u64>,
+) -> io::Result<()> {
+    let out = File::create(tmp)?;
+    out.lock()?;
+    let mut writer = io::BufWriter::new(&out);
+    for_each_record(path, |i, seen, raw| {
+        let superseded = seen.is_transient() && last.get(&keys.line_key(&seen)) != Some(&i);
+        if !superseded {
+            let _ = writer.write_all(raw);
+        }
+    })?;
+    writer.flush()?;
+    drop(writer);
+    out.sync_all()
+}
+
+/// Calls `each` with every whole record of `path`: its number, its
+/// identifying fields and its line as written.
+fn for_each_record(path: &Path, mut each: impl FnMut(u64, Seen, &[u8])) -> io::Result<()> {
+    let mut reader = BufReader::with_capacity(64 * 1024, File::open(path)?);
+    let mut line = Vec::new();
+    let mut i = 0;
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 || line.last() != Some(&b'\n') {
+            return Ok(());
+        }
+        if let Ok(seen) = serde_json::from_slice::<Seen>(&line) {
+            each(i, seen, &line);
+            i += 1;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,7 +277,7 @@ mod tests {
 
     #[test]
     fn missing_file_means_nothing_done() {
-        let done = prepare(Path::new("/nonexistent/never/there.jsonl")).unwrap();
+        let done = prepare(Path::new("/nonexistent/never/there.jsonl"), false).unwrap();
         assert_eq!(done.kept, 0);
     }
 
@@ -148,7 +287,7 @@ mod tests {
                     {\"url\":null,\"input\":\"not a url\"}\n\
                     {\"url\":\"http://b.exa";
         let f = file_with(text);
-        let done = prepare(f.path()).unwrap();
+        let done = prepare(f.path(), false).unwrap();
         assert_eq!(done.kept, 2);
         assert!(done.dropped_torn_line);
         let a = Url::parse("http://a.example/x").unwrap();
@@ -164,8 +303,66 @@ mod tests {
     #[test]
     fn a_foreign_file_is_refused_untouched() {
         let f = file_with("hello world\n{\"url\":null,\"input\":\"x\"}\n{\"torn");
-        assert!(matches!(prepare(f.path()), Err(Fatal::Usage(_))));
+        assert!(matches!(prepare(f.path(), false), Err(Fatal::Usage(_))));
         let left = std::fs::read_to_string(f.path()).unwrap();
         assert!(left.ends_with("{\"torn"));
+    }
+
+    #[test]
+    fn retry_errors_leaves_transient_failures_undone() {
+        let text = "{\"url\":\"http://a/\",\"input\":\"a\",\"error\":{\"kind\":\"timeout\",\"message\":\"m\"}}\n\
+                    {\"url\":\"http://b/\",\"input\":\"b\",\"error\":{\"kind\":\"tls\",\"message\":\"m\"}}\n\
+                    {\"url\":\"http://c/\",\"input\":\"c\",\"error\":null}\n";
+        let f = file_with(text);
+        let url = |s: &str| Url::parse(s).unwrap();
+        let plain = prepare(f.path(), false).unwrap();
+        assert!(plain.contains(Some(&url("http://a/")), "a"));
+        let retry = prepare(f.path(), true).unwrap();
+        assert!(
+            !retry.contains(Some(&url("http://a/")), "a"),
+            "timeouts are tried again"
+        );
+        assert!(
+            retry.contains(Some(&url("http://b/")), "b"),
+            "a bad certificate stays bad"
+        );
+        assert!(retry.contains(Some(&url("http://c/")), "c"));
+        assert_eq!((retry.kept, retry.retried), (2, 1));
+    }
+
+    #[test]
+    fn compaction_keeps_the_last_record_of_each_retried_line() {
+        let rec = |u: &str, kind: Option<&str>| match kind {
+            Some(k) => format!(
+                "{{\"url\":\"http://{u}/\",\"input\":\"{u}\",\"error\":{{\"kind\":\"{k}\",\"message\":\"m\"}}}}\n"
+            ),
+            None => format!("{{\"url\":\"http://{u}/\",\"input\":\"{u}\",\"error\":null}}\n"),
+        };
+        let text = [
+            rec("a", Some("timeout")),
+            rec("b", None),
+            rec("c", Some("dns")),
+            rec("d", Some("tls")),
+            rec("a", None),
+            rec("c", Some("dns")),
+        ]
+        .concat();
+        let f = file_with(&text);
+        compact(f.path()).unwrap();
+        let left = std::fs::read_to_string(f.path()).unwrap();
+        let expected = [
+            rec("b", None),
+            rec("d", Some("tls")),
+            rec("a", None),
+            rec("c", Some("dns")),
+        ]
+        .concat();
+        assert_eq!(left, expected);
+        compact(f.path()).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(f.path()).unwrap(),
+            expected,
+            "idempotent"
+        );
     }
 }

@@ -54,7 +54,10 @@ impl FromStr for Shard {
             return Err("N must be at least 1".into());
         }
         if index >= count {
-            return Err(format!("K must be below N (shards are 0..{count})"));
+            return Err(format!(
+                "K must be below N: the shards of {count} are numbered 0 to {}",
+                count - 1
+            ));
         }
         Ok(Shard { index, count })
     }

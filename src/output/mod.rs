@@ -13,6 +13,7 @@
 //! [`writer`] writes, [`summary`] keeps the statistics, [`progress`] draws
 //! on stderr, [`reorder`] restores input order.
 
+pub mod files;
 pub mod progress;
 pub mod reorder;
 pub mod summary;
@@ -164,15 +165,17 @@ impl<'a> Aggregator<'a> {
         if !self.signals.interrupted() {
             return false;
         }
-        let progress = &self.progress;
-        let ends = *self.grace_ends.get_or_insert_with(|| {
-            progress.note(&format!(
-                "scrape: interrupted: waiting up to {} s for requests in flight \
-                 (press Ctrl-C again to stop now)",
-                GRACE.as_secs()
-            ));
-            Instant::now() + GRACE
-        });
+        let ends = match self.grace_ends {
+            Some(ends) => ends,
+            None => {
+                self.progress.interrupt(&format!(
+                    "scrape: interrupted: waiting up to {} s for requests in flight \
+                     (press Ctrl-C again to stop now)",
+                    GRACE.as_secs()
+                ));
+                *self.grace_ends.insert(Instant::now() + GRACE)
+            }
+        };
         Instant::now() >= ends
     }
 

@@ -41,7 +41,9 @@ pub struct Progress {
     label: String,
     done: u64,
     ok: u64,
+    http_errors: u64,
     failed: u64,
+    skipped: u64,
 }
 
 impl Progress {
@@ -70,7 +72,9 @@ impl Progress {
             label: label.to_string(),
             done: 0,
             ok: 0,
+            http_errors: 0,
             failed: 0,
+            skipped: 0,
         }
     }
 
@@ -85,16 +89,21 @@ impl Progress {
     }
 
     /// One record done.
+    /// One record done: ok, an HTTP error status, or failed.
     pub fn record(&mut self, ok: bool, failed: bool) {
         self.done += 1;
-        self.ok += u64::from(ok);
-        self.failed += u64::from(failed);
+        match (ok, failed) {
+            (true, _) => self.ok += 1,
+            (false, true) => self.failed += 1,
+            (false, false) => self.http_errors += 1,
+        }
         self.update();
     }
 
-    /// One duplicate skipped.
+    /// One line skipped (a duplicate, or done by an earlier run).
     pub fn skipped(&mut self) {
         self.done += 1;
+        self.skipped += 1;
         self.update();
     }
 
@@ -131,14 +140,15 @@ impl Progress {
         }
     }
 
-    /// Prints a line on stderr without breaking the bar.
-    pub fn note(&self, line: &str) {
-        match &self.draw {
-            Draw::Bar(bar) => bar.println(line),
-            _ => {
-                let _ = writeln!(std::io::stderr(), "{line}");
-            }
+    /// Ctrl-C: the bar goes away for good (the terminal has echoed `^C` on
+    /// its line, and a bar redrawn there would stay on screen above the
+    /// summary), then `line` is printed.
+    pub fn interrupt(&mut self, line: &str) {
+        if let Draw::Bar(bar) = &self.draw {
+            bar.finish_and_clear();
+            self.draw = Draw::Hidden;
         }
+        let _ = writeln!(std::io::stderr(), "{line}");
     }
 
     /// Removes the bar before the summary is printed.
@@ -148,13 +158,16 @@ impl Progress {
         }
     }
 
+    /// The counts, which add up to `done`.
     fn counts(&self) -> String {
         let secs = self.started.elapsed().as_secs_f64().max(1e-3);
         format!(
-            "{}{} ok · {} failed · {:.1}/s",
+            "{}{} ok · {} HTTP error · {} failed · {} skipped · {:.1}/s",
             self.label,
             self.ok,
+            self.http_errors,
             self.failed,
+            self.skipped,
             self.done as f64 / secs
         )
     }
@@ -191,10 +204,18 @@ mod tests {
         assert!(!p.is_visible());
         p.record(true, false);
         p.record(false, true);
+        p.record(false, false);
         p.skipped();
-        assert_eq!((p.done, p.ok, p.failed), (3, 1, 1));
-        assert!(p.status_line(10).contains("3/10 done"));
-        assert!(p.status_line(UNKNOWN).contains("3 done"));
+        assert_eq!(
+            (p.done, p.ok, p.failed, p.http_errors, p.skipped),
+            (4, 1, 1, 1, 1)
+        );
+        assert!(
+            p.counts()
+                .contains("1 ok · 1 HTTP error · 1 failed · 1 skipped")
+        );
+        assert!(p.status_line(10).contains("4/10 done"));
+        assert!(p.status_line(UNKNOWN).contains("4 done"));
     }
 
     #[test]

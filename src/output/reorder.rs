@@ -75,6 +75,7 @@ mod tests {
 
     fn rec(seq: u64) -> Option<Box<Record>> {
         Some(Box::new(Record::invalid(
+            "-".into(),
             seq + 1,
             format!("line {seq}"),
             "x",

@@ -18,6 +18,11 @@ use serde::Serialize;
 use crate::error::ErrorKind;
 use crate::record::Record;
 
+/// `n` and the noun that goes with it: "1 URL", "2 URLs".
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// Latencies above this (in µs, one hour) are recorded as this.
 const MAX_LATENCY_US: u64 = 3_600_000_000;
 
@@ -65,10 +70,10 @@ impl Stats {
             None if r.ok => self.ok += 1,
             None => self.http_errors += 1,
         }
-        if r.attempts > 0 {
-            if let Some(h) = self.latency_us.as_mut() {
-                h.saturating_record(((r.elapsed_ms * 1000.0) as u64).clamp(1, MAX_LATENCY_US));
-            }
+        if r.attempts > 0
+            && let Some(h) = self.latency_us.as_mut()
+        {
+            h.saturating_record(((r.elapsed_ms * 1000.0) as u64).clamp(1, MAX_LATENCY_US));
         }
     }
 
@@ -187,28 +192,26 @@ impl Summary {
         }
         writeln!(
             w,
-            "scrape: {status} {} URLs in {:.2} s ({:.1} URLs/s, {} threads): {} ok, {} HTTP errors, {failed}, {} duplicates skipped",
-            self.urls,
+            "scrape: {status} {} in {:.2} s ({:.1} URLs/s, {}): {} ok, {}, {failed}, {} skipped",
+            count(self.urls, "URL", "URLs"),
             self.wall_s,
             self.urls_per_s,
-            self.threads,
+            count(self.threads as u64, "thread", "threads"),
             self.ok,
-            self.http_errors,
-            self.skipped_duplicates
+            count(self.http_errors, "HTTP error", "HTTP errors"),
+            count(self.skipped_duplicates, "duplicate", "duplicates"),
         )?;
         if self.other_shards > 0 {
-            writeln!(
-                w,
-                "scrape: {} lines belong to other shards (--shard)",
-                self.other_shards
-            )?;
+            let lines = count(self.other_shards, "line belongs", "lines belong");
+            writeln!(w, "scrape: {lines} to other shards (--shard)")?;
         }
         if self.resumed > 0 {
-            writeln!(
-                w,
-                "scrape: {} lines already had their records (--resume)",
-                self.resumed
-            )?;
+            let lines = count(
+                self.resumed,
+                "line already had its record",
+                "lines already had their records",
+            );
+            writeln!(w, "scrape: {lines} (--resume)")?;
         }
         let l = &self.latency_ms;
         match (l.p50, l.p95, l.max) {
@@ -272,6 +275,7 @@ mod tests {
         Record {
             url: Some("http://a/".into()),
             input: "a".into(),
+            file: "-".into(),
             line: 1,
             final_url: None,
             status,

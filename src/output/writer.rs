@@ -9,13 +9,13 @@
 //! makes few system calls, records show up downstream within a tenth of a
 //! second, and a `kill -9` loses at most the records of that last tenth.
 
-use std::fs::OpenOptions;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::cli::Format;
 use crate::error::Fatal;
+use crate::output::files;
 use crate::output::summary::Summary;
 use crate::record::Record;
 
@@ -48,16 +48,7 @@ pub fn open_output(path: Option<&Path>, append: bool) -> Result<(Box<dyn Write>,
             PathBuf::from("-"),
         )),
         Some(p) => {
-            let mut options = OpenOptions::new();
-            if append {
-                options.append(true).create(true);
-            } else {
-                options.write(true).create(true).truncate(true);
-            }
-            let file = options.open(p).map_err(|e| Fatal::Output {
-                path: p.to_path_buf(),
-                source: e,
-            })?;
+            let file = files::open_locked(p, append)?;
             Ok((
                 Box::new(BufWriter::with_capacity(BUFFER, file)),
                 p.to_path_buf(),
@@ -160,7 +151,7 @@ mod tests {
     }
 
     fn record(line: u64) -> Record {
-        Record::invalid(line, format!("bad {line}"), "not a URL")
+        Record::invalid("-".into(), line, format!("bad {line}"), "not a URL")
     }
 
     fn written(format: Format, n: u64) -> String {

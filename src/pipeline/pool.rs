@@ -239,7 +239,7 @@ fn handle<T>(job: Job, gate: &Gate<T>, fetch: impl FnOnce(&Url) -> Fetched) -> R
         Err(panic) => {
             let message = format!("bug: the worker panicked: {}", panic_message(&*panic));
             let error = FetchError::new(ErrorKind::Internal, message);
-            Record::failed(job.line, job.input, Some(&job.url), error)
+            Record::failed(job.file, job.line, job.input, Some(&job.url), error)
         }
     }
 }

@@ -93,34 +93,40 @@ impl Reader {
     /// Routes one item; false when the run is over (a channel closed).
     fn dispatch(&mut self, item: Item, counts: &mut Counts) -> bool {
         let Item {
+            file,
             line,
             input,
             target,
         } = item;
-        if let Some(shard) = self.filter.shard {
-            if !shard.owns(target.as_ref().ok(), &input) {
-                counts.other_shards += 1;
-                return true;
-            }
+        if let Some(shard) = self.filter.shard
+            && !shard.owns(target.as_ref().ok(), &input)
+        {
+            counts.other_shards += 1;
+            return true;
         }
         let seq = Seq(counts.next_seq);
         counts.next_seq += 1;
-        if let Some(window) = &self.filter.window {
-            if !window.admit(seq, &self.cancel) {
-                return false;
-            }
+        if let Some(window) = &self.filter.window
+            && !window.admit(seq, &self.cancel)
+        {
+            return false;
         }
         if let Some(msg) = self.filter.skip(seq, target.as_ref().ok(), &input) {
             return self.msgs.send(msg).is_ok();
         }
         match target {
             Err(reason) => {
-                let mut record = Record::invalid(line, input, &reason);
+                let mut record = Record::invalid(file, line, input, &reason);
                 record.complete(&self.extraction);
                 self.msgs.send(Msg::Record(seq, Box::new(record))).is_ok()
             }
             Ok(url) => {
-                let job = Job { line, input, url };
+                let job = Job {
+                    file,
+                    line,
+                    input,
+                    url,
+                };
                 match self.pool.submit(Task { seq, job }) {
                     Ok(queued) => queued,
                     Err(fatal) => {

@@ -30,11 +30,17 @@ struct Host<T> {
     not_before: Option<Instant>,
     /// In `ready` or `timers` already.
     listed: bool,
+    /// When its entry in `timers` fires, if it is there; an entry that
+    /// does not match is stale (the host was listed again since).
+    timer: Option<Instant>,
     /// This host's own delay (robots.txt Crawl-delay), if longer.
     delay: Duration,
     /// Its robots.txt was read (with `--robots`; until then, one request
     /// at a time, so a Crawl-delay holds from the first page on).
     known: bool,
+    /// `not_before` as it was before the last job taken set it, to give
+    /// the slot back if that job started no request ([`HostQueue::refund`]).
+    before_last: Option<Option<Instant>>,
 }
 
 impl<T> Default for Host<T> {
@@ -44,8 +50,10 @@ impl<T> Default for Host<T> {
             inflight: 0,
             not_before: None,
             listed: false,
+            timer: None,
             delay: Duration::ZERO,
             known: false,
+            before_last: None,
         }
     }
 }
@@ -184,6 +192,26 @@ impl<T> HostQueue<T> {
         self.work.notify_one();
     }
 
+    /// The job last taken for host `key` started no request (robots.txt
+    /// forbade it): the host's next job need not wait for its delay.
+    pub fn refund(&self, key: &str) {
+        let mut s = self.lock();
+        let Some(host) = s.hosts.get_mut(key) else {
+            return;
+        };
+        if let Some(before) = host.before_last.take() {
+            host.not_before = before;
+        }
+        if host.timer.is_some() {
+            // Waiting on a delay no request used: ready at once, if it may.
+            host.listed = false;
+            host.timer = None;
+            self.list(&mut s, key, Instant::now());
+        }
+        drop(s);
+        self.work.notify_all();
+    }
+
     /// Holds every request to host `key` until `until` (a Retry-After).
     pub fn pause(&self, key: HostKey, until: Instant) {
         let mut s = self.lock();
@@ -235,7 +263,8 @@ impl<T> HostQueue<T> {
             return;
         }
         host.listed = true;
-        match host.not_before.filter(|&t| t > now) {
+        host.timer = host.not_before.filter(|&t| t > now);
+        match host.timer {
             Some(at) => s.timers.push(Reverse((at, key.to_string()))),
             None => s.ready.push_back(key.to_string()),
         }
@@ -247,14 +276,18 @@ impl<T> HostQueue<T> {
             if *at > now {
                 return;
             }
-            let Some(Reverse((_, key))) = s.timers.pop() else {
+            let Some(Reverse((at, key))) = s.timers.pop() else {
                 return;
             };
             let Some(host) = s.hosts.get_mut(&key) else {
                 continue;
             };
+            if host.timer != Some(at) {
+                continue; // stale: the host was listed again since
+            }
             // A pause may have moved the host's time on since it was listed.
-            match host.not_before.filter(|&t| t > now) {
+            host.timer = host.not_before.filter(|&t| t > now);
+            match host.timer {
                 Some(later) => s.timers.push(Reverse((later, key))),
                 None => s.ready.push_back(key),
             }
@@ -277,6 +310,7 @@ impl<T> HostQueue<T> {
             };
             host.inflight += 1;
             let delay = host.delay.max(self.rules.delay);
+            host.before_last = Some(host.not_before);
             if !delay.is_zero() {
                 host.not_before = Some(now + delay);
             }
@@ -379,6 +413,25 @@ mod tests {
                 pair[1] - pair[0]
             );
         }
+    }
+
+    #[test]
+    fn a_refunded_job_leaves_the_delay_to_the_next() {
+        let q = Queue::new(rules(1, 10_000), 100, false);
+        let stop = AtomicBool::new(false);
+        push(&q, "http://a/1", &stop);
+        push(&q, "http://a/2", &stop);
+        q.close();
+        let first = q.next(&stop).unwrap();
+        q.refund(&host_key(&first));
+        q.done(&host_key(&first));
+        let started = Instant::now();
+        let second = q.next(&stop).unwrap();
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "waited for a delay no request used"
+        );
+        assert_eq!(second.as_str(), "http://a/2");
     }
 
     #[test]

@@ -70,6 +70,17 @@ impl<T> Gate<T> {
     /// was shut by the breaker, or its robots.txt forbids `url`. The first
     /// answer of a host's robots.txt also tells its queue the Crawl-delay.
     pub fn admit(&self, url: &Url) -> Result<(), FetchError> {
+        let refused = self.refusal(url);
+        if refused.is_err() {
+            // No request: the host's delay is not used up.
+            if let Some(hosts) = &self.hosts {
+                hosts.refund(&host_key(url));
+            }
+        }
+        refused
+    }
+
+    fn refusal(&self, url: &Url) -> Result<(), FetchError> {
         if let Some(shut) = self.breaker.as_ref().and_then(|b| b.check(url)) {
             return Err(shut);
         }

@@ -22,6 +22,7 @@ use reqwest::blocking::Client;
 use texting_robots::Robot;
 use url::Url;
 
+use crate::fetch::decode;
 use crate::input::{HostKey, host_key};
 
 /// The most robots.txt a host may send that is read.
@@ -105,8 +106,13 @@ impl RobotsCache {
             if !status.is_success() {
                 return Rules::AllowAll;
             }
+            let encodings = resp.headers().get_all(reqwest::header::CONTENT_ENCODING);
+            let Ok(codings) = decode::codings(encodings.iter().map(|v| v.as_bytes())) else {
+                return Rules::AllowAll;
+            };
             let mut body = Vec::new();
-            if resp.take(MAX_ROBOTS).read_to_end(&mut body).is_err() {
+            let mut decoded = decode::decoder(Box::new(resp), &codings).take(MAX_ROBOTS);
+            if decoded.read_to_end(&mut body).is_err() {
                 return Rules::AllowAll;
             }
             return parse(&self.agent, &body);

@@ -13,6 +13,7 @@
 pub mod faults;
 pub mod many;
 pub mod tls;
+pub mod web;
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, TcpListener, TcpStream};
