@@ -14,7 +14,7 @@ use clap::{Parser, ValueEnum};
 use reqwest::header::{HeaderName, HeaderValue};
 
 use crate::html::select::Select;
-use crate::input::shard::Shard;
+use crate::input::shard::ShardSpec;
 
 /// The most worker threads `--threads` accepts.
 pub const MAX_THREADS: usize = 4096;
@@ -160,9 +160,13 @@ pub struct Cli {
 
     /// Take only the lines whose host hashes to shard K of N (0 <= K < N),
     /// to split one list across machines: fnv1a64(host) mod N, the same on
-    /// every machine and version.
-    #[arg(long, value_name = "K/N")]
-    pub shard: Option<Shard>,
+    /// every machine and version. `auto` takes K and N from the engine: a
+    /// Slurm array task (SLURM_ARRAY_TASK_ID of the array's task count) or
+    /// a Kubernetes Indexed Job pod (JOB_COMPLETION_INDEX of
+    /// SCRAPE_SHARDS). A typed N that disagrees with the Slurm array's size
+    /// or with SCRAPE_SHARDS is refused.
+    #[arg(long, value_name = "K/N|auto")]
+    pub shard: Option<ShardSpec>,
 
     /// Fetch duplicate URLs again. By default a URL seen before in this run
     /// is skipped (no record) and counted in the summary.

@@ -14,7 +14,7 @@ use crate::fetch::FetchSettings;
 use crate::fetch::client::ClientSettings;
 use crate::fetch::proxy::Proxies;
 use crate::html::select::Extraction;
-use crate::input::shard::Shard;
+use crate::input::shard::{Shard, engine};
 use crate::politeness::Politeness;
 
 /// Everything a run needs, validated.
@@ -84,7 +84,11 @@ impl Config {
             dedupe: !cli.no_dedupe,
             resume: cli.resume,
             retry_errors: cli.retry_errors,
-            shard: cli.shard,
+            shard: cli
+                .shard
+                .map(|spec| engine::resolve(spec, &|name| std::env::var(name).ok()))
+                .transpose()
+                .map_err(Fatal::Usage)?,
             robots: cli.robots,
             max_host_errors: cli.max_host_errors,
             politeness: politeness(cli),

@@ -111,7 +111,7 @@ const EXIT_STATUS: [(&str, &str); 5] = [
     ),
 ];
 
-const ENVIRONMENT: [(&str, &str); 6] = [
+const ENVIRONMENT: [(&str, &str); 9] = [
     (
         "HTTP_PROXY, HTTPS_PROXY, ALL_PROXY",
         "the proxy for http, https, or both (lowercase names too); --proxy and --no-proxy override them",
@@ -123,6 +123,18 @@ const ENVIRONMENT: [(&str, &str); 6] = [
     (
         "SSL_CERT_FILE, SSL_CERT_DIR",
         "the CA certificates to trust instead of the system's (the bundled ones are trusted too)",
+    ),
+    (
+        "SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT (or _MIN, _MAX)",
+        "--shard auto in a Slurm array task: shard ID of COUNT; the task IDs must be 0..COUNT-1",
+    ),
+    (
+        "JOB_COMPLETION_INDEX",
+        "--shard auto in a Kubernetes Indexed Job pod: shard INDEX of SCRAPE_SHARDS",
+    ),
+    (
+        "SCRAPE_SHARDS",
+        "the shard count: required in Kubernetes (the Job's completions); in Slurm, it lets an array rerun some shards of N; a --shard K/N that disagrees is refused",
     ),
     ("NO_COLOR", "no color in --help"),
     (

@@ -35,6 +35,14 @@ use crate::politeness::hosts::HostQueue;
 use crate::politeness::robots::RobotsCache;
 use crate::signals::Signals;
 
+/// The least room in the channel to the aggregator, in messages. The
+/// aggregator drains it, then naps a millisecond when messages come fast
+/// ([`crate::pipeline::Pacer`]), so this many per millisecond is the most it
+/// takes in: far above any fetch rate, and what lines that need no request
+/// (resumed, duplicates, not URLs) pass at. With 128, a resume over a
+/// million done lines spent 8 s napping; a message is a pointer or two.
+const MSG_QUEUE: usize = 4096;
+
 /// Runs `scrape` as the command line asks.
 pub fn run(cli: &Cli) -> Result<Exit, Fatal> {
     let config = Config::from_cli(cli)?;
@@ -169,9 +177,10 @@ impl<'a> Pipeline<'a> {
             count_in_background(config, &progress);
         }
         let window = config.order_window.map(Window::new);
-        let (msg_tx, msg_rx) = bounded::<Msg>(threads * 4 + 64);
+        let (msg_tx, msg_rx) = bounded::<Msg>(MSG_QUEUE.max(threads * 4 + 64));
         self.reader(sources, msg_tx, window.clone())?.spawn()?;
-        Aggregator::new(writer, progress, signals, window).run(&msg_rx, started, threads)
+        Aggregator::new(writer, progress, signals, window, config.shard)
+            .run(&msg_rx, started, threads)
     }
 
     /// The reader, with the pool it feeds.

@@ -1,7 +1,9 @@
 //! The README's jq cookbook, run: every recipe marked `<!-- recipe: NAME -->`
 //! is run with `sh` in `fixtures/cookbook/` and must print exactly
 //! `fixtures/cookbook/NAME.out`. Needs `jq`: without it the test says so and
-//! passes, unless SCRAPE_REQUIRE_JQ is set (as `.ci/run` does).
+//! passes, unless SCRAPE_REQUIRE_TOOLS is set (as `.ci/run` does).
+
+mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -32,13 +34,6 @@ fn recipes(readme: &str) -> Vec<(String, String)> {
     found
 }
 
-fn jq_available() -> bool {
-    Command::new("jq")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 #[test]
 fn every_recipe_prints_what_it_promises() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -46,12 +41,7 @@ fn every_recipe_prints_what_it_promises() {
     let recipes = recipes(&readme);
     let names: Vec<&str> = recipes.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, RECIPES, "the README's recipes");
-    if !jq_available() {
-        assert!(
-            std::env::var_os("SCRAPE_REQUIRE_JQ").is_none(),
-            "SCRAPE_REQUIRE_JQ is set but jq is not installed"
-        );
-        eprintln!("cookbook: jq not found, recipes not run (apt-get install jq)");
+    if !support::tool(&["jq", "--version"]) {
         return;
     }
     let dir = root.join("fixtures").join("cookbook");

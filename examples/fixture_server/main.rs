@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release --example fixture_server -- [--port P] [--workers N]
-//!     [--hosts N] [--hang K] [--tls DIR]
+//!     [--hosts N] [--hang K] [--tls DIR] [--log FILE]
 //! ```
 //!
 //! Prints `listening on http://127.0.0.1:PORT` (or `https://`) once it
@@ -18,6 +18,9 @@
 //!   answer.
 //! - `--tls DIR`: HTTPS, with a CA of its own written to `DIR/ca.pem` and a
 //!   certificate for every host (ALPN h2 and HTTP/1.1).
+//! - `--log FILE`: append a line per request to FILE, `HOST PATH` (the
+//!   Host header and the path with its query), written as each request
+//!   arrives: which URLs were fetched, and how often.
 //! - The server raises its own open-files limit to the hard limit.
 //!
 //! Routes:
@@ -60,6 +63,7 @@ struct Options {
     hosts: usize,
     hang: usize,
     tls: Option<PathBuf>,
+    log: Option<PathBuf>,
 }
 
 fn main() {
@@ -91,6 +95,7 @@ fn parse_args() -> Options {
         hosts: 1,
         hang: 0,
         tls: None,
+        log: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -102,9 +107,11 @@ fn parse_args() -> Options {
             ("--hosts", Some(v)) => o.hosts = v.clamp(1, 254 * 256),
             ("--hang", Some(v)) => o.hang = v,
             ("--tls", _) if value.is_some() => o.tls = value.map(PathBuf::from),
+            ("--log", _) if value.is_some() => o.log = value.map(PathBuf::from),
             _ => {
                 eprintln!(
-                    "usage: fixture_server [--port P] [--workers N] [--hosts N] [--hang K] [--tls DIR]"
+                    "usage: fixture_server [--port P] [--workers N] [--hosts N] [--hang K] \
+                     [--tls DIR] [--log FILE]"
                 );
                 std::process::exit(2);
             }
@@ -137,7 +144,19 @@ async fn serve(o: Options) -> std::io::Result<()> {
         "listening on {scheme}://127.0.0.1:{port} ({} host(s))",
         o.hosts
     );
-    let counters = Arc::new(Counters::default());
+    let log = match &o.log {
+        Some(path) => Some(std::sync::Mutex::new(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)?,
+        )),
+        None => None,
+    };
+    let counters = Arc::new(Counters {
+        log,
+        ..Counters::default()
+    });
     let app = app(Arc::clone(&counters));
     let answering = o.hosts - o.hang.min(o.hosts - 1);
     for (i, listener) in listeners.into_iter().enumerate() {
@@ -215,10 +234,23 @@ struct Counters {
     requests: AtomicUsize,
     inflight: AtomicUsize,
     max_inflight: AtomicUsize,
+    /// `--log`: a line per request.
+    log: Option<std::sync::Mutex<std::fs::File>>,
 }
 
 async fn count(State(c): State<Arc<Counters>>, req: Request, next: Next) -> Response {
     c.requests.fetch_add(1, Ordering::Relaxed);
+    if let Some(log) = &c.log {
+        let host = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("-");
+        let line = format!("{host} {}\n", req.uri());
+        if let Ok(mut file) = log.lock() {
+            let _ = std::io::Write::write_all(&mut *file, line.as_bytes());
+        }
+    }
     let now = c.inflight.fetch_add(1, Ordering::SeqCst) + 1;
     c.max_inflight.fetch_max(now, Ordering::SeqCst);
     let resp = next.run(req).await;

@@ -2,11 +2,16 @@
 //!
 //! The earlier run's output (`-o PATH`, JSON Lines) is read back before any
 //! request: every whole record is kept, and its line is marked done — by the
-//! record's `url` (as dedupe does: a hash, fragment ignored), or by its
-//! `input` for lines that were not URLs. A torn last line (no newline: the
-//! run was killed mid-write) is dropped and the file truncated to the last
-//! complete line. The new run then appends only the records of lines not
-//! done, so over all runs every URL is fetched exactly once.
+//! record's `line` number and `input` text (hashed). Its `url` is kept too
+//! (as dedupe does: a hash, fragment ignored), so that a later line with the
+//! same URL is a skipped duplicate, as it would have been in one run —
+//! while with `--no-dedupe` it is still fetched, since it has no record of
+//! its own. A resumed run's summary thus counts every line once: `resumed`
+//! (records kept), `skipped_duplicates` (all of the list's duplicates) and
+//! the new records. A torn last line (no newline: the run was killed
+//! mid-write) is dropped and the file truncated to the last complete line.
+//! The new run then appends only the records of lines not done, so over all
+//! runs every line gets exactly one record and every URL is fetched once.
 //!
 //! A complete line that is not a record means PATH is not a scrape output:
 //! that is an error, and nothing is changed.
@@ -37,8 +42,10 @@ use crate::error::Fatal;
 #[derive(Default)]
 pub struct Done {
     keys: RandomState,
+    /// Each kept record's line: its number and text ([`Done::line_key`]).
+    lines: FingerprintSet,
+    /// Each kept record's URL, for the duplicates of done lines.
     urls: FingerprintSet,
-    inputs: FingerprintSet,
     /// Records kept from the earlier run.
     pub kept: u64,
     /// A torn last line was dropped.
@@ -47,11 +54,25 @@ pub struct Done {
     pub retried: u64,
 }
 
+/// What the earlier run did for one line of the list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prior {
+    /// The line has its record.
+    Record,
+    /// The line has none, but its URL has a record on another line: with
+    /// dedupe, this line is a skipped duplicate, as in one uninterrupted
+    /// run.
+    SameUrl,
+    /// Nothing: the line is still to do.
+    Nothing,
+}
+
 /// The fields of a record that identify its line, and its error kind.
 #[derive(Deserialize)]
 struct Seen {
     url: Option<String>,
     input: String,
+    line: u64,
     #[serde(default)]
     error: Option<SeenError>,
 }
@@ -74,18 +95,25 @@ impl Seen {
 }
 
 impl Done {
-    /// Whether the line with this URL (or, for a line that is not a URL,
-    /// this input) has its record already.
-    pub fn contains(&self, url: Option<&Url>, input: &str) -> bool {
-        match url {
-            Some(u) => self.urls.contains(self.url_key(u)),
-            None => self.inputs.contains(self.input_key(input)),
+    /// What the earlier run did for line number `line` of its list, with
+    /// this URL (if it is one) and text.
+    pub fn prior(&self, line: u64, url: Option<&Url>, input: &str) -> Prior {
+        if self.lines.contains(self.line_key(line, input)) {
+            Prior::Record
+        } else if url.is_some_and(|u| self.urls.contains(self.url_key(u))) {
+            Prior::SameUrl
+        } else {
+            Prior::Nothing
         }
     }
 
-    /// A line's key, for lines that are not URLs: as records write it.
-    fn input_key(&self, input: &str) -> u64 {
-        self.keys.hash_one(redact::line(input).as_ref())
+    /// A line's key: its number and its text as records write it (a
+    /// password masked). Not the list's path: a resume may spell it
+    /// differently (`./urls.txt`). Two lists given together with the same
+    /// text on the same line number share a key, which only matters with
+    /// `--no-dedupe`.
+    fn line_key(&self, line: u64, input: &str) -> u64 {
+        self.keys.hash_one((line, redact::line(input).as_ref()))
     }
 
     /// A URL's key: as records write it (a password masked), without
@@ -100,30 +128,16 @@ impl Done {
             self.retried += 1;
             return;
         }
-        match seen.url.as_deref().map(Url::parse) {
-            Some(Ok(url)) => {
-                let key = self.url_key(&url);
-                self.urls.insert(key);
-            }
-            _ => {
-                let key = self.input_key(&seen.input);
-                self.inputs.insert(key);
-            }
+        let key = self.line_key(seen.line, &seen.input);
+        self.lines.insert(key);
+        if let Some(Ok(url)) = seen.url.as_deref().map(Url::parse) {
+            let key = self.url_key(&url);
+            self.urls.insert(key);
         }
         self.kept += 1;
     }
-
-    /// One key for a record's line, whichever field identifies it.
-    fn line_key(&self, seen: &Seen) -> u64 {
-        match seen.url.as_deref().map(Url::parse) {
-            Some(Ok(url)) => self.url_key(&url),
-            _ => !self.input_key(&seen.input),
-        }
-    }
 }
 
-/// Reads the earlier output at `path` (missing: nothing done yet), and
-/// truncates a torn last line away.
 /// Where the fragment of a serialized URL starts (or its end).
 fn url_without_fragment(url: &str) -> usize {
     url.find('#').unwrap_or(url.len())
@@ -217,7 +231,7 @@ pub fn compact(path: &Path) -> Result<(), Fatal> {
 fn last_records(path: &Path, keys: &Done) -> io::Result<HashMap<u64, u64>> {
     let mut last = HashMap::new();
     for_each_record(path, |i, seen, _| {
-        let key = keys.line_key(&seen);
+        let key = keys.line_key(seen.line, &seen.input);
         if seen.is_transient() || last.contains_key(&key) {
             last.insert(key, i);
         }
@@ -236,7 +250,8 @@ fn write_compacted(
     out.lock()?;
     let mut writer = io::BufWriter::new(&out);
     for_each_record(path, |i, seen, raw| {
-        let superseded = seen.is_transient() && last.get(&keys.line_key(&seen)) != Some(&i);
+        let superseded =
+            seen.is_transient() && last.get(&keys.line_key(seen.line, &seen.input)) != Some(&i);
         if !superseded {
             let _ = writer.write_all(raw);
         }
@@ -283,8 +298,8 @@ mod tests {
 
     #[test]
     fn whole_records_are_kept_and_a_torn_line_is_cut() {
-        let text = "{\"url\":\"http://a.example/x#f\",\"input\":\"a.example/x\"}\n\
-                    {\"url\":null,\"input\":\"not a url\"}\n\
+        let text = "{\"url\":\"http://a.example/x#f\",\"input\":\"a.example/x\",\"line\":1}\n\
+                    {\"url\":null,\"input\":\"not a url\",\"line\":2}\n\
                     {\"url\":\"http://b.exa";
         let f = file_with(text);
         let done = prepare(f.path(), false).unwrap();
@@ -292,17 +307,29 @@ mod tests {
         assert!(done.dropped_torn_line);
         let a = Url::parse("http://a.example/x").unwrap();
         let b = Url::parse("http://b.example/").unwrap();
-        assert!(done.contains(Some(&a), "whatever"));
-        assert!(!done.contains(Some(&b), "b.example"));
-        assert!(done.contains(None, "not a url"));
-        assert!(!done.contains(None, "other"));
+        assert_eq!(done.prior(1, Some(&a), "a.example/x"), Prior::Record);
+        assert_eq!(done.prior(3, Some(&b), "b.example"), Prior::Nothing);
+        assert_eq!(done.prior(2, None, "not a url"), Prior::Record);
+        assert_eq!(done.prior(4, None, "not a url"), Prior::Nothing);
         let left = std::fs::read_to_string(f.path()).unwrap();
-        assert!(left.ends_with("\"not a url\"}\n"), "{left}");
+        assert!(left.ends_with("\"not a url\",\"line\":2}\n"), "{left}");
+    }
+
+    #[test]
+    fn a_line_is_done_by_its_number_and_text_and_its_url_marks_duplicates() {
+        let text = "{\"url\":\"http://a.example/\",\"input\":\"a.example\",\"line\":1}\n";
+        let done = prepare(file_with(text).path(), false).unwrap();
+        let a = Url::parse("http://a.example/#top").unwrap();
+        assert_eq!(done.prior(1, Some(&a), "a.example"), Prior::Record);
+        // The same URL on a later line: no record of its own.
+        assert_eq!(done.prior(5, Some(&a), "a.example/#top"), Prior::SameUrl);
+        // Line 1 changed since: not the line that has the record.
+        assert_eq!(done.prior(1, Some(&a), "http://a.example/"), Prior::SameUrl);
     }
 
     #[test]
     fn a_foreign_file_is_refused_untouched() {
-        let f = file_with("hello world\n{\"url\":null,\"input\":\"x\"}\n{\"torn");
+        let f = file_with("hello world\n{\"url\":null,\"input\":\"x\",\"line\":1}\n{\"torn");
         assert!(matches!(prepare(f.path(), false), Err(Fatal::Usage(_))));
         let left = std::fs::read_to_string(f.path()).unwrap();
         assert!(left.ends_with("{\"torn"));
@@ -310,23 +337,25 @@ mod tests {
 
     #[test]
     fn retry_errors_leaves_transient_failures_undone() {
-        let text = "{\"url\":\"http://a/\",\"input\":\"a\",\"error\":{\"kind\":\"timeout\",\"message\":\"m\"}}\n\
-                    {\"url\":\"http://b/\",\"input\":\"b\",\"error\":{\"kind\":\"tls\",\"message\":\"m\"}}\n\
-                    {\"url\":\"http://c/\",\"input\":\"c\",\"error\":null}\n";
+        let text = "{\"url\":\"http://a/\",\"input\":\"a\",\"line\":1,\"error\":{\"kind\":\"timeout\",\"message\":\"m\"}}\n\
+                    {\"url\":\"http://b/\",\"input\":\"b\",\"line\":2,\"error\":{\"kind\":\"tls\",\"message\":\"m\"}}\n\
+                    {\"url\":\"http://c/\",\"input\":\"c\",\"line\":3,\"error\":null}\n";
         let f = file_with(text);
         let url = |s: &str| Url::parse(s).unwrap();
         let plain = prepare(f.path(), false).unwrap();
-        assert!(plain.contains(Some(&url("http://a/")), "a"));
+        assert_eq!(plain.prior(1, Some(&url("http://a/")), "a"), Prior::Record);
         let retry = prepare(f.path(), true).unwrap();
-        assert!(
-            !retry.contains(Some(&url("http://a/")), "a"),
+        assert_eq!(
+            retry.prior(1, Some(&url("http://a/")), "a"),
+            Prior::Nothing,
             "timeouts are tried again"
         );
-        assert!(
-            retry.contains(Some(&url("http://b/")), "b"),
+        assert_eq!(
+            retry.prior(2, Some(&url("http://b/")), "b"),
+            Prior::Record,
             "a bad certificate stays bad"
         );
-        assert!(retry.contains(Some(&url("http://c/")), "c"));
+        assert_eq!(retry.prior(3, Some(&url("http://c/")), "c"), Prior::Record);
         assert_eq!((retry.kept, retry.retried), (2, 1));
     }
 
@@ -334,9 +363,11 @@ mod tests {
     fn compaction_keeps_the_last_record_of_each_retried_line() {
         let rec = |u: &str, kind: Option<&str>| match kind {
             Some(k) => format!(
-                "{{\"url\":\"http://{u}/\",\"input\":\"{u}\",\"error\":{{\"kind\":\"{k}\",\"message\":\"m\"}}}}\n"
+                "{{\"url\":\"http://{u}/\",\"input\":\"{u}\",\"line\":1,\"error\":{{\"kind\":\"{k}\",\"message\":\"m\"}}}}\n"
             ),
-            None => format!("{{\"url\":\"http://{u}/\",\"input\":\"{u}\",\"error\":null}}\n"),
+            None => {
+                format!("{{\"url\":\"http://{u}/\",\"input\":\"{u}\",\"line\":1,\"error\":null}}\n")
+            }
         };
         let text = [
             rec("a", Some("timeout")),

@@ -27,6 +27,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 
 use crate::error::Fatal;
+use crate::input::shard::Shard;
 use crate::pipeline::window::Window;
 use crate::pipeline::{Msg, Pacer, Seq};
 use crate::record::Record;
@@ -73,11 +74,12 @@ impl<'a> Aggregator<'a> {
         progress: Progress,
         signals: &'a Signals,
         window: Option<Arc<Window>>,
+        shard: Option<Shard>,
     ) -> Aggregator<'a> {
         Aggregator {
             writer,
             progress,
-            stats: Stats::default(),
+            stats: Stats::new(shard),
             reorder: window.map(Reorder::new),
             signals,
             grace_ends: None,

@@ -16,6 +16,7 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use crate::error::ErrorKind;
+use crate::input::shard::Shard;
 use crate::record::Record;
 
 /// `n` and the noun that goes with it: "1 URL", "2 URLs".
@@ -36,6 +37,7 @@ pub struct Stats {
     skipped: u64,
     resumed: u64,
     other_shards: u64,
+    shard: Option<Shard>,
     bytes: u64,
     latency_us: Option<Histogram<u64>>,
 }
@@ -51,6 +53,7 @@ impl Default for Stats {
             skipped: 0,
             resumed: 0,
             other_shards: 0,
+            shard: None,
             bytes: 0,
             latency_us: Histogram::new_with_bounds(1, MAX_LATENCY_US, 3).ok(),
         }
@@ -58,6 +61,14 @@ impl Default for Stats {
 }
 
 impl Stats {
+    /// Statistics of a run over `shard` of the list (`--shard`), if one.
+    pub fn new(shard: Option<Shard>) -> Stats {
+        Stats {
+            shard,
+            ..Stats::default()
+        }
+    }
+
     /// Counts one record.
     pub fn add(&mut self, r: &Record) {
         self.records += 1;
@@ -108,6 +119,7 @@ impl Stats {
             skipped_duplicates: self.skipped,
             resumed: self.resumed,
             other_shards: self.other_shards,
+            shard: self.shard,
             wall_s: (wall_s * 1000.0).round() / 1000.0,
             urls_per_s: if wall_s > 0.0 {
                 ((urls as f64 / wall_s) * 10.0).round() / 10.0
@@ -148,6 +160,9 @@ pub struct Summary {
     pub resumed: u64,
     /// Lines left to other shards (`--shard`); not in `urls`.
     pub other_shards: u64,
+    /// The shard this run took (`--shard`: index, count, and `from`:
+    /// flag, slurm or kubernetes); null without `--shard`.
+    pub shard: Option<Shard>,
     /// Wall time of the run, seconds.
     pub wall_s: f64,
     /// Input lines handled per second of wall time.
@@ -201,9 +216,13 @@ impl Summary {
             count(self.http_errors, "HTTP error", "HTTP errors"),
             count(self.skipped_duplicates, "duplicate", "duplicates"),
         )?;
-        if self.other_shards > 0 {
+        if let Some(shard) = self.shard {
             let lines = count(self.other_shards, "line belongs", "lines belong");
-            writeln!(w, "scrape: {lines} to other shards (--shard)")?;
+            writeln!(
+                w,
+                "scrape: shard {shard} (from {}): {lines} to other shards",
+                shard.from.as_str()
+            )?;
         }
         if self.resumed > 0 {
             let lines = count(

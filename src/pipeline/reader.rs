@@ -20,7 +20,7 @@ use super::window::Window;
 use super::{Msg, Seq, Task};
 use crate::error::Fatal;
 use crate::html::select::Extraction;
-use crate::input::resume::Done;
+use crate::input::resume::{Done, Prior};
 use crate::input::seen::Deduper;
 use crate::input::shard::Shard;
 use crate::input::{Item, Job, Source};
@@ -111,7 +111,7 @@ impl Reader {
         {
             return false;
         }
-        if let Some(msg) = self.filter.skip(seq, target.as_ref().ok(), &input) {
+        if let Some(msg) = self.filter.skip(seq, line, target.as_ref().ok(), &input) {
             return self.msgs.send(msg).is_ok();
         }
         match target {
@@ -141,9 +141,12 @@ impl Reader {
 
 impl Filter {
     /// The message for a line that needs no record now, if it is one.
-    fn skip(&mut self, seq: Seq, url: Option<&Url>, input: &str) -> Option<Msg> {
-        if self.done.as_ref().is_some_and(|d| d.contains(url, input)) {
-            return Some(Msg::Resumed(seq));
+    fn skip(&mut self, seq: Seq, line: u64, url: Option<&Url>, input: &str) -> Option<Msg> {
+        let prior = self.done.as_ref().map(|d| d.prior(line, url, input));
+        match prior {
+            Some(Prior::Record) => return Some(Msg::Resumed(seq)),
+            Some(Prior::SameUrl) if self.seen.is_some() => return Some(Msg::Skipped(seq)),
+            _ => {}
         }
         let seen = self.seen.as_mut()?;
         let repeat = url.is_some_and(|u| !seen.first_time(u));

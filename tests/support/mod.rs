@@ -441,3 +441,23 @@ pub fn signal(child: &std::process::Child, signal: libc::c_int) {
     let rc = unsafe { libc::kill(child.id() as libc::pid_t, signal) };
     assert_eq!(rc, 0, "kill failed");
 }
+
+/// Whether an external tool runs (`argv`, e.g. `["jq", "--version"]`).
+/// When it does not, a test that needs it says so and passes — unless
+/// SCRAPE_REQUIRE_TOOLS is set (as `.ci/run` does, after installing them),
+/// where a missing tool fails the test instead of skipping it.
+pub fn tool(argv: &[&str]) -> bool {
+    let runs = std::process::Command::new(argv[0])
+        .args(&argv[1..])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let name = argv.join(" ");
+    if !runs {
+        assert!(
+            std::env::var_os("SCRAPE_REQUIRE_TOOLS").is_none(),
+            "SCRAPE_REQUIRE_TOOLS is set but `{name}` does not run"
+        );
+        eprintln!("`{name}` does not run: this test is skipped (see README \"Tests\")");
+    }
+    runs
+}

@@ -8,19 +8,73 @@
 //! shards 0..N-1 of one list cover it exactly once, and all URLs of a host
 //! land on one machine (per-host politeness holds across the cluster). A
 //! line that is not a URL belongs to `fnv1a64(line) mod N`.
+//!
+//! `--shard auto` takes K and N from the batch engine running the task
+//! instead ([`engine`]): a Slurm array task or a Kubernetes Indexed Job pod.
+
+pub mod engine;
 
 use std::fmt;
 use std::str::FromStr;
 
+use serde::Serialize;
 use url::Url;
 
-/// Shard K of N.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Shard K of N, and who said so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Shard {
     /// K: this machine's shard, 0-based.
     pub index: u64,
     /// N: how many shards in all.
     pub count: u64,
+    /// Where K and N came from.
+    pub from: Source,
+}
+
+/// Where a shard's K and N came from (the summary says, so a merge can
+/// tell a hand-typed count from an engine's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// `--shard K/N`.
+    Flag,
+    /// `--shard auto` in a Slurm array task.
+    Slurm,
+    /// `--shard auto` in a Kubernetes Indexed Job pod.
+    Kubernetes,
+}
+
+impl Source {
+    /// The name the summary gives it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Flag => "--shard",
+            Source::Slurm => "Slurm",
+            Source::Kubernetes => "Kubernetes",
+        }
+    }
+}
+
+/// What `--shard` says: K/N as typed, or `auto`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShardSpec {
+    /// `--shard K/N`.
+    Fixed(Shard),
+    /// `--shard auto`: ask the engine ([`engine::resolve`]).
+    Auto,
+}
+
+impl FromStr for ShardSpec {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<ShardSpec, String> {
+        if s.trim().eq_ignore_ascii_case("auto") {
+            return Ok(ShardSpec::Auto);
+        }
+        s.parse().map(ShardSpec::Fixed).map_err(|e| {
+            format!("{e}; or 'auto' to take K and N from a Slurm array or Kubernetes Indexed Job")
+        })
+    }
 }
 
 impl Shard {
@@ -59,7 +113,11 @@ impl FromStr for Shard {
                 count - 1
             ));
         }
-        Ok(Shard { index, count })
+        Ok(Shard {
+            index,
+            count,
+            from: Source::Flag,
+        })
     }
 }
 
@@ -93,19 +151,35 @@ mod tests {
 
     #[test]
     fn parses_k_of_n() {
-        assert_eq!("0/4".parse(), Ok(Shard { index: 0, count: 4 }));
-        assert_eq!(" 3 / 4 ".parse(), Ok(Shard { index: 3, count: 4 }));
+        let flag = |index, count| Shard {
+            index,
+            count,
+            from: Source::Flag,
+        };
+        assert_eq!("0/4".parse(), Ok(flag(0, 4)));
+        assert_eq!(" 3 / 4 ".parse(), Ok(flag(3, 4)));
         assert!("4/4".parse::<Shard>().is_err());
         assert!("0/0".parse::<Shard>().is_err());
         assert!("1".parse::<Shard>().is_err());
         assert!("a/b".parse::<Shard>().is_err());
-        assert_eq!(Shard { index: 1, count: 3 }.to_string(), "1/3");
+        assert_eq!(flag(1, 3).to_string(), "1/3");
+        assert_eq!("auto".parse(), Ok(ShardSpec::Auto));
+        assert_eq!(" AUTO ".parse(), Ok(ShardSpec::Auto));
+        assert_eq!("2/3".parse(), Ok(ShardSpec::Fixed(flag(2, 3))));
+        let err = "auot".parse::<ShardSpec>().unwrap_err();
+        assert!(err.contains("K/N") && err.contains("'auto'"), "{err}");
     }
 
     #[test]
     fn shards_partition_a_list_exactly_and_keep_hosts_together() {
         let n = 7;
-        let shards: Vec<Shard> = (0..n).map(|k| Shard { index: k, count: n }).collect();
+        let shards: Vec<Shard> = (0..n)
+            .map(|k| Shard {
+                index: k,
+                count: n,
+                from: Source::Flag,
+            })
+            .collect();
         for i in 0..2000 {
             let url = Url::parse(&format!("https://host{}.example/page/{i}", i % 97)).unwrap();
             let owners = shards.iter().filter(|s| s.owns(Some(&url), "")).count();
@@ -129,6 +203,7 @@ mod tests {
         let s = |k| Shard {
             index: k,
             count: 16,
+            from: Source::Flag,
         };
         let owner = (0..16).find(|&k| s(k).owns(Some(&url), "")).unwrap();
         assert_eq!(fnv1a64(b"example.com"), 0x576846634e2714c6);
