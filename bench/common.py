@@ -47,8 +47,10 @@ class Server:
     `extra` are its options (--hosts, --hang, --tls)."""
 
     def __init__(self, binary, workers, extra=()):
+        # `binary` may be a command with a prefix (["taskset", "-c", "1", path]).
+        argv = list(binary) if isinstance(binary, list) else [binary]
         self.proc = subprocess.Popen(
-            [binary, "--workers", str(workers), *extra], stdout=subprocess.PIPE, text=True
+            [*argv, "--workers", str(workers), *extra], stdout=subprocess.PIPE, text=True
         )
         line = self.proc.stdout.readline()
         m = re.search(r"(https?)://(\S+):(\d+)", line)

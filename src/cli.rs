@@ -210,6 +210,21 @@ pub struct Cli {
     #[arg(long)]
     pub links: bool,
 
+    /// Extract the readable main content of each HTML page — the article,
+    /// without navigation, banners, footers, comments or ads — as plain
+    /// text into `text` (paragraphs separated by a blank line). Adds
+    /// `byline`, `published` (ISO 8601), `site_name`, `excerpt`, and
+    /// `extract_note` saying why a page has no text. Bodies are read up to
+    /// --max-body and extracted on one thread per core.
+    #[arg(long)]
+    pub text: bool,
+
+    /// Like --text, as Markdown into `markdown`: headings, lists, links
+    /// (absolute), emphasis, quotes, code blocks (every <pre> fenced) and
+    /// tables. With --text, both come from the same extraction.
+    #[arg(long)]
+    pub markdown: bool,
+
     /// Log every request to standard error (method, URL, status or error,
     /// time, redirects and retries): for debugging one URL or a few. Turns
     /// the progress bar off unless --progress always.

@@ -10,6 +10,7 @@ use reqwest::header::{HeaderMap, HeaderValue};
 
 use crate::cli::{Cli, Format, ProgressMode};
 use crate::error::Fatal;
+use crate::extract::Wanted;
 use crate::fetch::FetchSettings;
 use crate::fetch::client::ClientSettings;
 use crate::fetch::proxy::Proxies;
@@ -150,7 +151,11 @@ fn proxies(cli: &Cli) -> Proxies {
 
 /// What every fetch needs: deadlines, retries, headers, what to extract.
 fn fetch_settings(cli: &Cli) -> Result<FetchSettings, Fatal> {
-    let extraction = Extraction::new(cli.selects.clone(), cli.links).map_err(Fatal::Usage)?;
+    let mut extraction = Extraction::new(cli.selects.clone(), cli.links).map_err(Fatal::Usage)?;
+    extraction.content = Wanted {
+        text: cli.text,
+        markdown: cli.markdown,
+    };
     let mut headers = HeaderMap::new();
     for h in &cli.headers {
         headers.append(h.name.clone(), h.value.clone());

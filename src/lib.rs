@@ -19,6 +19,9 @@
 //! - [`fetch`] turns one URL into a result, within the connection budget;
 //!   [`html`] decodes and parses the body as it streams; [`record`] is the
 //!   output schema.
+//! - [`extract`] (`--text`, `--markdown`): the page's readable main content,
+//!   built on a pool of one thread per core that workers hand kept bodies
+//!   to; the pool sends the records on to the aggregator.
 //! - [`output`] is the aggregator, with the writer, statistics, progress
 //!   and reordering; [`signals`] handles Ctrl-C; [`error`] has the error
 //!   kinds and exit codes.
@@ -30,6 +33,7 @@ mod cli;
 mod config;
 mod demo;
 mod error;
+mod extract;
 mod fetch;
 mod html;
 mod input;

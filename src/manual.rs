@@ -12,7 +12,7 @@ use crate::cli::Cli;
 
 /// The record's fields, in the order records write them, with what they
 /// hold (a unit test checks them against the record).
-pub const FIELDS: [(&str, &str); 20] = [
+pub const FIELDS: [(&str, &str); 27] = [
     (
         "url",
         "the URL fetched, absolute (a password shown as ***); null when the line is not a URL",
@@ -62,6 +62,34 @@ pub const FIELDS: [(&str, &str); 20] = [
     (
         "links",
         "with --links: the page's links, absolute, each once",
+    ),
+    (
+        "text",
+        "with --text: the page's main content as plain text; null when none",
+    ),
+    (
+        "markdown",
+        "with --markdown: the same as Markdown; null when none",
+    ),
+    (
+        "byline",
+        "with --text or --markdown: the article's author line, or null",
+    ),
+    (
+        "published",
+        "with --text or --markdown: publication date, ISO 8601 when it parses, or null",
+    ),
+    (
+        "site_name",
+        "with --text or --markdown: the site's name, or null",
+    ),
+    (
+        "excerpt",
+        "with --text or --markdown: the description or first paragraph, or null",
+    ),
+    (
+        "extract_note",
+        "with --text or --markdown: why there is no text, or that it was cut; else null",
     ),
 ];
 
@@ -259,8 +287,12 @@ mod tests {
         let f = crate::fetch::Fetched::default();
         let job = crate::input::Job::for_test("http://a.example/");
         let mut record = crate::record::Record::fetched(job, f);
-        let extraction =
+        let mut extraction =
             crate::html::select::Extraction::new(vec!["h=h1".parse().unwrap()], true).unwrap();
+        extraction.content = crate::extract::Wanted {
+            text: true,
+            markdown: true,
+        };
         record.complete(&extraction);
         let value = serde_json::to_value(&record).unwrap();
         let keys: Vec<&str> = value

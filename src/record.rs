@@ -12,6 +12,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::error::{ErrorKind, FetchError};
+use crate::extract::Content;
 use crate::fetch::Fetched;
 use crate::html::page::Fields;
 use crate::html::select::Extraction;
@@ -65,6 +66,10 @@ pub struct Record {
     /// `--links` results; only when asked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<Vec<String>>,
+    /// `--text` / `--markdown`: `text`, `markdown`, `byline`, `published`,
+    /// `site_name`, `excerpt`, `extract_note`; only when asked.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub content: Option<Content>,
 }
 
 impl Record {
@@ -96,6 +101,7 @@ impl Record {
             error,
             fields: f.page.fields,
             links: f.page.links,
+            content: None,
         }
     }
 
@@ -139,6 +145,7 @@ impl Record {
             error: Some(error),
             fields: None,
             links: None,
+            content: None,
         }
     }
 
@@ -152,6 +159,26 @@ impl Record {
         if self.links.is_none() && extraction.links {
             self.links = Some(Vec::new());
         }
+        if self.content.is_none() && extraction.content.any() {
+            self.content = Some(Content::none(extraction.content, self.no_content_note()));
+        }
+    }
+
+    /// Why a record that asked for `--text` has none, when its error does
+    /// not say it already.
+    fn no_content_note(&self) -> Option<String> {
+        if self.error.is_some() {
+            return None;
+        }
+        let note = match &self.content_type {
+            _ if self.status == Some(304) || self.status == Some(204) => "the response has no body",
+            Some(t) if !crate::html::charset::mime_essence(t).contains("html") => {
+                "not an HTML page"
+            }
+            _ if self.bytes == 0 => "the response has no body",
+            _ => "not an HTML page",
+        };
+        Some(note.to_string())
     }
 
     /// The error kind, if the record has an error.

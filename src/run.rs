@@ -15,6 +15,8 @@ use crate::cli::Cli;
 use crate::config::Config;
 use crate::demo;
 use crate::error::{Exit, Fatal};
+use crate::extract::budget::Budget;
+use crate::extract::pool::Extractor;
 use crate::fetch::Fetcher;
 use crate::fetch::client::{self, POOL_IDLE_TIMEOUT, Pooling};
 use crate::fetch::sockets::Sockets;
@@ -219,7 +221,10 @@ impl<'a> Pipeline<'a> {
         ));
         let client = client::build(&config.client, Pooling::Reuse)?;
         let fetch = config.fetch.clone();
-        let fetcher = Fetcher::new(client, fetch, Arc::clone(cancel), sockets);
+        let mut fetcher = Fetcher::new(client, fetch, Arc::clone(cancel), sockets);
+        if config.fetch.extraction.content.any() {
+            fetcher = fetcher.with_budget(Budget::per_core());
+        }
         let hosts = config.politeness.map(|rules| {
             let capacity = (self.threads * 256).max(4096);
             Arc::new(HostQueue::new(rules, capacity, config.robots))
@@ -233,10 +238,16 @@ impl<'a> Pipeline<'a> {
             false => None,
         };
         let breaker = (config.max_host_errors > 0).then(|| Breaker::new(config.max_host_errors));
+        let wanted = config.fetch.extraction.content;
+        let extractor = match wanted.any() {
+            true => Some(Arc::new(Extractor::per_core(wanted).map_err(Fatal::Setup)?)),
+            false => None,
+        };
         let crew = Crew {
             fetcher: Arc::new(fetcher),
             gate: Arc::new(Gate::new(hosts.clone(), robots, breaker)),
             msgs,
+            extractor,
             cancel: Arc::clone(cancel),
         };
         Ok((crew, hosts))

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release --example fixture_server -- [--port P] [--workers N]
-//!     [--hosts N] [--hang K] [--tls DIR] [--log FILE]
+//!     [--hosts N] [--hang K] [--tls DIR] [--log FILE] [--dir DIR]
 //! ```
 //!
 //! Prints `listening on http://127.0.0.1:PORT` (or `https://`) once it
@@ -18,6 +18,9 @@
 //!   answer.
 //! - `--tls DIR`: HTTPS, with a CA of its own written to `DIR/ca.pem` and a
 //!   certificate for every host (ALPN h2 and HTTP/1.1).
+//! - `--dir DIR`: serve DIR's files under `/files/<path>`, as they are on
+//!   disk, with `Content-Type: text/html` and no charset (the client
+//!   sniffs it, as browsers do): a corpus of saved pages.
 //! - `--log FILE`: append a line per request to FILE, `HOST PATH` (the
 //!   Host header and the path with its query), written as each request
 //!   arrives: which URLs were fetched, and how often.
@@ -64,6 +67,7 @@ struct Options {
     hang: usize,
     tls: Option<PathBuf>,
     log: Option<PathBuf>,
+    dir: Option<PathBuf>,
 }
 
 fn main() {
@@ -96,6 +100,7 @@ fn parse_args() -> Options {
         hang: 0,
         tls: None,
         log: None,
+        dir: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -108,10 +113,11 @@ fn parse_args() -> Options {
             ("--hang", Some(v)) => o.hang = v,
             ("--tls", _) if value.is_some() => o.tls = value.map(PathBuf::from),
             ("--log", _) if value.is_some() => o.log = value.map(PathBuf::from),
+            ("--dir", _) if value.is_some() => o.dir = value.map(PathBuf::from),
             _ => {
                 eprintln!(
                     "usage: fixture_server [--port P] [--workers N] [--hosts N] [--hang K] \
-                     [--tls DIR] [--log FILE]"
+                     [--tls DIR] [--log FILE] [--dir DIR]"
                 );
                 std::process::exit(2);
             }
@@ -155,6 +161,7 @@ async fn serve(o: Options) -> std::io::Result<()> {
     };
     let counters = Arc::new(Counters {
         log,
+        dir: o.dir.clone(),
         ..Counters::default()
     });
     let app = app(Arc::clone(&counters));
@@ -223,6 +230,7 @@ fn app(counters: Arc<Counters>) -> Router {
         .route("/real/{n}", get(real))
         .route("/status/{code}", get(status))
         .route("/redirect/{k}", get(redirect))
+        .route("/files/{*path}", get(file))
         .layer(middleware::from_fn_with_state(Arc::clone(&counters), count))
         .route("/stats", get(stats))
         .with_state(counters)
@@ -236,6 +244,8 @@ struct Counters {
     max_inflight: AtomicUsize,
     /// `--log`: a line per request.
     log: Option<std::sync::Mutex<std::fs::File>>,
+    /// `--dir`: the files served under `/files/`.
+    dir: Option<PathBuf>,
 }
 
 async fn count(State(c): State<Arc<Counters>>, req: Request, next: Next) -> Response {
@@ -313,6 +323,20 @@ async fn status(Path(code): Path<u16>) -> Response {
         body,
     )
         .into_response()
+}
+
+async fn file(State(c): State<Arc<Counters>>, Path(path): Path<String>) -> Response {
+    let Some(dir) = &c.dir else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    if path.split('/').any(|part| part == ".." || part.is_empty()) {
+        return StatusCode::BAD_REQUEST.into_response();
+    }
+    let path = dir.join(&path);
+    match tokio::task::spawn_blocking(move || std::fs::read(path)).await {
+        Ok(Ok(bytes)) => ([(header::CONTENT_TYPE, "text/html")], bytes).into_response(),
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 async fn redirect(Path(k): Path<u32>) -> Response {

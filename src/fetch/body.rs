@@ -19,6 +19,7 @@ use super::decode::{self, DECODE_ERROR};
 use super::sockets::Ending;
 use super::{Fetched, Fetcher};
 use crate::error::{ErrorKind, FetchError};
+use crate::extract::budget::UNKNOWN_SIZE;
 use crate::html::Scanner;
 use crate::html::collector::Collector;
 use crate::input::redact;
@@ -53,10 +54,20 @@ impl Fetcher {
                 return Ending::Closed;
             }
         };
+        let resp_len = resp.content_length();
         let mut body = decode::decoder(Box::new(resp), &codings);
         let collector = Collector::new(Arc::clone(&self.settings.extraction));
         let mut scanner = Scanner::new(out.content_type.as_deref(), collector);
         let max = self.settings.max_body;
+        let size = resp_size(resp_len, max);
+        let mut held = self
+            .budget
+            .as_ref()
+            .filter(|_| scanner.keeps_body())
+            .map(|budget| budget.reserve(size, deadline));
+        if resp_len.is_some() {
+            scanner.reserve(size);
+        }
         let mut buf = vec![0; FIRST_CHUNK];
         let mut ended = false;
         loop {
@@ -73,6 +84,9 @@ impl Fetcher {
                         scanner.feed(&buf[..keep]);
                     }
                     out.bytes += keep as u64;
+                    if let Some(held) = &mut held {
+                        held.grow(out.bytes as usize);
+                    }
                     if keep < n {
                         out.truncated = true;
                         break;
@@ -93,6 +107,10 @@ impl Fetcher {
             }
         }
         out.page = scanner.finish(out.final_url.as_ref());
+        if let (Some(body), Some(mut held)) = (&mut out.page.body, held) {
+            held.resize(body.bytes.len());
+            body.held = Some(held);
+        }
         self.log_body(out);
         ending(ended && !closes)
     }
@@ -120,6 +138,13 @@ impl Fetcher {
         };
         self.log(format_args!("{url}: body {} bytes{end}", out.bytes));
     }
+}
+
+/// What a body about to be kept reserves: its Content-Length (encoded
+/// size: a first guess) within `--max-body`, or a guess when unknown.
+fn resp_size(content_length: Option<u64>, max: u64) -> usize {
+    let size = content_length.map_or(UNKNOWN_SIZE as u64, |n| n.min(max));
+    usize::try_from(size).unwrap_or(usize::MAX)
 }
 
 /// Whether the response says its connection closes after it.

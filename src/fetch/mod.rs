@@ -36,6 +36,7 @@ use reqwest::header::{self, HeaderMap, HeaderValue};
 use url::Url;
 
 use crate::error::{ErrorKind, FetchError};
+use crate::extract::budget::Budget;
 use crate::html::page::Page;
 use crate::html::select::Extraction;
 use crate::input::redact::{self, url as redact_url};
@@ -69,7 +70,7 @@ pub struct FetchSettings {
 }
 
 /// What came of fetching one URL.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Default, PartialEq)]
 pub struct Fetched {
     /// The URL of the final response.
     pub final_url: Option<Url>,
@@ -133,6 +134,8 @@ pub struct Fetcher {
     settings: FetchSettings,
     cancel: Arc<AtomicBool>,
     sockets: Arc<Sockets>,
+    /// With `--text` / `--markdown`: the bytes of kept bodies, shared.
+    budget: Option<Arc<Budget>>,
 }
 
 /// The hops of one attempt so far.
@@ -160,7 +163,14 @@ impl Fetcher {
             settings,
             cancel,
             sockets,
+            budget: None,
         }
+    }
+
+    /// Keeps the bodies kept for extraction within `budget`.
+    pub fn with_budget(mut self, budget: Arc<Budget>) -> Fetcher {
+        self.budget = Some(budget);
+        self
     }
 
     /// What the run extracts from pages.

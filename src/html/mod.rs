@@ -16,6 +16,10 @@
 //!    is only counted by the caller. A body cut by `--max-body` yields what
 //!    arrived.
 //!
+//! With `--text` or `--markdown`, the scanner also keeps the body of an
+//! HTML page (and parses it to the end), with the charset it decided, for
+//! the extraction pool (`crate::extract`).
+//!
 //! Everything here is pure: no I/O. [`charset`] decides the charset,
 //! [`collector`] holds the parser's handlers, [`page`] is what they yield,
 //! [`select`] the `--select` specs.
@@ -32,6 +36,7 @@ use lol_html::html_content::{Element, TextChunk};
 use lol_html::{ElementContentHandlers, HtmlRewriter, MemorySettings, Selector, Settings};
 use url::Url;
 
+use crate::extract::{Body, Declared};
 use charset::{charset_from_content_type, looks_like_html, meta_charset, mime_essence};
 use collector::Collector;
 use page::Page;
@@ -56,6 +61,10 @@ pub struct Scanner {
     header_charset: Option<&'static Encoding>,
     stage: Stage,
     collector: Collector,
+    /// The body so far, when it is kept for extraction.
+    kept: Option<Vec<u8>>,
+    /// The charset decided, and whether something declared it.
+    charset: Option<(&'static Encoding, Declared)>,
 }
 
 enum Stage {
@@ -82,21 +91,40 @@ impl Scanner {
         } else {
             Stage::Sniffing(Vec::new())
         };
+        let kept = (kind != Kind::Other && collector.extraction().content.any()).then(Vec::new);
         Scanner {
             kind,
             header_charset: content_type.and_then(charset_from_content_type),
             stage,
             collector,
+            kept,
+            charset: None,
         }
+    }
+
+    /// Makes room for `len` bytes of body, when it is kept (a
+    /// Content-Length: one allocation instead of a doubling series).
+    pub fn reserve(&mut self, len: usize) {
+        if let Some(kept) = &mut self.kept {
+            kept.reserve_exact(len);
+        }
+    }
+
+    /// Whether the body is being kept for extraction.
+    pub fn keeps_body(&self) -> bool {
+        self.kept.is_some()
     }
 
     /// False once more bytes cannot change the result.
     pub fn wants_more(&self) -> bool {
-        !matches!(self.stage, Stage::Finished { .. })
+        self.kept.is_some() || !matches!(self.stage, Stage::Finished { .. })
     }
 
     /// Feeds the next chunk of the (decompressed) body.
     pub fn feed(&mut self, chunk: &[u8]) {
+        if let Some(kept) = &mut self.kept {
+            kept.extend_from_slice(chunk);
+        }
         match &mut self.stage {
             Stage::Finished { .. } => {}
             Stage::Parsing(p) => {
@@ -132,19 +160,35 @@ impl Scanner {
             // `fields` and `links` keys, empty, in `Record::complete`).
             Stage::Finished { html: false } | Stage::Sniffing(_) => return Page::default(),
         }
-        self.collector.finish(url)
+        let mut page = self.collector.finish(url);
+        if let (Some(bytes), Some((encoding, declared))) = (self.kept, self.charset) {
+            page.body = Some(Body {
+                bytes,
+                encoding,
+                declared,
+                held: None,
+            });
+        }
+        page
     }
 
     /// Decides charset and HTML-ness from the first bytes, then parses them.
     fn start(&mut self, head: &[u8], last: bool) {
         if self.kind == Kind::Unknown && !looks_like_html(head) {
             self.stage = Stage::Finished { html: false };
+            self.kept = None;
             return;
         }
-        let encoding = self
-            .header_charset
-            .or_else(|| meta_charset(head))
-            .unwrap_or(UTF_8);
+        let meta = meta_charset(head);
+        let encoding = self.header_charset.or(meta).unwrap_or(UTF_8);
+        let declared = if self.header_charset.is_some() || Encoding::for_bom(head).is_some() {
+            Declared::Header
+        } else if meta.is_some() {
+            Declared::Meta
+        } else {
+            Declared::Nothing
+        };
+        self.charset = Some((encoding, declared));
         let mut parser = Box::new(Parser::new(encoding, &self.collector));
         self.stage = if parser.feed(head, last) {
             Stage::Finished { html: true }

@@ -7,9 +7,10 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use url::Url;
 
 use super::select::{Extraction, is_url_attribute};
+use crate::extract::Body;
 
 /// Everything extracted from one page.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Default, PartialEq)]
 pub struct Page {
     /// `document.title`.
     pub title: Option<String>,
@@ -21,6 +22,8 @@ pub struct Page {
     pub fields: Option<Fields>,
     /// `--links` results, when asked.
     pub links: Option<Vec<String>>,
+    /// The body, kept for `--text` / `--markdown`.
+    pub body: Option<Body>,
 }
 
 /// `fields`: one array of strings per `--select` NAME, in command-line
@@ -92,6 +95,7 @@ impl RawPage {
             lang: self.lang.map(|l| decode(&l).into_owned()),
             fields,
             links: extraction.links.then(|| links(base.as_ref(), &self.links)),
+            body: None,
         }
     }
 }

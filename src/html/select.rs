@@ -14,6 +14,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use lol_html::Selector;
 
+use crate::extract::Wanted;
+
 /// One `--select NAME=CSS[@ATTR]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Select {
@@ -118,6 +120,8 @@ pub struct Extraction {
     pub selects: Vec<Select>,
     /// `--links`.
     pub links: bool,
+    /// `--text` / `--markdown`: HTML bodies are kept for extraction.
+    pub content: Wanted,
     /// Tells runs apart in the per-thread selector cache.
     id: u64,
 }
@@ -143,6 +147,7 @@ impl Extraction {
         Ok(Extraction {
             selects,
             links,
+            content: Wanted::default(),
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         })
     }

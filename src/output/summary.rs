@@ -316,6 +316,7 @@ mod tests {
             error: kind.map(|k| FetchError::new(k, "x")),
             fields: None,
             links: None,
+            content: None,
         }
     }
 

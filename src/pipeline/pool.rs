@@ -32,8 +32,10 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 
-use super::{Msg, Pacer, Task};
+use super::{Msg, Pacer, Seq, Task};
 use crate::error::{ErrorKind, Fatal, FetchError};
+use crate::extract::pool::Extractor;
+use crate::extract::{Body, Page as ExtractPage};
 use crate::fetch::{Fetched, Fetcher};
 use crate::input::{Job, host_key};
 use crate::politeness::Gate;
@@ -78,6 +80,9 @@ pub struct Crew {
     pub gate: Arc<Gate<Task>>,
     /// Records go here.
     pub msgs: Sender<Msg>,
+    /// With `--text` / `--markdown`: where pages are extracted before
+    /// their records go on.
+    pub extractor: Option<Arc<Extractor>>,
     /// Set when the run stops.
     pub cancel: Arc<AtomicBool>,
 }
@@ -191,25 +196,53 @@ impl Drop for Pool {
 /// One worker: jobs in, records out, until the jobs end or the run stops.
 fn work(crew: &Crew, jobs: &Jobs, idle: &AtomicUsize) {
     let extraction = crew.fetcher.extraction();
-    run_jobs(jobs, &crew.msgs, &crew.cancel, idle, |job| {
+    run_jobs(jobs, &crew.cancel, idle, |seq, job| {
         let fetch = |url: &Url| crew.fetcher.fetch(url, &*crew.gate);
         let url = job.url.clone();
-        let mut record = handle(job, &crew.gate, fetch);
+        let (mut record, body) = handle(job, &crew.gate, fetch);
         crew.fetcher.sockets().finished(&url);
-        record.complete(extraction);
-        record
+        match (body, &crew.extractor) {
+            (Some(body), Some(extractor)) => {
+                extract_then_send(extractor, &crew.msgs, seq, record, body);
+                true
+            }
+            _ => {
+                record.complete(extraction);
+                crew.msgs.send(Msg::Record(seq, Box::new(record))).is_ok()
+            }
+        }
+    });
+}
+
+/// Hands the page to the extraction pool, which sends the record on with
+/// what it found (waiting while the pool's queue is full).
+fn extract_then_send(
+    extractor: &Extractor,
+    msgs: &Sender<Msg>,
+    seq: Seq,
+    mut record: Record,
+    body: Body,
+) {
+    let page = ExtractPage {
+        body,
+        url: record.final_url.clone(),
+        truncated: record.truncated,
+    };
+    let msgs = msgs.clone();
+    extractor.submit(page, move |content| {
+        record.content = Some(content);
+        let _ = msgs.send(Msg::Record(seq, Box::new(record)));
     });
 }
 
 /// The worker loop: takes jobs until there are none or the run stops,
-/// sending each one's record; `idle` counts this worker from before the
-/// call, and whenever it waits for a job.
+/// handing each on with `one` (false: the run is over); `idle` counts
+/// this worker from before the call, and whenever it waits for a job.
 fn run_jobs(
     jobs: &Jobs,
-    msgs: &Sender<Msg>,
     cancel: &AtomicBool,
     idle: &AtomicUsize,
-    mut one: impl FnMut(Job) -> Record,
+    mut one: impl FnMut(Seq, Job) -> bool,
 ) {
     loop {
         let task = jobs.next(cancel);
@@ -217,17 +250,21 @@ fn run_jobs(
         let Some(Task { seq, job }) = task else {
             return;
         };
-        let record = one(job);
-        if msgs.send(Msg::Record(seq, Box::new(record))).is_err() {
+        if !one(seq, job) {
             return;
         }
         idle.fetch_add(1, Ordering::Relaxed);
     }
 }
 
-/// One job through the gate: admitted, fetched, its host's slot released.
-/// A panic becomes an `internal` record.
-fn handle<T>(job: Job, gate: &Gate<T>, fetch: impl FnOnce(&Url) -> Fetched) -> Record {
+/// One job through the gate: admitted, fetched, its host's slot released;
+/// the record, and the body when it was kept for extraction. A panic
+/// becomes an `internal` record.
+fn handle<T>(
+    job: Job,
+    gate: &Gate<T>,
+    fetch: impl FnOnce(&Url) -> Fetched,
+) -> (Record, Option<Body>) {
     let url = &job.url;
     let fetched = catch_unwind(AssertUnwindSafe(|| match gate.admit(url) {
         Err(refused) => Fetched::failed(0, refused),
@@ -235,11 +272,15 @@ fn handle<T>(job: Job, gate: &Gate<T>, fetch: impl FnOnce(&Url) -> Fetched) -> R
     }));
     gate.release(url);
     match fetched {
-        Ok(fetched) => Record::fetched(job, fetched),
+        Ok(mut fetched) => {
+            let body = fetched.page.body.take();
+            (Record::fetched(job, fetched), body)
+        }
         Err(panic) => {
             let message = format!("bug: the worker panicked: {}", panic_message(&*panic));
             let error = FetchError::new(ErrorKind::Internal, message);
-            Record::failed(job.file, job.line, job.input, Some(&job.url), error)
+            let record = Record::failed(job.file, job.line, job.input, Some(&job.url), error);
+            (record, None)
         }
     }
 }
@@ -255,7 +296,6 @@ fn panic_message(panic: &(dyn Any + Send)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::Seq;
 
     fn task(seq: u64, url: &str) -> Task {
         Task {
@@ -302,8 +342,9 @@ mod tests {
         let idle = AtomicUsize::new(1);
         let jobs = Jobs::Channel(job_rx);
         let cancel = AtomicBool::new(false);
-        run_jobs(&jobs, &msg_tx, &cancel, &idle, |job| {
-            handle(job, &gate, fetch)
+        run_jobs(&jobs, &cancel, &idle, |seq, job| {
+            let (record, _) = handle(job, &gate, fetch);
+            msg_tx.send(Msg::Record(seq, Box::new(record))).is_ok()
         });
         let records = records(&msg_rx);
         assert_eq!(records.len(), 3);
@@ -329,11 +370,11 @@ mod tests {
         let idle = AtomicUsize::new(1);
         run_jobs(
             &Jobs::Channel(job_rx),
-            &msg_tx,
             &cancel,
             &idle,
-            |_| unreachable!(),
+            |_, _| unreachable!(),
         );
+        drop(msg_tx);
         assert!(records(&msg_rx).is_empty());
     }
 

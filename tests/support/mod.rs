@@ -226,6 +226,7 @@ fn app(seen: Arc<Seen>) -> Router {
             get(|| async { redirect_to("ftp://127.0.0.1/file") }),
         )
         .route("/fixtures/{name}", get(fixture))
+        .route("/readable/{name}", get(readable))
         .layer(middleware::from_fn_with_state(Arc::clone(&seen), track))
         .with_state(seen)
 }
@@ -305,6 +306,21 @@ async fn fixture(Path(name): Path<String>) -> Response {
         .join(&name);
     match std::fs::read(path) {
         Ok(body) => ([(header::CONTENT_TYPE, *content_type)], body).into_response(),
+        Err(_) => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// `fixtures/readable/NAME`, as `text/html` without a charset (the
+/// pages of `tests/readable.rs`).
+async fn readable(Path(name): Path<String>) -> Response {
+    if name.contains('/') || name.contains("..") {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/readable")
+        .join(&name);
+    match std::fs::read(path) {
+        Ok(body) => ([(header::CONTENT_TYPE, "text/html")], body).into_response(),
         Err(_) => StatusCode::NOT_FOUND.into_response(),
     }
 }

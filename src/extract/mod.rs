@@ -1,0 +1,309 @@
+//! The page itself: its readable main content as plain text (`--text`) and
+//! Markdown (`--markdown`), with the article's metadata (README "Readable
+//! text and Markdown").
+//!
+//! Fetching is waiting; building a DOM is CPU work. So the blocking workers
+//! only keep the body of an HTML page (up to `--max-body`, in
+//! [`crate::html::Scanner`]) and hand it, with the record it belongs to, to
+//! the [`pool::Extractor`]: a rayon pool the size of the cores behind a
+//! bounded queue. A thousand workers therefore never build a thousand DOMs
+//! at once; a worker whose page finds the queue full waits, which is the
+//! back-pressure. Runs without `--text`/`--markdown` keep no body and never
+//! start the pool.
+//!
+//! One page, in order:
+//! 1. [`decode`]: the bytes to text, in the charset the scanner decided —
+//!    or, when nothing declared one and the bytes are not UTF-8, the one
+//!    `chardetng` (Firefox's detector) guesses.
+//! 2. [`article`]: `dom_smoothie` (a port of Mozilla Readability) picks the
+//!    main block; scrape then drops what Readability keeps but readers of
+//!    the text do not want (figure captions, a trailing run of boilerplate
+//!    lines such as "All rights reserved").
+//! 3. [`render`]: the block as plain text (paragraphs separated by blank
+//!    lines, whitespace collapsed) and as Markdown (dom_query's serializer:
+//!    `<pre>` always fenced, tables as tables, links absolute), each cut at
+//!    [`render::cap`] bytes.
+//! 4. [`meta`]: `byline`, `published` (ISO 8601 when it parses),
+//!    `site_name`, `excerpt`.
+//!
+//! A page the extractor gives up on (no article, too many elements, a bug
+//! that panics) yields `text: null` and says why in `extract_note`; it never
+//! takes a worker or the run down.
+
+mod article;
+pub mod budget;
+mod decode;
+mod meta;
+pub mod pool;
+mod render;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use encoding_rs::Encoding;
+
+use budget::Held;
+use serde::ser::{Serialize, SerializeMap, Serializer};
+
+/// What the run asks to extract from each page.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Wanted {
+    /// `--text`.
+    pub text: bool,
+    /// `--markdown`.
+    pub markdown: bool,
+}
+
+impl Wanted {
+    /// Whether bodies must be kept for extraction at all.
+    pub fn any(self) -> bool {
+        self.text || self.markdown
+    }
+}
+
+/// The body of an HTML page, kept for extraction.
+#[derive(Debug, PartialEq)]
+pub struct Body {
+    /// The decoded (content-coding undone) bytes, at most `--max-body`.
+    pub bytes: Vec<u8>,
+    /// The charset the scanner decided.
+    pub encoding: &'static Encoding,
+    /// What declared it.
+    pub declared: Declared,
+    /// Its share of the body budget, given back when the body is dropped.
+    pub held: Option<Held>,
+}
+
+/// What declared a page's charset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Declared {
+    /// Nothing: the scanner took UTF-8.
+    Nothing,
+    /// A `<meta>` in the page.
+    Meta,
+    /// The Content-Type header or a byte order mark.
+    Header,
+}
+
+/// What extraction yields for one record: the fields `text`, `markdown`,
+/// `byline`, `published`, `site_name`, `excerpt` and `extract_note`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Content {
+    wanted: Wanted,
+    /// The main content as plain text.
+    pub text: Option<String>,
+    /// The main content as Markdown.
+    pub markdown: Option<String>,
+    /// The article's author line.
+    pub byline: Option<String>,
+    /// When it was published: ISO 8601 when the page's date parses, else
+    /// as the page wrote it.
+    pub published: Option<String>,
+    /// The site's name.
+    pub site_name: Option<String>,
+    /// A short summary: the page's description, or the first paragraph.
+    pub excerpt: Option<String>,
+    /// Why there is no text, or what happened to it (cut short).
+    pub note: Option<String>,
+}
+
+impl Content {
+    /// No content, with the fields the run asks for, and why.
+    pub fn none(wanted: Wanted, note: Option<String>) -> Content {
+        Content {
+            wanted,
+            note,
+            ..Content::default()
+        }
+    }
+}
+
+impl Serialize for Content {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        if self.wanted.text {
+            map.serialize_entry("text", &self.text)?;
+        }
+        if self.wanted.markdown {
+            map.serialize_entry("markdown", &self.markdown)?;
+        }
+        map.serialize_entry("byline", &self.byline)?;
+        map.serialize_entry("published", &self.published)?;
+        map.serialize_entry("site_name", &self.site_name)?;
+        map.serialize_entry("excerpt", &self.excerpt)?;
+        map.serialize_entry("extract_note", &self.note)?;
+        map.end()
+    }
+}
+
+/// A page to extract: its body and what the record knows of it.
+#[derive(Debug)]
+pub struct Page {
+    /// The body as read.
+    pub body: Body,
+    /// The page's own URL (after redirects), to resolve links against.
+    pub url: Option<String>,
+    /// The body was cut at `--max-body`.
+    pub truncated: bool,
+}
+
+/// Extracts what `wanted` asks from one page. Never panics: a bug in the
+/// extraction becomes a note.
+pub fn extract(page: &Page, wanted: Wanted) -> Content {
+    match catch_unwind(AssertUnwindSafe(|| extract_page(page, wanted))) {
+        Ok(content) => content,
+        Err(panic) => {
+            let why = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            Content::none(wanted, Some(format!("bug: the extractor panicked: {why}")))
+        }
+    }
+}
+
+fn extract_page(page: &Page, wanted: Wanted) -> Content {
+    let html = decode::html(&page.body);
+    let found = match article::find(&html, page.url.as_deref()) {
+        Ok(found) => found,
+        Err(why) => return Content::none(wanted, Some(why)),
+    };
+    let cap = render::cap(page.body.bytes.len());
+    let mut notes = Vec::new();
+    if page.truncated {
+        notes.push(format!(
+            "the body was cut at --max-body: extracted from its first {} bytes",
+            page.body.bytes.len()
+        ));
+    }
+    let mut rendered = |wanted: bool, render: fn(&article::Article) -> String, what: &str| {
+        wanted.then(|| {
+            let (out, cut) = render::bounded(render(&found), cap);
+            if cut {
+                notes.push(format!("{what} cut at {cap} bytes"));
+            }
+            out
+        })
+    };
+    // Markdown first: the text changes the document (`render::text`).
+    let markdown = rendered(wanted.markdown, render::markdown, "markdown");
+    let text = rendered(wanted.text, render::text, "text");
+    let meta = found.meta;
+    Content {
+        wanted,
+        text,
+        markdown,
+        byline: meta.byline,
+        published: meta.published.as_deref().map(meta::iso8601),
+        site_name: meta.site_name,
+        excerpt: meta.excerpt,
+        note: (!notes.is_empty()).then(|| notes.join("; ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use encoding_rs::UTF_8;
+    use proptest::prelude::*;
+
+    fn page(bytes: Vec<u8>, declared: Declared) -> Page {
+        Page {
+            body: Body {
+                bytes,
+                encoding: UTF_8,
+                declared,
+                held: None,
+            },
+            url: Some("http://127.0.0.1/a/b.html".into()),
+            truncated: false,
+        }
+    }
+
+    const BOTH: Wanted = Wanted {
+        text: true,
+        markdown: true,
+    };
+
+    /// Pieces of markup, for pages that are almost HTML.
+    fn markup() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            Just("<p>".to_string()),
+            Just("</p>".to_string()),
+            Just("<div class=content>".to_string()),
+            Just("</div>".to_string()),
+            Just("<table><tr><td>".to_string()),
+            Just("<pre>".to_string()),
+            Just("<code>".to_string()),
+            Just("<ul><li>".to_string()),
+            Just("<a href='../x?y#z'>".to_string()),
+            Just("<a href='javascript:x'>".to_string()),
+            Just("<h2>".to_string()),
+            Just("<br>".to_string()),
+            Just("<img src=x alt='a|b'>".to_string()),
+            Just("<!--".to_string()),
+            Just("<script>".to_string()),
+            Just("&amp;&#0;&#xD800;".to_string()),
+            "[a-z ,.|`*_#>\\[\\]()!-]{0,40}",
+            "\\PC{0,20}",
+        ];
+        prop::collection::vec(piece, 0..80).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..4096)) {
+            for declared in [Declared::Nothing, Declared::Header] {
+                let p = page(bytes.clone(), declared);
+                let c = extract(&p, BOTH);
+                let note = c.note.unwrap_or_default();
+                prop_assert!(!note.starts_with("bug"), "{}", note);
+                let cap = render::cap(bytes.len());
+                prop_assert!(c.text.map_or(0, |t| t.len()) <= cap);
+                prop_assert!(c.markdown.map_or(0, |t| t.len()) <= cap);
+            }
+        }
+
+        #[test]
+        fn almost_html_never_panics(html in markup()) {
+            let c = extract(&page(html.into_bytes(), Declared::Header), BOTH);
+            let note = c.note.unwrap_or_default();
+            prop_assert!(!note.starts_with("bug"), "{}", note);
+            prop_assert_eq!(c.text.is_some(), c.markdown.is_some());
+        }
+    }
+
+    #[test]
+    fn output_past_the_cap_is_cut_and_noted() {
+        // Every relative link becomes the page's whole (long) URL in the
+        // Markdown: 15 bytes of page, 2 KB of output each.
+        let html = format!(
+            "<html><body><article><p>{}</p><p>{}</p></article></body></html>",
+            "Words of an article, long enough to be one. ".repeat(20),
+            "<a href=x>y</a> ".repeat(1000)
+        );
+        let mut p = page(html.into_bytes(), Declared::Header);
+        p.url = Some(format!("http://127.0.0.1/{}/", "d".repeat(2000)));
+        let c = extract(&p, BOTH);
+        let cap = render::cap(p.body.bytes.len());
+        let md = c.markdown.unwrap_or_default();
+        assert!(
+            md.len() <= cap && md.len() > cap - 4,
+            "{} of {cap}",
+            md.len()
+        );
+        assert_eq!(
+            c.note.as_deref(),
+            Some(&*format!("markdown cut at {cap} bytes"))
+        );
+        assert!(c.text.is_some_and(|t| t.len() < cap));
+        p.truncated = true;
+        let note = extract(&p, BOTH).note.unwrap_or_default();
+        assert!(
+            note.contains("--max-body") && note.contains("markdown cut"),
+            "{note}"
+        );
+    }
+}
