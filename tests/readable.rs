@@ -20,7 +20,7 @@ const ARTICLE: [&str; 4] = [
     "Next year we will try a self-watering box, and fewer, better plants.",
 ];
 
-const BOILERPLATE: [&str; 11] = [
+const BOILERPLATE: [&str; 12] = [
     "We use cookies",
     "Accept all cookies",
     "Seed shop",
@@ -32,6 +32,7 @@ const BOILERPLATE: [&str; 11] = [
     "All rights reserved",
     "Privacy policy",
     "Photo credit",
+    "Jan Kowalski",
 ];
 
 fn text_of<'a>(r: &'a Value, key: &str) -> &'a str {
@@ -51,6 +52,12 @@ fn text_is_the_article_without_what_surrounds_it() {
     }
     assert!(r.get("markdown").is_none(), "markdown was not asked for");
     assert!(r["extract_note"].is_null(), "{r}");
+    // The lead above the article's container, which the description
+    // repeats, comes first.
+    assert!(
+        text.starts_with("How a three-square-metre balcony fed a family of four"),
+        "{text}"
+    );
     // Paragraphs are separated by one blank line, words are not glued
     // across inline elements, whitespace is collapsed outside <pre>.
     assert!(
