@@ -210,6 +210,12 @@ pub struct Cli {
     #[arg(long)]
     pub links: bool,
 
+    /// Add the final response's headers to each record as `headers`: names
+    /// lower-cased, values as strings, a repeated header's values as an
+    /// array.
+    #[arg(long = "headers")]
+    pub keep_headers: bool,
+
     /// Extract the readable main content of each HTML page — the article,
     /// without navigation, banners, footers, comments or ads — as plain
     /// text into `text` (paragraphs separated by a blank line). Adds

@@ -169,6 +169,7 @@ fn fetch_settings(cli: &Cli) -> Result<FetchSettings, Fatal> {
         headers,
         extraction: Arc::new(extraction),
         verbose: cli.verbose,
+        keep_headers: cli.keep_headers,
         proxies: proxies(cli),
     })
 }

@@ -12,7 +12,7 @@ use crate::cli::Cli;
 
 /// The record's fields, in the order records write them, with what they
 /// hold (a unit test checks them against the record).
-pub const FIELDS: [(&str, &str); 27] = [
+pub const FIELDS: [(&str, &str); 33] = [
     (
         "url",
         "the URL fetched, absolute (a password shown as ***); null when the line is not a URL",
@@ -57,11 +57,29 @@ pub const FIELDS: [(&str, &str); 27] = [
         "ttfb_ms",
         "milliseconds to the final response's headers; null without a response",
     ),
+    (
+        "http_version",
+        "the final response's HTTP version (HTTP/1.1, HTTP/2); null without a response",
+    ),
+    ("ip", "the address that answered; null without a response"),
+    ("etag", "the final response's ETag; null when absent"),
+    (
+        "last_modified",
+        "the final response's Last-Modified; null when absent",
+    ),
+    (
+        "sha256",
+        "SHA-256 (hex) of the decoded body bytes read; null without a response",
+    ),
     ("error", "null, or {\"kind\": KIND, \"message\": TEXT}"),
     ("fields", "with --select: NAME -> array of strings"),
     (
         "links",
         "with --links: the page's links, absolute, each once",
+    ),
+    (
+        "headers",
+        "with --headers: the final response's headers, names lower-cased, repeated ones as arrays",
     ),
     (
         "text",
@@ -284,7 +302,10 @@ mod tests {
 
     #[test]
     fn the_documented_fields_are_the_record_s() {
-        let f = crate::fetch::Fetched::default();
+        let f = crate::fetch::Fetched {
+            headers: Some(Default::default()),
+            ..Default::default()
+        };
         let job = crate::input::Job::for_test("http://a.example/");
         let mut record = crate::record::Record::fetched(job, f);
         let mut extraction =

@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::error::{ErrorKind, FetchError};
 use crate::extract::Content;
 use crate::fetch::Fetched;
+use crate::fetch::validators::Headers;
 use crate::html::page::Fields;
 use crate::html::select::Extraction;
 use crate::input::{Job, redact};
@@ -58,6 +59,16 @@ pub struct Record {
     /// Milliseconds from the first attempt's start to the final response's
     /// headers; null when no response came.
     pub ttfb_ms: Option<f64>,
+    /// The final response's HTTP version (`HTTP/1.1`, `HTTP/2`).
+    pub http_version: Option<String>,
+    /// The IP address that answered.
+    pub ip: Option<String>,
+    /// The final response's `ETag`.
+    pub etag: Option<String>,
+    /// The final response's `Last-Modified`.
+    pub last_modified: Option<String>,
+    /// SHA-256 (hex) of the decoded body bytes read.
+    pub sha256: Option<String>,
     /// Why this URL failed, or null.
     pub error: Option<FetchError>,
     /// `--select` results: NAME → strings; only when asked.
@@ -66,6 +77,9 @@ pub struct Record {
     /// `--links` results; only when asked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<Vec<String>>,
+    /// `--headers`: the final response's headers; only when asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub headers: Option<Headers>,
     /// `--text` / `--markdown`: `text`, `markdown`, `byline`, `published`,
     /// `site_name`, `excerpt`, `extract_note`; only when asked.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
@@ -98,9 +112,15 @@ impl Record {
             attempts: f.attempts,
             elapsed_ms: millis(f.elapsed),
             ttfb_ms: f.ttfb.map(millis),
+            http_version: f.validators.http_version,
+            ip: f.validators.ip,
+            etag: f.validators.etag,
+            last_modified: f.validators.last_modified,
+            sha256: f.sha256,
             error,
             fields: f.page.fields,
             links: f.page.links,
+            headers: f.headers,
             content: None,
         }
     }
@@ -142,9 +162,15 @@ impl Record {
             attempts: 0,
             elapsed_ms: 0.0,
             ttfb_ms: None,
+            http_version: None,
+            ip: None,
+            etag: None,
+            last_modified: None,
+            sha256: None,
             error: Some(error),
             fields: None,
             links: None,
+            headers: None,
             content: None,
         }
     }
@@ -223,6 +249,7 @@ mod tests {
             elapsed: Duration::from_micros(123_456),
             ttfb: Some(Duration::from_micros(98_100)),
             error: None,
+            ..Fetched::default()
         };
         let text = serde_json::to_string(&Record::fetched(job(), f)).unwrap();
         let names = [
@@ -243,6 +270,11 @@ mod tests {
             "attempts",
             "elapsed_ms",
             "ttfb_ms",
+            "http_version",
+            "ip",
+            "etag",
+            "last_modified",
+            "sha256",
             "error",
         ];
         let positions: Vec<usize> = names

@@ -43,6 +43,11 @@ fn every_field_for_200_404_500() {
         "attempts",
         "elapsed_ms",
         "ttfb_ms",
+        "http_version",
+        "ip",
+        "etag",
+        "last_modified",
+        "sha256",
         "error",
     ];
     for r in &recs {

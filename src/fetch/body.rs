@@ -17,6 +17,7 @@ use reqwest::header;
 use super::classify::classify_read;
 use super::decode::{self, DECODE_ERROR};
 use super::sockets::Ending;
+use super::validators::BodyHash;
 use super::{Fetched, Fetcher};
 use crate::error::{ErrorKind, FetchError};
 use crate::extract::budget::UNKNOWN_SIZE;
@@ -68,6 +69,7 @@ impl Fetcher {
         if resp_len.is_some() {
             scanner.reserve(size);
         }
+        let mut hash = BodyHash::default();
         let mut buf = vec![0; FIRST_CHUNK];
         let mut ended = false;
         loop {
@@ -80,6 +82,7 @@ impl Fetcher {
                 }
                 Ok(n) => {
                     let keep = (n as u64).min(max - out.bytes) as usize;
+                    hash.update(&buf[..keep]);
                     if keep > 0 && scanner.wants_more() {
                         scanner.feed(&buf[..keep]);
                     }
@@ -106,6 +109,7 @@ impl Fetcher {
                 }
             }
         }
+        out.sha256 = Some(hash.hex());
         out.page = scanner.finish(out.final_url.as_ref());
         if let (Some(body), Some(mut held)) = (&mut out.page.body, held) {
             held.resize(body.bytes.len());

@@ -26,6 +26,7 @@ pub mod proxy;
 pub mod redirect;
 pub mod retry;
 pub mod sockets;
+pub mod validators;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -44,6 +45,7 @@ use classify::{classify, classify_send, secs};
 use cookies::Jar;
 use retry::{MAX_RETRY_AFTER, backoff, retry_after, transient_status};
 use sockets::{Ending, Lease, Sockets};
+use validators::{Headers, Validators};
 
 /// What the fetcher needs from the command line.
 #[derive(Debug, Clone)]
@@ -65,6 +67,8 @@ pub struct FetchSettings {
     pub extraction: Arc<Extraction>,
     /// `-v`: log every request to stderr.
     pub verbose: bool,
+    /// `--headers`: keep the final response's headers.
+    pub keep_headers: bool,
     /// Which proxy requests go through (to name it in errors).
     pub proxies: proxy::Proxies,
 }
@@ -94,6 +98,13 @@ pub struct Fetched {
     pub ttfb: Option<Duration>,
     /// Why it failed, if it did.
     pub error: Option<FetchError>,
+    /// The final response's validators, HTTP version and peer address.
+    pub validators: Validators,
+    /// SHA-256 (hex) of the decoded body bytes read; `None` without a
+    /// response.
+    pub sha256: Option<String>,
+    /// With `--headers`: the final response's headers.
+    pub headers: Option<Headers>,
 }
 
 /// How many times a request that got an empty reply on a reused
@@ -244,6 +255,9 @@ impl Fetcher {
             chain.jar.remember(&resp, &chain.current);
             let elapsed = started.elapsed();
             let mut fetched = Fetched::responded(&resp, &chain.current, chain.redirects, elapsed);
+            if self.settings.keep_headers {
+                fetched.headers = Some(Headers::of(resp.headers()));
+            }
             let max = self.settings.max_redirects;
             if let Some(next) = redirect::target(&resp, &chain.current, max) {
                 let hop = chain.follow(url, next, max);
@@ -450,6 +464,7 @@ impl Fetched {
                 .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
             redirects,
             ttfb: Some(ttfb),
+            validators: Validators::of(resp),
             ..Fetched::default()
         }
     }

@@ -317,6 +317,12 @@ mod tests {
             fields: None,
             links: None,
             content: None,
+            http_version: None,
+            ip: None,
+            etag: None,
+            last_modified: None,
+            sha256: None,
+            headers: None,
         }
     }
 

@@ -227,6 +227,7 @@ fn app(seen: Arc<Seen>) -> Router {
         )
         .route("/fixtures/{name}", get(fixture))
         .route("/readable/{name}", get(readable))
+        .route("/validated", get(validated))
         .layer(middleware::from_fn_with_state(Arc::clone(&seen), track))
         .with_state(seen)
 }
@@ -308,6 +309,20 @@ async fn fixture(Path(name): Path<String>) -> Response {
         Ok(body) => ([(header::CONTENT_TYPE, *content_type)], body).into_response(),
         Err(_) => StatusCode::NOT_FOUND.into_response(),
     }
+}
+
+/// A page with validators and a repeated header (`tests/fingerprints.rs`).
+async fn validated() -> Response {
+    let mut resp = html("Validated");
+    let h = resp.headers_mut();
+    h.insert(header::ETAG, header::HeaderValue::from_static("\"v1\""));
+    h.insert(
+        header::LAST_MODIFIED,
+        header::HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+    );
+    h.append(header::SET_COOKIE, header::HeaderValue::from_static("a=1"));
+    h.append(header::SET_COOKIE, header::HeaderValue::from_static("b=2"));
+    resp
 }
 
 /// `fixtures/readable/NAME`, as `text/html` without a charset (the

@@ -1,0 +1,126 @@
+//! What a response says about itself, for telling runs apart (README "The
+//! record"): the validators `etag` and `last_modified`, the HTTP version,
+//! the address that answered, the `sha256` of the body read, and with
+//! `--headers` every response header.
+
+use reqwest::blocking::Response;
+use reqwest::header::{self, HeaderMap};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use sha2::{Digest, Sha256};
+
+/// The final response's headers (`--headers`): names lower-cased, in the
+/// order they first came; a repeated header's values as an array.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Headers(pub Vec<(String, Vec<String>)>);
+
+impl Headers {
+    /// The headers of `map`.
+    pub fn of(map: &HeaderMap) -> Headers {
+        let mut out: Vec<(String, Vec<String>)> = Vec::new();
+        for (name, value) in map {
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            match out.iter_mut().find(|(n, _)| n == name.as_str()) {
+                Some((_, values)) => values.push(value),
+                None => out.push((name.as_str().to_string(), vec![value])),
+            }
+        }
+        Headers(out)
+    }
+}
+
+impl Serialize for Headers {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, values) in &self.0 {
+            match values.as_slice() {
+                [one] => map.serialize_entry(name, one)?,
+                many => map.serialize_entry(name, many)?,
+            }
+        }
+        map.end()
+    }
+}
+
+/// The response's validators, version and peer.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Validators {
+    /// `ETag`, as sent.
+    pub etag: Option<String>,
+    /// `Last-Modified`, as sent.
+    pub last_modified: Option<String>,
+    /// `HTTP/1.1`, `HTTP/2`, …
+    pub http_version: Option<String>,
+    /// The address that answered.
+    pub ip: Option<String>,
+}
+
+impl Validators {
+    /// Those of `resp`.
+    pub fn of(resp: &Response) -> Validators {
+        let text = |name| {
+            resp.headers()
+                .get(name)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_string())
+        };
+        Validators {
+            etag: text(header::ETAG),
+            last_modified: text(header::LAST_MODIFIED),
+            http_version: Some(format!("{:?}", resp.version())),
+            ip: resp.remote_addr().map(|a| a.ip().to_string()),
+        }
+    }
+}
+
+/// The SHA-256 of a body, fed as it is read.
+#[derive(Default)]
+pub struct BodyHash(Sha256);
+
+impl BodyHash {
+    /// Adds the next bytes of the body.
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    /// The digest, in lower-case hex.
+    pub fn hex(self) -> String {
+        self.0
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    #[test]
+    fn repeated_headers_become_arrays_and_names_lower_case() {
+        let mut map = HeaderMap::new();
+        map.append("Set-Cookie", HeaderValue::from_static("a=1"));
+        map.append("content-type", HeaderValue::from_static("text/html"));
+        map.append("set-cookie", HeaderValue::from_static("b=2"));
+        map.append("X-Raw", HeaderValue::from_bytes(b"caf\xe9").unwrap());
+        let json = serde_json::to_value(Headers::of(&map)).unwrap();
+        assert_eq!(json["set-cookie"], serde_json::json!(["a=1", "b=2"]));
+        assert_eq!(json["content-type"], "text/html");
+        assert_eq!(json["x-raw"], "caf\u{fffd}");
+    }
+
+    #[test]
+    fn the_hash_is_sha256_in_hex() {
+        let mut h = BodyHash::default();
+        h.update(b"ab");
+        h.update(b"c");
+        assert_eq!(
+            h.hex(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(
+            BodyHash::default().hex(),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+}

@@ -1,0 +1,59 @@
+//! Fingerprints and validators in every record (issue 14, item 2):
+//! `sha256` of the decoded body read, `etag`, `last_modified`,
+//! `http_version`, `ip`; `--headers` adds the response's headers.
+
+mod support;
+
+use sha2::{Digest, Sha256};
+use support::{Server, one};
+
+fn hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[test]
+fn every_record_has_the_body_hash_validators_version_and_address() {
+    let server = Server::start();
+    let (r, _) = one(&server.url("/validated"), &[]);
+    let body = "<!doctype html><html><head><title>Validated</title></head><body><p>Validated</p></body></html>";
+    assert_eq!(r["sha256"], hex(body.as_bytes()), "{r}");
+    assert_eq!(r["etag"], "\"v1\"");
+    assert_eq!(r["last_modified"], "Wed, 21 Oct 2015 07:28:00 GMT");
+    assert_eq!(r["http_version"], "HTTP/1.1");
+    assert_eq!(r["ip"], "127.0.0.1");
+    assert!(r.get("headers").is_none(), "headers only with --headers");
+    let (plain, _) = one(&server.url("/page/1"), &[]);
+    assert!(plain["etag"].is_null() && plain["last_modified"].is_null());
+    assert_eq!(plain["sha256"].as_str().map(str::len), Some(64));
+    let (none, _) = one(&format!("http://{}/", support::refused_addr()), &[]);
+    for key in ["sha256", "etag", "last_modified", "http_version", "ip"] {
+        assert!(none[key].is_null(), "{key} in {none}");
+    }
+}
+
+#[test]
+fn the_hash_covers_the_bytes_read_under_max_body() {
+    let server = Server::start();
+    let (r, _) = one(&server.url("/validated"), &["--max-body", "10"]);
+    assert_eq!(r["truncated"], true);
+    assert_eq!(r["sha256"], hex(b"<!doctype "));
+}
+
+#[test]
+fn headers_come_lower_cased_with_repeats_as_arrays() {
+    let server = Server::start();
+    let (r, _) = one(&server.url("/validated"), &["--headers"]);
+    let h = &r["headers"];
+    assert_eq!(h["etag"], "\"v1\"", "{r}");
+    assert_eq!(h["set-cookie"], serde_json::json!(["a=1", "b=2"]));
+    assert_eq!(h["content-type"], "text/html; charset=utf-8");
+    assert!(
+        h.as_object()
+            .unwrap()
+            .keys()
+            .all(|k| *k == k.to_lowercase())
+    );
+}
