@@ -191,18 +191,13 @@ impl Record {
     }
 
     /// Why a record that asked for `--text` has none, when its error does
-    /// not say it already.
+    /// not say it already: an HTML body would have been extracted, so it is
+    /// no body or not HTML.
     fn no_content_note(&self) -> Option<String> {
-        if self.error.is_some() {
-            return None;
-        }
-        let note = match &self.content_type {
-            _ if self.status == Some(304) || self.status == Some(204) => "the response has no body",
-            Some(t) if !crate::html::charset::mime_essence(t).contains("html") => {
-                "not an HTML page"
-            }
-            _ if self.bytes == 0 => "the response has no body",
-            _ => "not an HTML page",
+        let note = match (&self.error, self.bytes) {
+            (Some(_), _) => return None,
+            (None, 0) => "the response has no body",
+            (None, _) => "not an HTML page",
         };
         Some(note.to_string())
     }

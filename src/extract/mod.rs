@@ -41,6 +41,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use encoding_rs::Encoding;
 
+use crate::error::panic_message;
 use budget::Held;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
@@ -152,11 +153,7 @@ pub fn extract(page: &Page, wanted: Wanted) -> Content {
     match catch_unwind(AssertUnwindSafe(|| extract_page(page, wanted))) {
         Ok(content) => content,
         Err(panic) => {
-            let why = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
+            let why = panic_message(&*panic);
             Content::none(wanted, Some(format!("bug: the extractor panicked: {why}")))
         }
     }

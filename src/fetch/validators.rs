@@ -65,9 +65,20 @@ impl Validators {
         Validators {
             etag: text(header::ETAG),
             last_modified: text(header::LAST_MODIFIED),
-            http_version: Some(format!("{:?}", resp.version())),
+            http_version: Some(version_name(resp.version()).to_string()),
             ip: resp.remote_addr().map(|a| a.ip().to_string()),
         }
+    }
+}
+
+/// How a record names an HTTP version.
+fn version_name(v: reqwest::Version) -> &'static str {
+    match v {
+        reqwest::Version::HTTP_09 => "HTTP/0.9",
+        reqwest::Version::HTTP_10 => "HTTP/1.0",
+        reqwest::Version::HTTP_2 => "HTTP/2",
+        reqwest::Version::HTTP_3 => "HTTP/3",
+        _ => "HTTP/1.1",
     }
 }
 

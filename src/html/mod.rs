@@ -179,16 +179,23 @@ impl Scanner {
             self.kept = None;
             return;
         }
-        let meta = meta_charset(head);
-        let encoding = self.header_charset.or(meta).unwrap_or(UTF_8);
-        let declared = if self.header_charset.is_some() || Encoding::for_bom(head).is_some() {
-            Declared::Header
-        } else if meta.is_some() {
-            Declared::Meta
-        } else {
-            Declared::Nothing
+        // The `<meta>` prescan only when the header named no charset.
+        let (encoding, declared) = match self.header_charset {
+            Some(header) => (header, Declared::Header),
+            None => match meta_charset(head) {
+                Some(meta) => (meta, Declared::Meta),
+                None => (UTF_8, Declared::Nothing),
+            },
         };
-        self.charset = Some((encoding, declared));
+        // Only a kept body needs to know more (a byte order mark overrides
+        // any declaration when the text is decoded).
+        if self.kept.is_some() {
+            let declared = match Encoding::for_bom(head) {
+                Some(_) => Declared::Header,
+                None => declared,
+            };
+            self.charset = Some((encoding, declared));
+        }
         let mut parser = Box::new(Parser::new(encoding, &self.collector));
         self.stage = if parser.feed(head, last) {
             Stage::Finished { html: true }

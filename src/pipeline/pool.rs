@@ -24,7 +24,6 @@
 //! A panic while handling one URL is caught and becomes an `internal`
 //! record; the worker carries on with the next URL.
 
-use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -33,7 +32,7 @@ use std::time::Duration;
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 
 use super::{Msg, Pacer, Seq, Task};
-use crate::error::{ErrorKind, Fatal, FetchError};
+use crate::error::{ErrorKind, Fatal, FetchError, panic_message};
 use crate::extract::pool::Extractor;
 use crate::extract::{Body, Page as ExtractPage};
 use crate::fetch::{Fetched, Fetcher};
@@ -285,14 +284,6 @@ fn handle<T>(
     }
 }
 
-fn panic_message(panic: &(dyn Any + Send)) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".into())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -376,14 +367,6 @@ mod tests {
         );
         drop(msg_tx);
         assert!(records(&msg_rx).is_empty());
-    }
-
-    #[test]
-    fn panic_messages_are_kept() {
-        let p = catch_unwind(|| panic!("boom {}", 1)).unwrap_err();
-        assert_eq!(panic_message(&*p), "boom 1");
-        let p = catch_unwind(|| std::panic::panic_any(7u8)).unwrap_err();
-        assert_eq!(panic_message(&*p), "unknown panic");
     }
 
     #[test]
