@@ -92,13 +92,17 @@ impl BodyHash {
         self.0.update(bytes);
     }
 
-    /// The digest, in lower-case hex.
+    /// The digest, in lower-case hex (one allocation: this runs for every
+    /// URL).
     pub fn hex(self) -> String {
-        self.0
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let digest = self.0.finalize();
+        let mut out = String::with_capacity(2 * digest.len());
+        for b in digest {
+            out.push(char::from(DIGITS[usize::from(b >> 4)]));
+            out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+        }
+        out
     }
 }
 
