@@ -216,6 +216,23 @@ pub struct Cli {
     #[arg(long = "headers")]
     pub keep_headers: bool,
 
+    /// Archive every HTTP exchange in PATH as WARC/1.1 (ISO 28500), each
+    /// record gzip-compressed on its own (name it .warc.gz): a request and
+    /// a response record per exchange (each redirect hop and retry is
+    /// one), the payload as received (still content-encoded), with sha1
+    /// digests. Each JSON record gets `warc` {file, offset, length} of its
+    /// response record. With --resume, a torn last record is cut and the
+    /// archive appended to.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["compare", "demo"])]
+    pub warc: Option<PathBuf>,
+
+    /// With --warc: once a file would pass BYTES (suffixes k, M, G: 1G),
+    /// go on in the next numbered file: PATH a.warc.gz is written as
+    /// a-00000.warc.gz, a-00001.warc.gz, ... A URL's records stay in one
+    /// file.
+    #[arg(long, value_name = "BYTES", requires = "warc", value_parser = parse_size)]
+    pub warc_size: Option<u64>,
+
     /// Extract the readable main content of each HTML page — the article,
     /// without navigation, banners, footers, comments or ads — as plain
     /// text into `text` (paragraphs separated by a blank line). Adds

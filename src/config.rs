@@ -58,6 +58,8 @@ pub struct Config {
     pub compare: bool,
     /// `--demo`: the same, on a local made-up site.
     pub demo: bool,
+    /// `--warc` and `--warc-size`: the archive, and where files roll over.
+    pub warc: Option<(PathBuf, Option<u64>)>,
     /// What each fetch needs.
     pub fetch: FetchSettings,
     /// How to build the HTTP clients.
@@ -99,6 +101,7 @@ impl Config {
             }),
             compare: cli.compare,
             demo: cli.demo,
+            warc: cli.warc.clone().map(|path| (path, cli.warc_size)),
             fetch: fetch_settings(cli)?,
             client: client_settings(cli)?,
         })
@@ -171,17 +174,21 @@ fn fetch_settings(cli: &Cli) -> Result<FetchSettings, Fatal> {
         verbose: cli.verbose,
         keep_headers: cli.keep_headers,
         proxies: proxies(cli),
+        capture: cli.warc.as_ref().map(|_| user_agent(cli)),
     })
+}
+
+/// The User-Agent requests go out with: `-A`, or scrape's own.
+fn user_agent(cli: &Cli) -> HeaderValue {
+    cli.user_agent
+        .clone()
+        .unwrap_or_else(|| HeaderValue::from_static(concat!("scrape/", env!("CARGO_PKG_VERSION"))))
 }
 
 /// What the HTTP clients are built from.
 fn client_settings(cli: &Cli) -> Result<ClientSettings, Fatal> {
-    let user_agent = cli
-        .user_agent
-        .clone()
-        .unwrap_or_else(|| HeaderValue::from_static(concat!("scrape/", env!("CARGO_PKG_VERSION"))));
     Ok(ClientSettings {
-        user_agent,
+        user_agent: user_agent(cli),
         connect_timeout: cli.connect_timeout,
         timeout: cli.timeout,
         insecure: cli.insecure,

@@ -29,6 +29,7 @@
 //! The contract (options, record, exit codes, guarantees) is README.md.
 //! Modules are private: the binary uses [`run()`] and the types it returns.
 
+mod archive;
 mod cli;
 mod config;
 mod demo;

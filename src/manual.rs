@@ -12,7 +12,7 @@ use crate::cli::Cli;
 
 /// The record's fields, in the order records write them, with what they
 /// hold (a unit test checks them against the record).
-pub const FIELDS: [(&str, &str); 33] = [
+pub const FIELDS: [(&str, &str); 34] = [
     (
         "url",
         "the URL fetched, absolute (a password shown as ***); null when the line is not a URL",
@@ -80,6 +80,10 @@ pub const FIELDS: [(&str, &str); 33] = [
     (
         "headers",
         "with --headers: the final response's headers, names lower-cased, repeated ones as arrays",
+    ),
+    (
+        "warc",
+        "with --warc: {file, offset, length} of the response record in the archive; null without a response",
     ),
     (
         "text",
@@ -315,6 +319,7 @@ mod tests {
             markdown: true,
         };
         record.complete(&extraction);
+        record.warc = Some(None);
         let value = serde_json::to_value(&record).unwrap();
         let keys: Vec<&str> = value
             .as_object()

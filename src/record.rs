@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::archive::{self, Blob, WarcRef};
 use crate::error::{ErrorKind, FetchError};
 use crate::extract::Content;
 use crate::fetch::Fetched;
@@ -84,6 +85,14 @@ pub struct Record {
     /// `site_name`, `excerpt`, `extract_note`; only when asked.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub content: Option<Content>,
+    /// `--warc`: where the final response's record is in the archive
+    /// (null without a response); only in runs with an archive.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warc: Option<Option<WarcRef>>,
+    /// `--warc`: this URL's WARC records, compressed, on their way to the
+    /// aggregator, which writes them and fills `warc`.
+    #[serde(skip)]
+    pub archive: Option<Box<Blob>>,
 }
 
 impl Record {
@@ -122,6 +131,8 @@ impl Record {
             links: f.page.links,
             headers: f.headers,
             content: None,
+            warc: None,
+            archive: (!f.exchanges.is_empty()).then(|| Box::new(archive::encode(&f.exchanges))),
         }
     }
 
@@ -172,6 +183,8 @@ impl Record {
             links: None,
             headers: None,
             content: None,
+            warc: None,
+            archive: None,
         }
     }
 

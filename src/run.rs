@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use crossbeam_channel::{Sender, bounded};
 
+use crate::archive::file::Archive;
 use crate::cli::Cli;
 use crate::config::Config;
 use crate::demo;
@@ -88,6 +89,11 @@ impl Run<'_> {
         let writer = RecordWriter::new(out, config.format, path);
         let mut pass = Pipeline::new(self, config.threads, "");
         pass.done = done;
+        pass.archive = config
+            .warc
+            .as_ref()
+            .map(|(path, roll)| Archive::open(path, *roll, config.resume))
+            .transpose()?;
         let report = pass.run(sources, writer)?;
         if let (Some(path), true) = (&config.output, config.retry_errors) {
             resume::compact(path)?;
@@ -155,6 +161,8 @@ pub struct Pipeline<'a> {
     label: String,
     /// Lines an earlier run did (`--resume`).
     done: Option<resume::Done>,
+    /// `--warc`: the archive.
+    archive: Option<Archive>,
 }
 
 impl<'a> Pipeline<'a> {
@@ -166,12 +174,13 @@ impl<'a> Pipeline<'a> {
             threads,
             label: label.to_string(),
             done: None,
+            archive: None,
         }
     }
 
     /// Starts the reader (which starts the workers as jobs come) and runs
     /// the aggregator on this thread until every record is written.
-    pub fn run(self, sources: Vec<Source>, writer: RecordWriter) -> Result<Report, Fatal> {
+    pub fn run(mut self, sources: Vec<Source>, writer: RecordWriter) -> Result<Report, Fatal> {
         let started = Instant::now();
         let (config, signals, threads) = (self.run.config, self.run.signals, self.threads);
         let progress = Progress::new(config.progress, &self.label);
@@ -180,8 +189,10 @@ impl<'a> Pipeline<'a> {
         }
         let window = config.order_window.map(Window::new);
         let (msg_tx, msg_rx) = bounded::<Msg>(MSG_QUEUE.max(threads * 4 + 64));
+        let archive = self.archive.take();
         self.reader(sources, msg_tx, window.clone())?.spawn()?;
         Aggregator::new(writer, progress, signals, window, config.shard)
+            .with_archive(archive)
             .run(&msg_rx, started, threads)
     }
 
@@ -264,9 +275,11 @@ fn check_outputs(config: &Config) -> Result<(), Fatal> {
             path,
         })
         .collect();
+    let warc = config.warc.as_ref().map(|(path, _)| path.clone());
     let outputs = [
         ("-o", &config.output),
         ("--summary-json", &config.summary_json),
+        ("--warc", &warc),
     ];
     let outputs: Vec<Named> = outputs
         .iter()

@@ -14,6 +14,7 @@ use std::time::Instant;
 use reqwest::blocking::Response;
 use reqwest::header;
 
+use super::capture::{self, Cut, Exchange, Tee};
 use super::classify::classify_read;
 use super::decode::{self, DECODE_ERROR};
 use super::sockets::Ending;
@@ -39,7 +40,13 @@ impl Fetcher {
     /// Reads the body into the page scanner, up to `--max-body` decoded
     /// bytes.
     #[inline(never)]
-    pub(super) fn read_body(&self, resp: Response, out: &mut Fetched, deadline: Instant) -> Ending {
+    pub(super) fn read_body(
+        &self,
+        resp: Response,
+        out: &mut Fetched,
+        deadline: Instant,
+        exchange: Option<Exchange>,
+    ) -> Ending {
         let closes = asks_to_close(&resp);
         let encodings = resp.headers().get_all(header::CONTENT_ENCODING);
         let codings = match decode::codings(encodings.iter().map(|v| v.as_bytes())) {
@@ -52,11 +59,22 @@ impl Fetcher {
                         decode::ACCEPT_ENCODING
                     ),
                 ));
+                out.exchanges.extend(exchange.map(|mut e| {
+                    e.cut = Some(Cut::Unspecified);
+                    e
+                }));
                 return Ending::Closed;
             }
         };
         let resp_len = resp.content_length();
-        let mut body = decode::decoder(Box::new(resp), &codings);
+        let (raw, copy): (Box<dyn Read + Send>, _) = match exchange {
+            Some(_) => {
+                let (tee, copy) = Tee::new(resp);
+                (Box::new(tee), Some(copy))
+            }
+            None => (Box::new(resp), None),
+        };
+        let mut body = decode::decoder(raw, &codings);
         let collector = Collector::new(Arc::clone(&self.settings.extraction));
         let mut scanner = Scanner::new(out.content_type.as_deref(), collector);
         let max = self.settings.max_body;
@@ -109,7 +127,13 @@ impl Fetcher {
                 }
             }
         }
+        drop(body);
         out.sha256 = Some(hash.hex());
+        if let (Some(mut exchange), Some(copy)) = (exchange, copy) {
+            exchange.payload = capture::take(&copy);
+            exchange.cut = cut_of(out, ended);
+            out.exchanges.push(exchange);
+        }
         out.page = scanner.finish(out.final_url.as_ref());
         if let (Some(body), Some(mut held)) = (&mut out.page.body, held) {
             held.resize(body.bytes.len());
@@ -121,12 +145,27 @@ impl Fetcher {
 
     /// Reads and drops a redirect's body (a few bytes, usually), so that its
     /// connection can serve the next hop or another URL.
-    pub(super) fn drain(&self, resp: Response) -> Ending {
+    /// With `--warc`, the bytes drained are the exchange's payload.
+    pub(super) fn drain(
+        &self,
+        resp: Response,
+        exchange: Option<Exchange>,
+    ) -> (Ending, Option<Exchange>) {
         let closes = asks_to_close(&resp);
-        let mut sink = io::sink();
-        let ended =
-            io::copy(&mut resp.take(DRAIN_LIMIT + 1), &mut sink).is_ok_and(|n| n <= DRAIN_LIMIT);
-        ending(ended && !closes)
+        let mut limited = resp.take(DRAIN_LIMIT + 1);
+        let Some(mut exchange) = exchange else {
+            let ended = io::copy(&mut limited, &mut io::sink()).is_ok_and(|n| n <= DRAIN_LIMIT);
+            return (ending(ended && !closes), None);
+        };
+        let read = limited.read_to_end(&mut exchange.payload);
+        let ended = read.is_ok() && exchange.payload.len() as u64 <= DRAIN_LIMIT;
+        if read.is_err() {
+            exchange.cut = Some(Cut::Disconnect);
+        } else if !ended {
+            exchange.payload.truncate(DRAIN_LIMIT as usize);
+            exchange.cut = Some(Cut::Length);
+        }
+        (ending(ended && !closes), Some(exchange))
     }
 
     /// With `-v`: how the body ended.
@@ -141,6 +180,20 @@ impl Fetcher {
             None => String::new(),
         };
         self.log(format_args!("{url}: body {} bytes{end}", out.bytes));
+    }
+}
+
+/// Why the raw payload read is not the whole body, if it is not: cut at
+/// `--max-body`, by the deadline, by the connection, or by a decoding
+/// error (scrape stops reading what it cannot decode).
+fn cut_of(out: &Fetched, ended: bool) -> Option<Cut> {
+    match &out.error {
+        _ if out.truncated => Some(Cut::Length),
+        Some(e) if e.kind == ErrorKind::Timeout => Some(Cut::Time),
+        Some(e) if e.message.starts_with(DECODE_ERROR) => Some(Cut::Unspecified),
+        Some(_) => Some(Cut::Disconnect),
+        None if !ended => Some(Cut::Unspecified),
+        None => None,
     }
 }
 

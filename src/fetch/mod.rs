@@ -18,6 +18,7 @@
 //! - Failures become the record's error kinds in [`classify`].
 
 pub mod body;
+pub mod capture;
 pub mod classify;
 pub mod client;
 pub mod cookies;
@@ -41,6 +42,7 @@ use crate::extract::budget::Budget;
 use crate::html::page::Page;
 use crate::html::select::Extraction;
 use crate::input::redact::{self, url as redact_url};
+use capture::{Exchange, Sent};
 use classify::{classify, classify_send, secs};
 use cookies::Jar;
 use retry::{MAX_RETRY_AFTER, backoff, retry_after, transient_status};
@@ -71,6 +73,9 @@ pub struct FetchSettings {
     pub keep_headers: bool,
     /// Which proxy requests go through (to name it in errors).
     pub proxies: proxy::Proxies,
+    /// `--warc`: keep every exchange's heads and raw payload; the
+    /// client's User-Agent, to write the request as sent.
+    pub capture: Option<HeaderValue>,
 }
 
 /// What came of fetching one URL.
@@ -105,6 +110,8 @@ pub struct Fetched {
     pub sha256: Option<String>,
     /// With `--headers`: the final response's headers.
     pub headers: Option<Headers>,
+    /// With `--warc`: every exchange of every attempt, in order.
+    pub exchanges: Vec<Exchange>,
 }
 
 /// How many times a request that got an empty reply on a reused
@@ -158,6 +165,8 @@ struct Chain {
     /// redirect only (most URLs have none).
     visited: Vec<Url>,
     redirects: u32,
+    /// With `--warc`: the chain's exchanges so far.
+    exchanges: Vec<Exchange>,
 }
 
 impl Fetcher {
@@ -199,6 +208,7 @@ impl Fetcher {
     pub fn fetch(&self, url: &Url, watch: &dyn Watch) -> Fetched {
         let started = Instant::now();
         let mut attempts = 0;
+        let mut earlier = Vec::new();
         loop {
             attempts += 1;
             let Attempt {
@@ -206,6 +216,10 @@ impl Fetcher {
                 retry,
                 asked,
             } = self.attempt(url, started);
+            if !earlier.is_empty() {
+                earlier.append(&mut fetched.exchanges);
+                fetched.exchanges = std::mem::take(&mut earlier);
+            }
             let unanswered = fetched.status.is_none().then_some(fetched.error.as_ref());
             let may_go_on = watch.attempted(&asked, unanswered.flatten());
             if let Some(Some(after)) = retry {
@@ -221,6 +235,7 @@ impl Fetcher {
                     wait.as_secs_f64()
                 ));
                 if self.pause(wait) {
+                    earlier = std::mem::take(&mut fetched.exchanges);
                     continue;
                 }
             }
@@ -239,12 +254,14 @@ impl Fetcher {
             jar: Jar::default(),
             visited: Vec::new(),
             redirects: 0,
+            exchanges: Vec::new(),
         };
         loop {
-            let (resp, lease) = match self.send(url, &chain, deadline) {
+            let (resp, lease, sent) = match self.send(url, &chain, deadline) {
                 Ok(sent) => sent,
                 Err(Failure { error, retry }) => {
-                    let fetched = Fetched::failed(chain.redirects, error);
+                    let mut fetched = Fetched::failed(chain.redirects, error);
+                    fetched.exchanges = chain.exchanges;
                     return Attempt {
                         fetched,
                         retry,
@@ -253,6 +270,7 @@ impl Fetcher {
                 }
             };
             chain.jar.remember(&resp, &chain.current);
+            let exchange = sent.map(|sent| sent.answered(&chain.current, &resp));
             let elapsed = started.elapsed();
             let mut fetched = Fetched::responded(&resp, &chain.current, chain.redirects, elapsed);
             if self.settings.keep_headers {
@@ -260,18 +278,22 @@ impl Fetcher {
             }
             let max = self.settings.max_redirects;
             if let Some(next) = redirect::target(&resp, &chain.current, max) {
+                let (ending, drained) = self.drain(resp, exchange);
+                chain.exchanges.extend(drained);
                 let hop = chain.follow(url, next, max);
-                self.sockets.done(lease, self.drain(resp));
+                self.sockets.done(lease, ending);
                 match hop {
                     Ok(()) => continue,
                     Err(error) => {
                         fetched.error = Some(error);
+                        fetched.exchanges = chain.exchanges;
                         return final_attempt(fetched, chain.current);
                     }
                 }
             }
             let retry_after = transient_status(resp.status()).then(|| retry_after(&resp));
-            let ending = self.read_body(resp, &mut fetched, deadline);
+            fetched.exchanges = chain.exchanges;
+            let ending = self.read_body(resp, &mut fetched, deadline, exchange);
             self.sockets.done(lease, ending);
             return match retry_after {
                 Some(after) if fetched.error.is_none() => Attempt {
@@ -298,7 +320,7 @@ impl Fetcher {
         original: &Url,
         chain: &Chain,
         deadline: Instant,
-    ) -> Result<(Response, Lease), Failure> {
+    ) -> Result<(Response, Lease, Option<Sent>), Failure> {
         let current = &chain.current;
         let mut resends = 0;
         loop {
@@ -312,10 +334,11 @@ impl Fetcher {
             let lease = self.sockets.open(current, original);
             let reused = lease.reused();
             let sent_at = Instant::now();
-            let sent = self.request(original, chain, remaining, &lease).send();
+            let request = self.request(original, chain, remaining, &lease);
+            let (sent, head) = self.execute(request);
             self.log_response(current, &sent, sent_at);
             let e = match sent {
-                Ok(resp) => return Ok((resp, lease)),
+                Ok(resp) => return Ok((resp, lease, head)),
                 Err(e) => e,
             };
             self.sockets.done(lease, Ending::Closed);
@@ -365,6 +388,20 @@ impl Fetcher {
             request = request.header(header::ACCEPT_ENCODING, offer);
         }
         request
+    }
+
+    /// Sends `request`; with `--warc`, keeps its head first.
+    fn execute(&self, request: RequestBuilder) -> (reqwest::Result<Response>, Option<Sent>) {
+        let Some(user_agent) = &self.settings.capture else {
+            return (request.send(), None);
+        };
+        match request.build() {
+            Ok(request) => {
+                let head = Sent::of(&request, user_agent);
+                (self.client.execute(request), Some(head))
+            }
+            Err(e) => (Err(e), None),
+        }
     }
 
     /// With `-v`: one line on stderr (whole: `eprintln!` locks stderr).

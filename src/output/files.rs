@@ -83,6 +83,7 @@ pub fn open_locked(path: &Path, append: bool) -> Result<File, Fatal> {
     };
     let file = OpenOptions::new()
         .create(true)
+        .read(true)
         .append(append)
         .write(!append)
         .open(path)

@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 
+use crate::archive::file::Archive;
 use crate::error::Fatal;
 use crate::input::shard::Shard;
 use crate::pipeline::window::Window;
@@ -59,6 +60,8 @@ enum Stop {
 /// The receiving end of the pipeline.
 pub struct Aggregator<'a> {
     writer: RecordWriter,
+    /// `--warc`: where each record's WARC records go, first.
+    archive: Option<Archive>,
     progress: Progress,
     stats: Stats,
     reorder: Option<Reorder>,
@@ -78,6 +81,7 @@ impl<'a> Aggregator<'a> {
     ) -> Aggregator<'a> {
         Aggregator {
             writer,
+            archive: None,
             progress,
             stats: Stats::new(shard),
             reorder: window.map(Reorder::new),
@@ -85,6 +89,12 @@ impl<'a> Aggregator<'a> {
             grace_ends: None,
             pacer: Pacer::default(),
         }
+    }
+
+    /// Writes each record's WARC records to `archive` before the record.
+    pub fn with_archive(mut self, archive: Option<Archive>) -> Aggregator<'a> {
+        self.archive = archive;
+        self
     }
 
     /// Receives until every sender is done (or the grace after Ctrl-C runs
@@ -184,7 +194,8 @@ impl<'a> Aggregator<'a> {
     /// Counts a message and writes what it carries.
     fn take(&mut self, msg: Msg) -> Result<(), Stop> {
         match msg {
-            Msg::Record(seq, record) => {
+            Msg::Record(seq, mut record) => {
+                self.archive(&mut record)?;
                 self.stats.add(&record);
                 self.progress.record(record.ok, record.error.is_some());
                 self.deliver(seq, Some(record))
@@ -205,6 +216,20 @@ impl<'a> Aggregator<'a> {
             }
             Msg::Fatal(fatal) => Err(Stop::Fatal(fatal)),
         }
+    }
+
+    /// With `--warc`: appends the record's WARC records to the archive and
+    /// notes in the record where its response went.
+    fn archive(&mut self, record: &mut Record) -> Result<(), Stop> {
+        let Some(archive) = &mut self.archive else {
+            return Ok(());
+        };
+        let warc = match record.archive.take() {
+            Some(blob) => archive.append(&blob).map_err(Stop::Fatal)?,
+            None => None,
+        };
+        record.warc = Some(warc);
+        Ok(())
     }
 
     /// Writes a result now, or when its turn comes (`--ordered`).

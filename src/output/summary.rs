@@ -317,6 +317,8 @@ mod tests {
             fields: None,
             links: None,
             content: None,
+            warc: None,
+            archive: None,
             http_version: None,
             ip: None,
             etag: None,

@@ -1,0 +1,261 @@
+//! `--warc`: every HTTP exchange kept as WARC/1.1 records (ISO 28500), each
+//! record its own gzip member (`.warc.gz`, README "WARC archives").
+//!
+//! The work is split so that one thread writes and all threads compress:
+//! - a worker turns its URL's exchanges ([`Exchange`], captured by
+//!   `fetch::capture`) into a [`Blob`] — for each exchange a `request` and a
+//!   `response` record linked by `WARC-Concurrent-To`, digests computed,
+//!   each record gzip-compressed on its own ([`encode`]);
+//! - the aggregator hands the blob to the [`file::Archive`], which appends
+//!   it whole to the current file (rolling over to the next numbered one
+//!   at `--warc-size`) and tells the record where its response landed
+//!   ([`WarcRef`]).
+
+pub mod file;
+
+use std::io::Write;
+
+use chrono::SecondsFormat;
+use data_encoding::BASE32;
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use serde::Serialize;
+use sha1::{Digest, Sha1};
+use uuid::Uuid;
+
+use crate::fetch::capture::Exchange;
+
+/// How hard records are compressed: level 6 is gzip's and zlib's default
+/// (and wget's and warcio's).
+const LEVEL: u32 = 6;
+
+/// Where a record's response is in the archive: seek to `offset` in
+/// `file`, read `length` bytes, gunzip.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WarcRef {
+    /// The archive file, as named on the command line (numbered with
+    /// `--warc-size`).
+    pub file: String,
+    /// The byte offset of the response record's gzip member.
+    pub offset: u64,
+    /// The gzip member's length in bytes.
+    pub length: u64,
+}
+
+/// One URL's records, compressed and ready to append: the bytes, and where
+/// in them the final response's member is.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Blob {
+    /// The gzip members, one after another.
+    pub bytes: Vec<u8>,
+    /// The final response's member: offset in `bytes`, and length.
+    pub response: Option<(u64, u64)>,
+}
+
+/// The records of `exchanges`, in order: request, then response, for each.
+pub fn encode(exchanges: &[Exchange]) -> Blob {
+    let mut blob = Blob::default();
+    for exchange in exchanges {
+        let response_id = record_id();
+        let request = request_record(exchange, &response_id);
+        blob.bytes.extend_from_slice(&gzip(&request));
+        let start = blob.bytes.len() as u64;
+        blob.bytes
+            .extend_from_slice(&gzip(&response_record(exchange, &response_id)));
+        blob.response = Some((start, blob.bytes.len() as u64 - start));
+    }
+    blob
+}
+
+/// The `warcinfo` record that opens every file, compressed.
+pub fn warcinfo(filename: &str, software: &str) -> Vec<u8> {
+    let body = format!(
+        "software: {software}\r\n\
+         format: WARC File Format 1.1\r\n\
+         conformsTo: https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/\r\n"
+    );
+    let headers = [
+        ("WARC-Type", "warcinfo".to_string()),
+        ("WARC-Record-ID", record_id()),
+        ("WARC-Date", now()),
+        ("WARC-Filename", filename.to_string()),
+        ("Content-Type", "application/warc-fields".to_string()),
+    ];
+    gzip(&record(&headers, &[body.as_bytes()]))
+}
+
+fn request_record(exchange: &Exchange, response_id: &str) -> Vec<u8> {
+    let mut headers = common("request", record_id(), exchange);
+    headers.push(("WARC-Concurrent-To", response_id.to_string()));
+    headers.push(("WARC-Block-Digest", sha1(&[&exchange.request])));
+    headers.push((
+        "Content-Type",
+        "application/http;msgtype=request".to_string(),
+    ));
+    record(&headers, &[&exchange.request])
+}
+
+fn response_record(exchange: &Exchange, id: &str) -> Vec<u8> {
+    let mut headers = common("response", id.to_string(), exchange);
+    let (head, payload) = (&exchange.response, &exchange.payload);
+    headers.push(("WARC-Block-Digest", sha1(&[head, payload])));
+    headers.push(("WARC-Payload-Digest", sha1(&[payload])));
+    if let Some(cut) = exchange.cut {
+        headers.push(("WARC-Truncated", cut.as_str().to_string()));
+    }
+    headers.push((
+        "Content-Type",
+        "application/http;msgtype=response".to_string(),
+    ));
+    record(&headers, &[head, payload])
+}
+
+/// The named fields every record of an exchange has: type, ID, date,
+/// target, address.
+fn common(kind: &'static str, id: String, exchange: &Exchange) -> Vec<(&'static str, String)> {
+    let mut headers = vec![
+        ("WARC-Type", kind.to_string()),
+        ("WARC-Record-ID", id),
+        (
+            "WARC-Date",
+            exchange.at.to_rfc3339_opts(SecondsFormat::Micros, true),
+        ),
+        ("WARC-Target-URI", exchange.url.clone()),
+    ];
+    if let Some(ip) = exchange.ip {
+        headers.push(("WARC-IP-Address", ip.to_string()));
+    }
+    headers
+}
+
+/// A whole record: version line, named fields, Content-Length, the block,
+/// and the two CRLFs that end it.
+fn record(headers: &[(&str, String)], block: &[&[u8]]) -> Vec<u8> {
+    let length: usize = block.iter().map(|part| part.len()).sum();
+    let mut out = Vec::with_capacity(length + 512);
+    out.extend_from_slice(b"WARC/1.1\r\n");
+    for (name, value) in headers {
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b": ");
+        // A field value is one line: a URL or header cannot break it.
+        out.extend(value.bytes().filter(|&b| b != b'\r' && b != b'\n'));
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(format!("Content-Length: {length}\r\n\r\n").as_bytes());
+    for part in block {
+        out.extend_from_slice(part);
+    }
+    out.extend_from_slice(b"\r\n\r\n");
+    out
+}
+
+/// `sha1:` and the base32 digest of the parts, as the community writes it.
+fn sha1(parts: &[&[u8]]) -> String {
+    let mut hash = Sha1::new();
+    for part in parts {
+        hash.update(part);
+    }
+    format!("sha1:{}", BASE32.encode(&hash.finalize()))
+}
+
+fn record_id() -> String {
+    format!("<urn:uuid:{}>", Uuid::new_v4())
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// One gzip member. Writing to a `Vec` cannot fail.
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut gz = GzEncoder::new(
+        Vec::with_capacity(bytes.len() / 3 + 64),
+        Compression::new(LEVEL),
+    );
+    let _ = gz.write_all(bytes);
+    gz.finish().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use flate2::read::GzDecoder;
+
+    use super::*;
+    use crate::fetch::capture::Cut;
+
+    fn exchange(payload: &[u8], cut: Option<Cut>) -> Exchange {
+        Exchange {
+            at: chrono::Utc::now(),
+            url: "http://example.test/a".into(),
+            ip: Some("127.0.0.1".parse().unwrap()),
+            request: b"GET /a HTTP/1.1\r\nhost: example.test\r\n\r\n".to_vec(),
+            response: b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n".to_vec(),
+            payload: payload.to_vec(),
+            cut,
+        }
+    }
+
+    fn gunzip(bytes: &[u8]) -> String {
+        let mut out = String::new();
+        GzDecoder::new(bytes).read_to_string(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn the_response_member_is_where_the_blob_says() {
+        let blob = encode(&[
+            exchange(b"hello", None),
+            exchange(b"world", Some(Cut::Length)),
+        ]);
+        let (offset, length) = blob.response.unwrap();
+        assert_eq!(offset + length, blob.bytes.len() as u64);
+        let text = gunzip(&blob.bytes[offset as usize..]);
+        assert!(
+            text.starts_with("WARC/1.1\r\nWARC-Type: response\r\n"),
+            "{text}"
+        );
+        assert!(text.contains("WARC-Truncated: length\r\n"));
+        assert!(text.contains("\r\n\r\nworld\r\n\r\n"));
+        let length = b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nworld".len();
+        assert!(text.contains(&format!("Content-Length: {length}\r\n")));
+    }
+
+    #[test]
+    fn the_request_points_at_its_response() {
+        let blob = encode(&[exchange(b"hello", None)]);
+        let (offset, _) = blob.response.unwrap();
+        let request = gunzip(&blob.bytes[..offset as usize]);
+        let response = gunzip(&blob.bytes[offset as usize..]);
+        let id = |text: &str, field: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(field).map(str::to_string))
+                .unwrap()
+        };
+        assert_eq!(
+            id(&request, "WARC-Concurrent-To: "),
+            id(&response, "WARC-Record-ID: ")
+        );
+    }
+
+    #[test]
+    fn records_are_compressed_within_a_worker_s_stack() {
+        // miniz_oxide's compressor state passed through the stack and
+        // overflowed a worker's 256 KiB; zlib-rs allocates it.
+        let stack = crate::pipeline::pool::WORKER_STACK / 2;
+        let worker = std::thread::Builder::new().stack_size(stack);
+        let page = vec![b'x'; 100_000];
+        let done = worker.spawn(move || encode(&[exchange(&page, None)]).bytes.len());
+        assert!(done.unwrap().join().unwrap() > 0);
+    }
+
+    #[test]
+    fn digests_are_sha1_in_base32() {
+        // sha1("abc") = a9993e36 4706816a ba3e2571 7850c26c 9cd0d89d.
+        assert_eq!(
+            sha1(&[b"a", b"bc"]),
+            "sha1:VGMT4NSHA2AWVOR6EVYXQUGCNSONBWE5"
+        );
+    }
+}

@@ -1,0 +1,233 @@
+//! With `--warc`: what went over the wire in each HTTP exchange, kept for
+//! the archive (`crate::archive` turns it into WARC records).
+//!
+//! The client (reqwest over hyper) hands scrape a parsed response, not its
+//! bytes, so the heads are rebuilt from what it shows:
+//! - the request: `GET path HTTP/1.1`, `host`, the client's `user-agent`
+//!   and `accept`, then the headers scrape set (connection, encodings,
+//!   `-H`, cookies). Values of `authorization`, `proxy-authorization` and
+//!   `cookie` read `***`: an archive is shared, a credential is not.
+//! - the response: the status line with the reason phrase as sent, then
+//!   the headers with their values as sent, names lower-cased (hyper does
+//!   not keep their case) and a repeated header's lines together.
+//! - the payload: the body bytes as they came, still content-encoded (a
+//!   gzip page stays gzip), with chunked transfer coding undone by the
+//!   client; a `Transfer-Encoding` header is kept as sent.
+
+use std::io::{self, Read};
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use chrono::{DateTime, Utc};
+use reqwest::blocking::{Request, Response};
+use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
+use url::Url;
+
+use crate::input::redact;
+
+/// Why a payload in the archive is not the whole body (`WARC-Truncated`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cut {
+    /// `--max-body`, or a redirect body past what is drained.
+    Length,
+    /// The deadline (`--timeout`) came first.
+    Time,
+    /// The connection broke.
+    Disconnect,
+    /// Reading stopped for another reason (a body scrape cannot decode).
+    Unspecified,
+}
+
+impl Cut {
+    /// The `WARC-Truncated` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cut::Length => "length",
+            Cut::Time => "time",
+            Cut::Disconnect => "disconnect",
+            Cut::Unspecified => "unspecified",
+        }
+    }
+}
+
+/// One request and the response it got.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exchange {
+    /// When the request was sent.
+    pub at: DateTime<Utc>,
+    /// The URL asked for (a password in it reads `***`).
+    pub url: String,
+    /// The address that answered.
+    pub ip: Option<IpAddr>,
+    /// The request line and headers, ending with the blank line.
+    pub request: Vec<u8>,
+    /// The status line and headers, ending with the blank line.
+    pub response: Vec<u8>,
+    /// The body bytes as received (still content-encoded).
+    pub payload: Vec<u8>,
+    /// Why the payload is not the whole body, if it is not.
+    pub cut: Option<Cut>,
+}
+
+/// A request about to be sent, for its exchange.
+pub struct Sent {
+    at: DateTime<Utc>,
+    head: Vec<u8>,
+}
+
+/// Headers whose values stay out of the archive.
+const SECRET: [HeaderName; 3] = [
+    header::AUTHORIZATION,
+    header::PROXY_AUTHORIZATION,
+    header::COOKIE,
+];
+
+impl Sent {
+    /// The head of `req` as it goes out with `user_agent` (the client's).
+    pub fn of(req: &Request, user_agent: &HeaderValue) -> Sent {
+        let url = req.url();
+        let mut head = Vec::with_capacity(256);
+        let target = &url[url::Position::BeforePath..url::Position::AfterQuery];
+        head.extend_from_slice(format!("GET {target} HTTP/1.1\r\n").as_bytes());
+        let host = &url[url::Position::BeforeHost..url::Position::AfterPort];
+        line(&mut head, "host", host.as_bytes());
+        let mut defaults = HeaderMap::new();
+        defaults.insert(header::USER_AGENT, user_agent.clone());
+        defaults.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
+        for (name, value) in &defaults {
+            if !req.headers().contains_key(name) {
+                line(&mut head, name.as_str(), value.as_bytes());
+            }
+        }
+        for (name, value) in req.headers() {
+            let value = if SECRET.contains(name) {
+                redact::MASK.as_bytes()
+            } else {
+                value.as_bytes()
+            };
+            line(&mut head, name.as_str(), value);
+        }
+        head.extend_from_slice(b"\r\n");
+        Sent {
+            at: Utc::now(),
+            head,
+        }
+    }
+
+    /// The exchange of this request and `resp`, its payload still to come.
+    pub fn answered(self, url: &Url, resp: &Response) -> Exchange {
+        Exchange {
+            at: self.at,
+            url: redact::url(url).into_owned(),
+            ip: resp.remote_addr().map(|a| a.ip()),
+            request: self.head,
+            response: response_head(resp),
+            payload: Vec::new(),
+            cut: None,
+        }
+    }
+}
+
+/// The status line and headers of `resp`.
+fn response_head(resp: &Response) -> Vec<u8> {
+    let status = resp.status();
+    let reason = resp
+        .extensions()
+        .get::<hyper::ext::ReasonPhrase>()
+        .map(|r| r.as_bytes())
+        .or_else(|| status.canonical_reason().map(str::as_bytes))
+        .unwrap_or_default();
+    let mut head = Vec::with_capacity(512);
+    let version = match resp.version() {
+        reqwest::Version::HTTP_10 => "HTTP/1.0",
+        _ => "HTTP/1.1",
+    };
+    head.extend_from_slice(format!("{version} {} ", status.as_u16()).as_bytes());
+    head.extend_from_slice(reason);
+    head.extend_from_slice(b"\r\n");
+    for (name, value) in resp.headers() {
+        line(&mut head, name.as_str(), value.as_bytes());
+    }
+    head.extend_from_slice(b"\r\n");
+    head
+}
+
+fn line(head: &mut Vec<u8>, name: &str, value: &[u8]) {
+    head.extend_from_slice(name.as_bytes());
+    head.extend_from_slice(b": ");
+    head.extend_from_slice(value);
+    head.extend_from_slice(b"\r\n");
+}
+
+/// Copies what is read through it into a buffer the reader's owner keeps,
+/// so the raw bytes can be taken back after a decoder has consumed them.
+pub struct Tee<R> {
+    inner: R,
+    copy: Arc<Mutex<Vec<u8>>>,
+}
+
+impl<R: Read> Tee<R> {
+    /// A tee of `inner`, and the handle to what it copies.
+    pub fn new(inner: R) -> (Tee<R>, Arc<Mutex<Vec<u8>>>) {
+        let copy = Arc::new(Mutex::new(Vec::new()));
+        (
+            Tee {
+                inner,
+                copy: Arc::clone(&copy),
+            },
+            copy,
+        )
+    }
+}
+
+impl<R: Read> Read for Tee<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.copy
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// What a tee copied.
+pub fn take(copy: &Mutex<Vec<u8>>) -> Vec<u8> {
+    std::mem::take(&mut *copy.lock().unwrap_or_else(PoisonError::into_inner))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tee_keeps_what_passes_through() {
+        let (mut tee, copy) = Tee::new(&b"hello world"[..]);
+        let mut first = [0; 5];
+        tee.read_exact(&mut first).unwrap();
+        assert_eq!(&first, b"hello");
+        assert_eq!(take(&copy), b"hello");
+        let mut rest = Vec::new();
+        tee.read_to_end(&mut rest).unwrap();
+        assert_eq!(take(&copy), b" world");
+    }
+
+    #[test]
+    fn the_request_head_hides_credentials() {
+        let client = reqwest::blocking::Client::new();
+        let req = client
+            .get("http://example.test:8080/a/b?q=1#frag")
+            .header("authorization", "Bearer secret")
+            .header("x-trace", "7")
+            .build()
+            .unwrap();
+        let sent = Sent::of(&req, &HeaderValue::from_static("scrape/1"));
+        let head = String::from_utf8(sent.head).unwrap();
+        assert!(head.starts_with("GET /a/b?q=1 HTTP/1.1\r\nhost: example.test:8080\r\n"));
+        assert!(head.contains("user-agent: scrape/1\r\n"));
+        assert!(head.contains("authorization: ***\r\n"));
+        assert!(!head.contains("secret"));
+        assert!(head.contains("x-trace: 7\r\n"));
+        assert!(head.ends_with("\r\n\r\n"));
+    }
+}
