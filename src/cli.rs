@@ -233,6 +233,16 @@ pub struct Cli {
     #[arg(long, value_name = "BYTES", requires = "warc", value_parser = parse_size)]
     pub warc_size: Option<u64>,
 
+    /// Re-run against an earlier run's records (its -o output, JSON Lines):
+    /// a URL whose earlier record has an ETag or Last-Modified is asked
+    /// with If-None-Match / If-Modified-Since, and a 304 Not Modified
+    /// yields a record carrying the earlier page data (title, fields,
+    /// links, text, sha256, ...) with this run's status and timings. Every
+    /// record gets `unchanged`: true (a 304, or the same status and
+    /// sha256), false, or null (not in PREV, or no response).
+    #[arg(long, value_name = "PREV.jsonl")]
+    pub since: Option<PathBuf>,
+
     /// Extract the readable main content of each HTML page — the article,
     /// without navigation, banners, footers, comments or ads — as plain
     /// text into `text` (paragraphs separated by a blank line). Adds

@@ -58,6 +58,8 @@ pub struct Config {
     pub compare: bool,
     /// `--demo`: the same, on a local made-up site.
     pub demo: bool,
+    /// `--since`: the earlier run's records.
+    pub since: Option<PathBuf>,
     /// `--warc` and `--warc-size`: the archive, and where files roll over.
     pub warc: Option<(PathBuf, Option<u64>)>,
     /// What each fetch needs.
@@ -102,6 +104,7 @@ impl Config {
             compare: cli.compare,
             demo: cli.demo,
             warc: cli.warc.clone().map(|path| (path, cli.warc_size)),
+            since: cli.since.clone(),
             fetch: fetch_settings(cli)?,
             client: client_settings(cli)?,
         })

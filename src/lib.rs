@@ -46,6 +46,7 @@ mod politeness;
 mod record;
 mod run;
 mod signals;
+mod since;
 
 pub use cli::Cli;
 pub use error::{Exit, Fatal};

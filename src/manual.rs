@@ -12,7 +12,7 @@ use crate::cli::Cli;
 
 /// The record's fields, in the order records write them, with what they
 /// hold (a unit test checks them against the record).
-pub const FIELDS: [(&str, &str); 34] = [
+pub const FIELDS: [(&str, &str); 35] = [
     (
         "url",
         "the URL fetched, absolute (a password shown as ***); null when the line is not a URL",
@@ -80,6 +80,10 @@ pub const FIELDS: [(&str, &str); 34] = [
     (
         "headers",
         "with --headers: the final response's headers, names lower-cased, repeated ones as arrays",
+    ),
+    (
+        "unchanged",
+        "with --since: true when the page is as the earlier run saw it (a 304, or the same status and sha256), false when not, null when the earlier run has no record of it or no response came",
     ),
     (
         "warc",
@@ -320,6 +324,7 @@ mod tests {
         };
         record.complete(&extraction);
         record.warc = Some(None);
+        record.unchanged = Some(None);
         let value = serde_json::to_value(&record).unwrap();
         let keys: Vec<&str> = value
             .as_object()

@@ -70,6 +70,11 @@ pub struct Record {
     pub last_modified: Option<String>,
     /// SHA-256 (hex) of the decoded body bytes read.
     pub sha256: Option<String>,
+    /// `--since`: the page is as the earlier run saw it (a 304, or the same
+    /// status and sha256); null when the earlier run has no record of the
+    /// URL or no response came; only with `--since`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unchanged: Option<Option<bool>>,
     /// Why this URL failed, or null.
     pub error: Option<FetchError>,
     /// `--select` results: NAME → strings; only when asked.
@@ -126,6 +131,7 @@ impl Record {
             etag: f.validators.etag,
             last_modified: f.validators.last_modified,
             sha256: f.sha256,
+            unchanged: None,
             error,
             fields: f.page.fields,
             links: f.page.links,
@@ -178,6 +184,7 @@ impl Record {
             etag: None,
             last_modified: None,
             sha256: None,
+            unchanged: None,
             error: Some(error),
             fields: None,
             links: None,
@@ -213,6 +220,11 @@ impl Record {
             (None, _) => "not an HTML page",
         };
         Some(note.to_string())
+    }
+
+    /// `--since`: a 304 whose page data is the earlier run's.
+    pub fn not_modified(&self) -> bool {
+        self.status == Some(304) && self.unchanged == Some(Some(true))
     }
 
     /// The error kind, if the record has an error.

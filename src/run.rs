@@ -37,6 +37,7 @@ use crate::politeness::breaker::Breaker;
 use crate::politeness::hosts::HostQueue;
 use crate::politeness::robots::RobotsCache;
 use crate::signals::Signals;
+use crate::since::Since;
 
 /// The least room in the channel to the aggregator, in messages. The
 /// aggregator drains it, then naps a millisecond when messages come fast
@@ -254,7 +255,9 @@ impl<'a> Pipeline<'a> {
             true => Some(Arc::new(Extractor::per_core(wanted).map_err(Fatal::Setup)?)),
             false => None,
         };
+        let since = config.since.as_deref().map(Since::open).transpose()?;
         let crew = Crew {
+            since: since.map(Arc::new),
             fetcher: Arc::new(fetcher),
             gate: Arc::new(Gate::new(hosts.clone(), robots, breaker)),
             msgs,
@@ -281,6 +284,11 @@ fn check_outputs(config: &Config) -> Result<(), Fatal> {
         ("--summary-json", &config.summary_json),
         ("--warc", &warc),
     ];
+    let since = config.since.iter().map(|path| Named {
+        role: "the --since records",
+        path,
+    });
+    let inputs: Vec<Named> = inputs.into_iter().chain(since).collect();
     let outputs: Vec<Named> = outputs
         .iter()
         .filter_map(|(role, path)| path.as_deref().map(|path| Named { role, path }))

@@ -47,7 +47,7 @@ use classify::{classify, classify_send, secs};
 use cookies::Jar;
 use retry::{MAX_RETRY_AFTER, backoff, retry_after, transient_status};
 use sockets::{Ending, Lease, Sockets};
-use validators::{Headers, Validators};
+use validators::{Conditional, Headers, Validators};
 
 /// What the fetcher needs from the command line.
 #[derive(Debug, Clone)]
@@ -157,7 +157,7 @@ pub struct Fetcher {
 }
 
 /// The hops of one attempt so far.
-struct Chain {
+struct Chain<'a> {
     current: Url,
     /// The cookies the chain's responses set.
     jar: Jar,
@@ -167,6 +167,8 @@ struct Chain {
     redirects: u32,
     /// With `--warc`: the chain's exchanges so far.
     exchanges: Vec<Exchange>,
+    /// `--since`: validators for the hop to their URL.
+    conditional: Option<&'a Conditional>,
 }
 
 impl Fetcher {
@@ -204,8 +206,14 @@ impl Fetcher {
         &self.sockets
     }
 
-    /// Fetches `url`, with retries, telling `watch` how each attempt went.
-    pub fn fetch(&self, url: &Url, watch: &dyn Watch) -> Fetched {
+    /// Fetches `url`, with retries, telling `watch` how each attempt went;
+    /// a request to `conditional`'s URL carries its validators.
+    pub fn fetch(
+        &self,
+        url: &Url,
+        watch: &dyn Watch,
+        conditional: Option<&Conditional>,
+    ) -> Fetched {
         let started = Instant::now();
         let mut attempts = 0;
         let mut earlier = Vec::new();
@@ -215,7 +223,7 @@ impl Fetcher {
                 mut fetched,
                 retry,
                 asked,
-            } = self.attempt(url, started);
+            } = self.attempt(url, started, conditional);
             if !earlier.is_empty() {
                 earlier.append(&mut fetched.exchanges);
                 fetched.exchanges = std::mem::take(&mut earlier);
@@ -247,7 +255,7 @@ impl Fetcher {
 
     /// One attempt: the request, its redirects and the body, under one
     /// deadline.
-    fn attempt(&self, url: &Url, started: Instant) -> Attempt {
+    fn attempt(&self, url: &Url, started: Instant, conditional: Option<&Conditional>) -> Attempt {
         let deadline = Instant::now() + self.settings.timeout;
         let mut chain = Chain {
             current: url.clone(),
@@ -255,6 +263,7 @@ impl Fetcher {
             visited: Vec::new(),
             redirects: 0,
             exchanges: Vec::new(),
+            conditional,
         };
         loop {
             let (resp, lease, sent) = match self.send(url, &chain, deadline) {
@@ -375,6 +384,9 @@ impl Fetcher {
         let current = &chain.current;
         let mut headers = redirect::headers_for(&self.settings.headers, original, current);
         chain.jar.add_to(&mut headers, current);
+        if let Some(conditional) = chain.conditional.filter(|c| c.url == *current) {
+            headers.extend(conditional.headers.clone());
+        }
         let mut request = self
             .client
             .get(current.clone())
@@ -461,7 +473,7 @@ impl Fetcher {
     }
 }
 
-impl Chain {
+impl Chain<'_> {
     /// Moves to the next hop, if it is allowed.
     fn follow(
         &mut self,

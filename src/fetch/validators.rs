@@ -4,9 +4,10 @@
 //! `--headers` every response header.
 
 use reqwest::blocking::Response;
-use reqwest::header::{self, HeaderMap};
+use reqwest::header::{self, HeaderMap, HeaderValue};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use sha2::{Digest, Sha256};
+use url::Url;
 
 /// The final response's headers (`--headers`): names lower-cased, in the
 /// order they first came; a repeated header's values as an array.
@@ -68,6 +69,33 @@ impl Validators {
             http_version: Some(version_name(resp.version()).to_string()),
             ip: resp.remote_addr().map(|a| a.ip().to_string()),
         }
+    }
+}
+
+/// `--since`: the validators of an earlier response, sent back as
+/// `If-None-Match` / `If-Modified-Since` to the URL that gave them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Conditional {
+    /// The URL whose response had the validators (the earlier run's final
+    /// URL): only a request to it carries them.
+    pub url: Url,
+    /// The conditional headers.
+    pub headers: HeaderMap,
+}
+
+impl Conditional {
+    /// The conditional request for `url` from an earlier `etag` and
+    /// `last_modified`; `None` when neither can be sent.
+    pub fn new(url: Url, etag: Option<&str>, last_modified: Option<&str>) -> Option<Conditional> {
+        let mut headers = HeaderMap::new();
+        let value = |v: Option<&str>| v.and_then(|v| HeaderValue::from_str(v).ok());
+        if let Some(etag) = value(etag) {
+            headers.insert(header::IF_NONE_MATCH, etag);
+        }
+        if let Some(date) = value(last_modified) {
+            headers.insert(header::IF_MODIFIED_SINCE, date);
+        }
+        (!headers.is_empty()).then_some(Conditional { url, headers })
     }
 }
 

@@ -39,6 +39,9 @@ pub struct Stats {
     other_shards: u64,
     shard: Option<Shard>,
     bytes: u64,
+    /// `--since`: records unchanged, and 304s among them; `None` in runs
+    /// without it.
+    unchanged: Option<Unchanged>,
     latency_us: Option<Histogram<u64>>,
 }
 
@@ -55,6 +58,7 @@ impl Default for Stats {
             other_shards: 0,
             shard: None,
             bytes: 0,
+            unchanged: None,
             latency_us: Histogram::new_with_bounds(1, MAX_LATENCY_US, 3).ok(),
         }
     }
@@ -72,7 +76,14 @@ impl Stats {
     /// Counts one record.
     pub fn add(&mut self, r: &Record) {
         self.records += 1;
-        self.bytes += r.bytes;
+        if let Some(unchanged) = r.unchanged {
+            let counts = self.unchanged.get_or_insert_default();
+            counts.unchanged += u64::from(unchanged == Some(true));
+            counts.not_modified += u64::from(r.not_modified());
+        }
+        if !r.not_modified() {
+            self.bytes += r.bytes;
+        }
         match r.error_kind() {
             Some(kind) => {
                 *self.failed.entry(kind).or_default() += 1;
@@ -132,6 +143,7 @@ impl Stats {
                 max: latency.map(|h| ms(h.max())),
             },
             bytes: self.bytes,
+            unchanged: self.unchanged,
             threads,
             interrupted,
         }
@@ -169,12 +181,27 @@ pub struct Summary {
     pub urls_per_s: f64,
     /// Latency (`elapsed_ms`) of fetched records.
     pub latency_ms: Latency,
-    /// Decoded body bytes read, all records.
+    /// Decoded body bytes read, all records (a 304's carried page is not
+    /// read).
     pub bytes: u64,
+    /// `--since`: how many records are unchanged, and how many of those
+    /// came as 304 Not Modified (no body downloaded); only with
+    /// `--since`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unchanged: Option<Unchanged>,
     /// Worker threads.
     pub threads: usize,
     /// The run was stopped by Ctrl-C or SIGTERM.
     pub interrupted: bool,
+}
+
+/// `--since` counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Unchanged {
+    /// Records with `unchanged: true`.
+    pub unchanged: u64,
+    /// Those that came as 304 Not Modified.
+    pub not_modified: u64,
 }
 
 /// Latency quantiles in milliseconds; null when nothing was fetched.
@@ -222,6 +249,14 @@ impl Summary {
                 w,
                 "scrape: shard {shard} (from {}): {lines} to other shards",
                 shard.from.as_str()
+            )?;
+        }
+        if let Some(u) = self.unchanged {
+            let not_modified = count(u.not_modified, "304 Not Modified", "304 Not Modified");
+            writeln!(
+                w,
+                "scrape: {} unchanged since --since ({not_modified}, no body downloaded)",
+                u.unchanged
             )?;
         }
         if self.resumed > 0 {
@@ -324,6 +359,7 @@ mod tests {
             etag: None,
             last_modified: None,
             sha256: None,
+            unchanged: None,
             headers: None,
         }
     }

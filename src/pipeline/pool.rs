@@ -40,6 +40,7 @@ use crate::input::{Job, host_key};
 use crate::politeness::Gate;
 use crate::politeness::hosts::HostQueue;
 use crate::record::Record;
+use crate::since::{self, Since};
 use url::Url;
 
 /// Each worker's stack. A thread touches only the pages it uses: a worker
@@ -84,6 +85,8 @@ pub struct Crew {
     pub extractor: Option<Arc<Extractor>>,
     /// Set when the run stops.
     pub cancel: Arc<AtomicBool>,
+    /// `--since`: the earlier run's records.
+    pub since: Option<Arc<Since>>,
 }
 
 /// The pool, as the reader drives it: it queues jobs and starts workers.
@@ -196,10 +199,15 @@ impl Drop for Pool {
 fn work(crew: &Crew, jobs: &Jobs, idle: &AtomicUsize) {
     let extraction = crew.fetcher.extraction();
     run_jobs(jobs, &crew.cancel, idle, |seq, job| {
-        let fetch = |url: &Url| crew.fetcher.fetch(url, &*crew.gate);
+        let prev = crew.since.as_ref().map(|s| s.lookup(&job.url, extraction));
+        let conditional = prev.as_ref().and_then(|p| p.as_ref()?.conditional.as_ref());
+        let fetch = |url: &Url| crew.fetcher.fetch(url, &*crew.gate, conditional);
         let url = job.url.clone();
         let (mut record, body) = handle(job, &crew.gate, fetch);
         crew.fetcher.sockets().finished(&url);
+        if let Some(prev) = prev {
+            since::apply(prev, &mut record, extraction);
+        }
         match (body, &crew.extractor) {
             (Some(body), Some(extractor)) => {
                 extract_then_send(extractor, &crew.msgs, seq, record, body);

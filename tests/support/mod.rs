@@ -51,6 +51,10 @@ pub struct Seen {
     starts: Mutex<Vec<std::time::Instant>>,
     /// Counters shared by a group of servers (several "hosts").
     group: Option<Arc<Seen>>,
+    /// `/versioned/{n}`: each page's version (0 until bumped).
+    versions: Mutex<HashMap<String, u32>>,
+    /// 304 Not Modified answers given.
+    not_modified: AtomicUsize,
 }
 
 impl Seen {
@@ -188,6 +192,22 @@ impl Server {
         self.seen.starts.lock().unwrap().clone()
     }
 
+    /// Changes `/versioned/{n}`: a new body and new validators.
+    pub fn bump(&self, n: u32) {
+        *self
+            .seen
+            .versions
+            .lock()
+            .unwrap()
+            .entry(n.to_string())
+            .or_default() += 1;
+    }
+
+    /// 304 Not Modified answers given.
+    pub fn not_modified(&self) -> usize {
+        self.seen.not_modified.load(Ordering::SeqCst)
+    }
+
     /// Headers of every request to `path`.
     pub fn headers_seen(&self, path: &str) -> Vec<HeaderMap> {
         self.seen
@@ -228,6 +248,7 @@ fn app(seen: Arc<Seen>) -> Router {
         .route("/fixtures/{name}", get(fixture))
         .route("/readable/{name}", get(readable))
         .route("/validated", get(validated))
+        .route("/versioned/{n}", get(versioned))
         .layer(middleware::from_fn_with_state(Arc::clone(&seen), track))
         .with_state(seen)
 }
@@ -322,6 +343,47 @@ async fn validated() -> Response {
     );
     h.append(header::SET_COOKIE, header::HeaderValue::from_static("a=1"));
     h.append(header::SET_COOKIE, header::HeaderValue::from_static("b=2"));
+    resp
+}
+
+/// A page that honours validators: `ETag` (unless `?validators=date`) and
+/// `Last-Modified` (unless `?validators=etag`) change with its version
+/// (`Server::bump`); `If-None-Match` / `If-Modified-Since` that match get
+/// a 304.
+async fn versioned(
+    State(seen): State<Arc<Seen>>,
+    Path(n): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let version = seen.versions.lock().unwrap().get(&n).copied().unwrap_or(0);
+    let which = q.get("validators").map(String::as_str).unwrap_or("both");
+    let etag = format!("\"{n}-{version}\"");
+    let date = format!("Wed, 21 Oct 2015 07:{:02}:00 GMT", version % 60);
+    let asked = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    let fresh = match which {
+        "date" => asked(header::IF_MODIFIED_SINCE) == Some(date.as_str()),
+        _ => asked(header::IF_NONE_MATCH) == Some(etag.as_str()),
+    };
+    let mut resp = if fresh {
+        seen.not_modified.fetch_add(1, Ordering::SeqCst);
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let body = format!(
+            "<!doctype html><html><head><title>Versioned {n} v{version}</title></head>\
+             <body><article><h1>Page {n}</h1><p>This is version {version} of page {n}, \
+             a paragraph long enough to be read as the article of the page.</p>\
+             <a href=\"/versioned/{n}/next\">next</a></article></body></html>"
+        );
+        ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
+    };
+    let h = resp.headers_mut();
+    if which != "date" {
+        h.insert(header::ETAG, etag.parse().unwrap());
+    }
+    if which != "etag" {
+        h.insert(header::LAST_MODIFIED, date.parse().unwrap());
+    }
     resp
 }
 

@@ -1,0 +1,210 @@
+//! `--since PREV.jsonl`: a re-run that only downloads what changed
+//! (README "Re-runs: --since").
+//!
+//! PREV is indexed once ([`index`]: URL fingerprint → line); for each URL
+//! a worker reads its earlier record back ([`Since::lookup`]), and:
+//! - when that record can stand in for a new one — a 2xx without error,
+//!   with a `sha256`, an `etag` or `last_modified`, and everything this run
+//!   extracts (each `--select` name, `links`, `text`, `markdown`) — the
+//!   request to its final URL carries `If-None-Match` / `If-Modified-Since`;
+//! - a `304 Not Modified` then yields a record marked `unchanged: true`
+//!   carrying PREV's page data (content type, bytes, title, description,
+//!   lang, sha256, fields, links, text…) with this run's status, timings,
+//!   address and validators ([`apply`]);
+//! - a response with PREV's status and `sha256` is `unchanged: true` too;
+//!   any other response is `unchanged: false`; no response, or a URL PREV
+//!   does not have, is `unchanged: null`.
+
+pub mod index;
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+use serde::{Deserialize, Deserializer};
+use url::Url;
+
+use crate::error::Fatal;
+use crate::extract::Content;
+use crate::fetch::validators::Conditional;
+use crate::html::page::Fields;
+use crate::html::select::Extraction;
+use crate::input::redact;
+use crate::record::Record;
+use index::Index;
+
+/// The earlier run's records, indexed.
+pub struct Since {
+    file: File,
+    index: Index,
+}
+
+/// An earlier record of a URL, and the conditional request it allows.
+pub struct Prev {
+    record: Earlier,
+    /// Validators to send, when the earlier record can stand in for a new
+    /// one.
+    pub conditional: Option<Conditional>,
+}
+
+/// What is read back of an earlier record.
+#[derive(Deserialize)]
+struct Earlier {
+    url: Option<String>,
+    final_url: Option<String>,
+    status: Option<u16>,
+    error: Option<serde_json::Value>,
+    content_type: Option<String>,
+    #[serde(default)]
+    bytes: u64,
+    #[serde(default)]
+    truncated: bool,
+    title: Option<String>,
+    description: Option<String>,
+    lang: Option<String>,
+    etag: Option<String>,
+    last_modified: Option<String>,
+    sha256: Option<String>,
+    fields: Option<BTreeMap<String, Vec<String>>>,
+    links: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "present")]
+    text: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    markdown: Option<Option<String>>,
+    byline: Option<String>,
+    published: Option<String>,
+    site_name: Option<String>,
+    excerpt: Option<String>,
+    extract_note: Option<String>,
+}
+
+/// A field that is there, null or not: `Some`; missing: `None` (default).
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+impl Since {
+    /// Indexes `path`. Fails when it cannot be read, or holds no record.
+    pub fn open(path: &Path) -> Result<Since, Fatal> {
+        let input_error = |e| Fatal::Input {
+            path: path.to_path_buf(),
+            source: e,
+        };
+        let file = File::open(path).map_err(input_error)?;
+        let index = Index::build(&file).map_err(input_error)?;
+        if index.len() == 0 && index.skipped > 0 {
+            return Err(Fatal::Usage(format!(
+                "--since {}: no record in it (scrape's JSON Lines output, one record a line, \
+                 is what --since reads; -f json is not)",
+                path.display()
+            )));
+        }
+        Ok(Since { file, index })
+    }
+
+    /// The earlier record of `url`, if PREV has one; with the validators
+    /// to send when it could stand in for this run's (see the module doc).
+    pub fn lookup(&self, url: &Url, extraction: &Extraction) -> Option<Prev> {
+        let key = redact::url(url);
+        let (offset, length) = self.index.find(&key)?;
+        let mut line = vec![0; length];
+        self.file.read_exact_at(&mut line, offset).ok()?;
+        let record: Earlier = serde_json::from_slice(&line).ok()?;
+        if record.url.as_deref() != Some(&*key) {
+            return None;
+        }
+        let conditional = record
+            .stands_in_for(extraction)
+            .then(|| {
+                let url = Url::parse(record.final_url.as_deref()?).ok()?;
+                Conditional::new(url, record.etag.as_deref(), record.last_modified.as_deref())
+            })
+            .flatten();
+        Some(Prev {
+            record,
+            conditional,
+        })
+    }
+}
+
+impl Earlier {
+    /// Whether this record has what a run with `extraction` writes, from
+    /// a whole successful response.
+    fn stands_in_for(&self, extraction: &Extraction) -> bool {
+        let fields = &self.fields;
+        let has_fields = extraction
+            .selects
+            .iter()
+            .all(|s| fields.as_ref().is_some_and(|f| f.contains_key(&s.name)));
+        let wanted = extraction.content;
+        self.error.as_ref().is_none_or(serde_json::Value::is_null)
+            && self.status.is_some_and(|s| (200..300).contains(&s))
+            && self.sha256.is_some()
+            && has_fields
+            && (!extraction.links || self.links.is_some())
+            && (!wanted.text || self.text.is_some())
+            && (!wanted.markdown || self.markdown.is_some())
+    }
+}
+
+/// Marks `record` against its earlier one (`None`: PREV does not have
+/// the URL), and fills a 304's record with the earlier page data.
+pub fn apply(prev: Option<Prev>, record: &mut Record, extraction: &Extraction) {
+    let Some(Prev {
+        record: earlier,
+        conditional,
+    }) = prev
+    else {
+        record.unchanged = Some(None);
+        return;
+    };
+    let unchanged = if record.status == Some(304) && conditional.is_some() {
+        carry(earlier, record, extraction);
+        Some(true)
+    } else if record.status.is_none() {
+        None
+    } else {
+        Some(
+            record.error.is_none()
+                && record.status == earlier.status
+                && record.sha256.is_some()
+                && record.sha256 == earlier.sha256,
+        )
+    };
+    record.unchanged = Some(unchanged);
+}
+
+/// The earlier page data into a 304's record; this run's status, timings,
+/// address, and validators when the 304 sent new ones, stay.
+fn carry(earlier: Earlier, record: &mut Record, extraction: &Extraction) {
+    record.content_type = earlier.content_type;
+    record.bytes = earlier.bytes;
+    record.truncated = earlier.truncated;
+    record.title = earlier.title;
+    record.description = earlier.description;
+    record.lang = earlier.lang;
+    record.sha256 = earlier.sha256;
+    record.etag = record.etag.take().or(earlier.etag);
+    record.last_modified = record.last_modified.take().or(earlier.last_modified);
+    if let Some(mut fields) = earlier.fields.filter(|_| !extraction.selects.is_empty()) {
+        let named = extraction.selects.iter().map(|s| {
+            let values = fields.remove(&s.name).unwrap_or_default();
+            (s.name.clone(), values)
+        });
+        record.fields = Some(Fields(named.collect()));
+    }
+    if extraction.links {
+        record.links = earlier.links;
+    }
+    if extraction.content.any() {
+        let mut content = Content::none(extraction.content, earlier.extract_note);
+        content.text = earlier.text.flatten();
+        content.markdown = earlier.markdown.flatten();
+        content.byline = earlier.byline;
+        content.published = earlier.published;
+        content.site_name = earlier.site_name;
+        content.excerpt = earlier.excerpt;
+        record.content = Some(content);
+    }
+}
