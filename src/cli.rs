@@ -243,6 +243,14 @@ pub struct Cli {
     #[arg(long, value_name = "PREV.jsonl")]
     pub since: Option<PathBuf>,
 
+    /// Add `tls` to each HTTPS record: the TLS version and cipher suite,
+    /// and the server certificate's subject, issuer, not_after, days_left
+    /// (negative once expired) and sans. Version and cipher come from one
+    /// extra handshake per server address (reqwest does not expose the
+    /// connection's); null through a proxy.
+    #[arg(long)]
+    pub tls: bool,
+
     /// Extract the readable main content of each HTML page — the article,
     /// without navigation, banners, footers, comments or ads — as plain
     /// text into `text` (paragraphs separated by a blank line). Adds

@@ -158,6 +158,8 @@ fn proxies(cli: &Cli) -> Proxies {
 /// What every fetch needs: deadlines, retries, headers, what to extract.
 fn fetch_settings(cli: &Cli) -> Result<FetchSettings, Fatal> {
     let mut extraction = Extraction::new(cli.selects.clone(), cli.links).map_err(Fatal::Usage)?;
+    extraction.tls = cli.tls;
+    extraction.since = cli.since.is_some();
     extraction.content = Wanted {
         text: cli.text,
         markdown: cli.markdown,
@@ -178,6 +180,7 @@ fn fetch_settings(cli: &Cli) -> Result<FetchSettings, Fatal> {
         keep_headers: cli.keep_headers,
         proxies: proxies(cli),
         capture: cli.warc.as_ref().map(|_| user_agent(cli)),
+        tls: cli.tls,
     })
 }
 
@@ -200,6 +203,7 @@ fn client_settings(cli: &Cli) -> Result<ClientSettings, Fatal> {
             None => Vec::new(),
         },
         proxies: proxies(cli),
+        tls_info: cli.tls,
     })
 }
 

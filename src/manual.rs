@@ -12,7 +12,7 @@ use crate::cli::Cli;
 
 /// The record's fields, in the order records write them, with what they
 /// hold (a unit test checks them against the record).
-pub const FIELDS: [(&str, &str); 35] = [
+pub const FIELDS: [(&str, &str); 36] = [
     (
         "url",
         "the URL fetched, absolute (a password shown as ***); null when the line is not a URL",
@@ -84,6 +84,10 @@ pub const FIELDS: [(&str, &str); 35] = [
     (
         "unchanged",
         "with --since: true when the page is as the earlier run saw it (a 304, or the same status and sha256), false when not, null when the earlier run has no record of it or no response came",
+    ),
+    (
+        "tls",
+        "with --tls: {version, cipher, subject, issuer, not_after, days_left, sans} of an HTTPS response; null otherwise",
     ),
     (
         "warc",
@@ -325,6 +329,7 @@ mod tests {
         record.complete(&extraction);
         record.warc = Some(None);
         record.unchanged = Some(None);
+        record.tls = Some(None);
         let value = serde_json::to_value(&record).unwrap();
         let keys: Vec<&str> = value
             .as_object()

@@ -15,6 +15,7 @@ use crate::archive::{self, Blob, WarcRef};
 use crate::error::{ErrorKind, FetchError};
 use crate::extract::Content;
 use crate::fetch::Fetched;
+use crate::fetch::tls::Tls;
 use crate::fetch::validators::Headers;
 use crate::html::page::Fields;
 use crate::html::select::Extraction;
@@ -90,6 +91,10 @@ pub struct Record {
     /// `site_name`, `excerpt`, `extract_note`; only when asked.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub content: Option<Content>,
+    /// `--tls`: the certificate and TLS of an HTTPS response (null for
+    /// http or without a response); only when asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<Option<Tls>>,
     /// `--warc`: where the final response's record is in the archive
     /// (null without a response); only in runs with an archive.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -137,6 +142,7 @@ impl Record {
             links: f.page.links,
             headers: f.headers,
             content: None,
+            tls: f.tls.map(Some),
             warc: None,
             archive: (!f.exchanges.is_empty()).then(|| Box::new(archive::encode(&f.exchanges))),
         }
@@ -190,6 +196,7 @@ impl Record {
             links: None,
             headers: None,
             content: None,
+            tls: None,
             warc: None,
             archive: None,
         }
@@ -204,6 +211,12 @@ impl Record {
         }
         if self.links.is_none() && extraction.links {
             self.links = Some(Vec::new());
+        }
+        if self.tls.is_none() && extraction.tls {
+            self.tls = Some(None);
+        }
+        if self.unchanged.is_none() && extraction.since {
+            self.unchanged = Some(None);
         }
         if self.content.is_none() && extraction.content.any() {
             self.content = Some(Content::none(extraction.content, self.no_content_note()));

@@ -21,6 +21,7 @@ use crate::extract::pool::Extractor;
 use crate::fetch::Fetcher;
 use crate::fetch::client::{self, POOL_IDLE_TIMEOUT, Pooling};
 use crate::fetch::sockets::Sockets;
+use crate::fetch::tls::Negotiations;
 use crate::input::{self, Source, resume};
 use crate::limits;
 use crate::output::files::{self, Named};
@@ -236,6 +237,11 @@ impl<'a> Pipeline<'a> {
         let mut fetcher = Fetcher::new(client, fetch, Arc::clone(cancel), sockets);
         if config.fetch.extraction.content.any() {
             fetcher = fetcher.with_budget(Budget::per_core());
+        }
+        if config.fetch.tls {
+            let negotiations = Negotiations::new(config.fetch.connect_timeout)
+                .map_err(|e| Fatal::Setup(format!("--tls: {e}")))?;
+            fetcher = fetcher.with_negotiations(negotiations);
         }
         let hosts = config.politeness.map(|rules| {
             let capacity = (self.threads * 256).max(4096);

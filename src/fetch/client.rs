@@ -43,6 +43,8 @@ pub struct ClientSettings {
     pub extra_roots: Vec<Certificate>,
     /// `--proxy`, `--no-proxy`, or the environment.
     pub proxies: Proxies,
+    /// `--tls`: responses carry the server's certificate.
+    pub tls_info: bool,
 }
 
 /// Whether a client keeps connections for reuse.
@@ -65,7 +67,8 @@ pub fn build(c: &ClientSettings, pooling: Pooling) -> Result<Client, Fatal> {
         .danger_accept_invalid_certs(c.insecure)
         .tcp_nodelay(true)
         .http1_only()
-        .pool_idle_timeout(POOL_IDLE_TIMEOUT);
+        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+        .tls_info(c.tls_info);
     if pooling == Pooling::None {
         builder = builder.pool_max_idle_per_host(0);
     }

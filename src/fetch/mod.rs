@@ -27,14 +27,17 @@ pub mod proxy;
 pub mod redirect;
 pub mod retry;
 pub mod sockets;
+pub mod tls;
 pub mod validators;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use reqwest::blocking::{Client, RequestBuilder, Response};
 use reqwest::header::{self, HeaderMap, HeaderValue};
+use reqwest::tls::TlsInfo;
 use url::Url;
 
 use crate::error::{ErrorKind, FetchError};
@@ -47,6 +50,7 @@ use classify::{classify, classify_send, secs};
 use cookies::Jar;
 use retry::{MAX_RETRY_AFTER, backoff, retry_after, transient_status};
 use sockets::{Ending, Lease, Sockets};
+use tls::{Negotiations, Tls};
 use validators::{Conditional, Headers, Validators};
 
 /// What the fetcher needs from the command line.
@@ -76,6 +80,8 @@ pub struct FetchSettings {
     /// `--warc`: keep every exchange's heads and raw payload; the
     /// client's User-Agent, to write the request as sent.
     pub capture: Option<HeaderValue>,
+    /// `--tls`: describe the certificate and TLS of HTTPS responses.
+    pub tls: bool,
 }
 
 /// What came of fetching one URL.
@@ -112,6 +118,10 @@ pub struct Fetched {
     pub headers: Option<Headers>,
     /// With `--warc`: every exchange of every attempt, in order.
     pub exchanges: Vec<Exchange>,
+    /// The address that sent the final response.
+    pub remote: Option<SocketAddr>,
+    /// With `--tls`: the final HTTPS response's certificate and TLS.
+    pub tls: Option<Tls>,
 }
 
 /// How many times a request that got an empty reply on a reused
@@ -154,6 +164,8 @@ pub struct Fetcher {
     sockets: Arc<Sockets>,
     /// With `--text` / `--markdown`: the bytes of kept bodies, shared.
     budget: Option<Arc<Budget>>,
+    /// With `--tls`: the handshakes that learn version and cipher.
+    negotiations: Option<Negotiations>,
 }
 
 /// The hops of one attempt so far.
@@ -186,7 +198,14 @@ impl Fetcher {
             cancel,
             sockets,
             budget: None,
+            negotiations: None,
         }
+    }
+
+    /// Learns TLS versions and ciphers with `negotiations` (`--tls`).
+    pub fn with_negotiations(mut self, negotiations: Negotiations) -> Fetcher {
+        self.negotiations = Some(negotiations);
+        self
     }
 
     /// Keeps the bodies kept for extraction within `budget`.
@@ -249,6 +268,7 @@ impl Fetcher {
             }
             fetched.attempts = attempts;
             fetched.elapsed = started.elapsed();
+            self.negotiated(&mut fetched);
             return fetched;
         }
     }
@@ -284,6 +304,11 @@ impl Fetcher {
             let mut fetched = Fetched::responded(&resp, &chain.current, chain.redirects, elapsed);
             if self.settings.keep_headers {
                 fetched.headers = Some(Headers::of(resp.headers()));
+            }
+            if self.settings.tls && chain.current.scheme() == "https" {
+                let der = resp.extensions().get::<TlsInfo>();
+                let der = der.and_then(TlsInfo::peer_certificate).unwrap_or_default();
+                fetched.tls = Some(Tls::of_certificate(der, chrono::Utc::now()));
             }
             let max = self.settings.max_redirects;
             if let Some(next) = redirect::target(&resp, &chain.current, max) {
@@ -402,6 +427,30 @@ impl Fetcher {
         request
     }
 
+    /// With `--tls`: the version and cipher the server that answered
+    /// negotiates, from scrape's own handshake (not through a proxy).
+    fn negotiated(&self, fetched: &mut Fetched) {
+        let (Some(negotiations), Some(tls), Some(addr), Some(url)) = (
+            &self.negotiations,
+            &mut fetched.tls,
+            fetched.remote,
+            &fetched.final_url,
+        ) else {
+            return;
+        };
+        if self.settings.proxies.for_url(url).is_some() {
+            return;
+        }
+        let Some(host) = url.host_str() else {
+            return;
+        };
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        if let Some((version, cipher)) = negotiations.with(addr, host) {
+            tls.version = Some(version);
+            tls.cipher = Some(cipher);
+        }
+    }
+
     /// Sends `request`; with `--warc`, keeps its head first.
     fn execute(&self, request: RequestBuilder) -> (reqwest::Result<Response>, Option<Sent>) {
         let Some(user_agent) = &self.settings.capture else {
@@ -514,6 +563,7 @@ impl Fetched {
             redirects,
             ttfb: Some(ttfb),
             validators: Validators::of(resp),
+            remote: resp.remote_addr(),
             ..Fetched::default()
         }
     }

@@ -122,6 +122,10 @@ pub struct Extraction {
     pub links: bool,
     /// `--text` / `--markdown`: HTML bodies are kept for extraction.
     pub content: Wanted,
+    /// `--tls`: records have `tls`.
+    pub tls: bool,
+    /// `--since`: records have `unchanged`.
+    pub since: bool,
     /// Tells runs apart in the per-thread selector cache.
     id: u64,
 }
@@ -148,6 +152,8 @@ impl Extraction {
             selects,
             links,
             content: Wanted::default(),
+            tls: false,
+            since: false,
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         })
     }

@@ -352,6 +352,7 @@ mod tests {
             fields: None,
             links: None,
             content: None,
+            tls: None,
             warc: None,
             archive: None,
             http_version: None,

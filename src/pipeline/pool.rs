@@ -208,15 +208,15 @@ fn work(crew: &Crew, jobs: &Jobs, idle: &AtomicUsize) {
         if let Some(prev) = prev {
             since::apply(prev, &mut record, extraction);
         }
+        // Every key the run asks for, null where nothing filled it (the
+        // extractor replaces `content`).
+        record.complete(extraction);
         match (body, &crew.extractor) {
             (Some(body), Some(extractor)) => {
                 extract_then_send(extractor, &crew.msgs, seq, record, body);
                 true
             }
-            _ => {
-                record.complete(extraction);
-                crew.msgs.send(Msg::Record(seq, Box::new(record))).is_ok()
-            }
+            _ => crew.msgs.send(Msg::Record(seq, Box::new(record))).is_ok(),
         }
     });
 }

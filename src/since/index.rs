@@ -12,7 +12,7 @@ use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::fs::File;
 use std::hash::{BuildHasher, RandomState};
-use std::io::{self, BufRead, BufReader};
+use std::io::{self, BufRead, BufReader, Seek};
 
 use serde::Deserialize;
 
@@ -48,6 +48,7 @@ impl Index {
             skipped: 0,
         };
         let mut reader = BufReader::with_capacity(256 * 1024, file);
+        reader.rewind()?;
         let mut line = Vec::new();
         let mut offset = 0u64;
         loop {

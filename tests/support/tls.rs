@@ -60,9 +60,22 @@ pub fn self_signed_server() -> SocketAddr {
 /// signed; the CA is written to `ca.pem` in the returned directory. It
 /// answers every request with a page titled "Trusted".
 pub fn ca_signed_server() -> (SocketAddr, tempfile::TempDir) {
+    ca_signed_server_with(None, rustls::DEFAULT_VERSIONS)
+}
+
+/// Like `ca_signed_server`, with the leaf's `notAfter` set to `not_after`
+/// when given (its SANs are 127.0.0.1 and localhost, its CN "scrape
+/// test"), speaking only `versions`.
+pub fn ca_signed_server_with(
+    not_after: Option<(i32, u8, u8)>,
+    versions: &'static [&'static rustls::SupportedProtocolVersion],
+) -> (SocketAddr, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
     let ca_key = rcgen::KeyPair::generate().expect("CA key");
     let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("CA params");
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "scrape test CA");
     ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
     ca_params.key_usages = vec![
         rcgen::KeyUsagePurpose::KeyCertSign,
@@ -72,12 +85,17 @@ pub fn ca_signed_server() -> (SocketAddr, tempfile::TempDir) {
     std::fs::write(dir.path().join("ca.pem"), ca.pem()).expect("write ca.pem");
     let issuer = rcgen::Issuer::new(ca_params, ca_key);
     let leaf_key = rcgen::KeyPair::generate().expect("key");
-    let leaf = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()])
-        .expect("params")
-        .signed_by(&leaf_key, &issuer)
-        .expect("leaf");
+    let mut leaf = rcgen::CertificateParams::new(vec!["127.0.0.1".into(), "localhost".into()])
+        .expect("params");
+    leaf.distinguished_name
+        .push(rcgen::DnType::CommonName, "scrape test");
+    if let Some((y, m, d)) = not_after {
+        leaf.not_after = rcgen::date_time_ymd(y, m, d);
+    }
+    let leaf = leaf.signed_by(&leaf_key, &issuer).expect("leaf");
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
-    (serve_tls(vec![leaf.der().clone()], key, "Trusted"), dir)
+    let addr = serve_tls(vec![leaf.der().clone()], key, "Trusted", versions);
+    (addr, dir)
 }
 
 /// Serves `title` over TLS with this certificate chain.
@@ -85,10 +103,11 @@ fn serve_tls(
     chain: Vec<rustls::pki_types::CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
     title: &'static str,
+    versions: &'static [&'static rustls::SupportedProtocolVersion],
 ) -> SocketAddr {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
+        .with_protocol_versions(versions)
         .expect("protocol versions")
         .with_no_client_auth()
         .with_single_cert(chain, key)

@@ -1,0 +1,95 @@
+//! `--tls` (issue 14, item 4): the certificate an HTTPS server presented
+//! and the TLS it speaks, in the record.
+
+mod support;
+
+use chrono::{Datelike, Utc};
+use support::tls::ca_signed_server_with;
+use support::{Server, list, records, scrape};
+
+static TLS12: [&rustls::SupportedProtocolVersion; 1] = [&rustls::version::TLS12];
+static TLS13: [&rustls::SupportedProtocolVersion; 1] = [&rustls::version::TLS13];
+
+#[test]
+fn an_https_record_names_the_certificate_and_the_tls_spoken() {
+    let expires = Utc::now() + chrono::Duration::days(20);
+    let date = (expires.year(), expires.month() as u8, expires.day() as u8);
+    let (tls12, dir12) = ca_signed_server_with(Some(date), &TLS12);
+    let (tls13, dir13) = ca_signed_server_with(None, &TLS13);
+    let plain = Server::start();
+    let both = dir12.path().join("both.pem");
+    let pems = [dir12.path().join("ca.pem"), dir13.path().join("ca.pem")];
+    let pem: Vec<u8> = pems
+        .iter()
+        .flat_map(|p| std::fs::read(p).unwrap())
+        .collect();
+    std::fs::write(&both, pem).unwrap();
+    let urls = vec![
+        format!("https://{tls12}/a"),
+        format!("https://{tls13}/b"),
+        plain.url("/page/1"),
+        format!("http://{}/", support::refused_addr()),
+        "no url".to_string(),
+    ];
+    let file = list(&urls);
+    let out = scrape()
+        .arg(file.path())
+        .args(["--tls", "--cacert"])
+        .arg(&both)
+        .output()
+        .unwrap();
+    let recs = records(&out.stdout);
+    let of = |url: &str| recs.iter().find(|r| r["input"] == url).unwrap();
+
+    let r = of(&urls[0]);
+    assert_eq!(r["ok"], true, "{r}");
+    let tls = &r["tls"];
+    assert_eq!(tls["version"], "TLSv1.2", "{tls}");
+    assert!(
+        tls["cipher"].as_str().unwrap().starts_with("TLS_ECDHE_"),
+        "{tls}"
+    );
+    assert_eq!(tls["subject"], "CN=scrape test");
+    assert_eq!(tls["issuer"], "CN=scrape test CA");
+    let days = tls["days_left"].as_i64().unwrap();
+    assert!((18..=20).contains(&days), "{days}");
+    assert!(
+        tls["not_after"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{:04}-{:02}-{:02}T", date.0, date.1, date.2))
+    );
+    assert_eq!(tls["sans"], serde_json::json!(["127.0.0.1", "localhost"]));
+
+    let tls = &of(&urls[1])["tls"];
+    assert_eq!(tls["version"], "TLSv1.3", "{tls}");
+    assert!(tls["cipher"].as_str().unwrap().starts_with("TLS_"), "{tls}");
+
+    for url in &urls[2..] {
+        let r = of(url);
+        assert!(r.get("tls").is_some_and(|t| t.is_null()), "{r}");
+    }
+    // The jq recipe of README "Certificates": expiring within 30 days.
+    if support::tool(&["jq", "--version"]) {
+        let jq = std::process::Command::new("jq")
+            .args([
+                "-r",
+                "select(.tls.days_left != null and .tls.days_left < 30) | .url",
+            ])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        jq.stdin.as_ref().unwrap().write_all(&out.stdout).unwrap();
+        let listed = jq.wait_with_output().unwrap();
+        assert_eq!(String::from_utf8_lossy(&listed.stdout).trim(), urls[0]);
+    }
+}
+
+#[test]
+fn without_tls_records_have_no_tls_key() {
+    let server = Server::start();
+    let (r, _) = support::one(&server.url("/page/1"), &[]);
+    assert!(r.get("tls").is_none(), "{r}");
+}
