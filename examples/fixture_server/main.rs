@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --release --example fixture_server -- [--port P] [--workers N]
 //!     [--hosts N] [--hang K] [--tls DIR] [--log FILE] [--dir DIR]
+//!     [--generation G] [--gzip 1]
 //! ```
 //!
 //! Prints `listening on http://127.0.0.1:PORT` (or `https://`) once it
@@ -34,6 +35,13 @@
 //!   (log-normal, median 100 ms, p99 ≈ 2 s), both fixed by n;
 //! - `GET /status/<code>` — that status, with a small page;
 //! - `GET /redirect/<k>` — a chain of k redirects ending at `/page/landed`;
+//! - `GET /versioned/<n>` — a page of realistic size, no latency, with an
+//!   `ETag` and a `Last-Modified` that honour `If-None-Match` /
+//!   `If-Modified-Since` (304). Its version is `--generation G` (default 0)
+//!   when n is a multiple of 10, else 0: restarting the server with the
+//!   next generation changes 10 % of the pages (`bench/archive.sh`);
+//! - `--gzip 1`: `/real` and `/versioned` bodies are gzip-compressed for
+//!   clients that accept it, as most servers do;
 //! - `GET /stats` — `{"connections": C, "requests": N, "max_inflight": M}`
 //!   since the start (the stats request itself not counted), for measuring
 //!   politeness and connection reuse.
@@ -68,6 +76,8 @@ struct Options {
     tls: Option<PathBuf>,
     log: Option<PathBuf>,
     dir: Option<PathBuf>,
+    generation: u64,
+    gzip: bool,
 }
 
 fn main() {
@@ -101,6 +111,8 @@ fn parse_args() -> Options {
         tls: None,
         log: None,
         dir: None,
+        generation: 0,
+        gzip: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -114,10 +126,12 @@ fn parse_args() -> Options {
             ("--tls", _) if value.is_some() => o.tls = value.map(PathBuf::from),
             ("--log", _) if value.is_some() => o.log = value.map(PathBuf::from),
             ("--dir", _) if value.is_some() => o.dir = value.map(PathBuf::from),
+            ("--generation", Some(v)) => o.generation = v as u64,
+            ("--gzip", Some(v)) => o.gzip = v != 0,
             _ => {
                 eprintln!(
                     "usage: fixture_server [--port P] [--workers N] [--hosts N] [--hang K] \
-                     [--tls DIR] [--log FILE] [--dir DIR]"
+                     [--tls DIR] [--log FILE] [--dir DIR] [--generation G] [--gzip 1]"
                 );
                 std::process::exit(2);
             }
@@ -162,6 +176,8 @@ async fn serve(o: Options) -> std::io::Result<()> {
     let counters = Arc::new(Counters {
         log,
         dir: o.dir.clone(),
+        generation: o.generation,
+        gzip: o.gzip,
         ..Counters::default()
     });
     let app = app(Arc::clone(&counters));
@@ -228,6 +244,7 @@ fn app(counters: Arc<Counters>) -> Router {
     Router::new()
         .route("/page/{n}", get(page))
         .route("/real/{n}", get(real))
+        .route("/versioned/{n}", get(versioned))
         .route("/status/{code}", get(status))
         .route("/redirect/{k}", get(redirect))
         .route("/files/{*path}", get(file))
@@ -246,6 +263,10 @@ struct Counters {
     log: Option<std::sync::Mutex<std::fs::File>>,
     /// `--dir`: the files served under `/files/`.
     dir: Option<PathBuf>,
+    /// `--generation`: the version of `/versioned/<n>` for n % 10 == 0.
+    generation: u64,
+    /// `--gzip`: compress `/real` and `/versioned` bodies.
+    gzip: bool,
 }
 
 async fn count(State(c): State<Arc<Counters>>, req: Request, next: Next) -> Response {
@@ -305,13 +326,63 @@ async fn page(Path(n): Path<String>, Query(q): Query<HashMap<String, usize>>) ->
         .into_response()
 }
 
-async fn real(Path(n): Path<u64>) -> Response {
+async fn real(
+    State(c): State<Arc<Counters>>,
+    Path(n): Path<u64>,
+    headers: axum::http::HeaderMap,
+) -> Response {
     pages::precise_sleep(pages::latency(n)).await;
+    let body = pages::realistic(n, pages::size(n));
+    html_body(body, c.gzip && accepts_gzip(&headers)).into_response()
+}
+
+async fn versioned(
+    State(c): State<Arc<Counters>>,
+    Path(n): Path<u64>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let version = if n % 10 == 0 { c.generation } else { 0 };
+    let etag = format!("\"{n}-{version}\"");
+    let modified = format!("Mon, 02 Nov 2026 {:02}:00:00 GMT", version % 24);
+    let asked = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    let validators = [
+        (header::ETAG, etag.clone()),
+        (header::LAST_MODIFIED, modified.clone()),
+    ];
+    if asked(header::IF_NONE_MATCH) == Some(etag.as_str())
+        || asked(header::IF_MODIFIED_SINCE) == Some(modified.as_str())
+    {
+        return (StatusCode::NOT_MODIFIED, validators).into_response();
+    }
+    let body = pages::realistic(n + version * 1_000_003, pages::size(n));
     (
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        pages::realistic(n, pages::size(n)),
+        validators,
+        html_body(body, c.gzip && accepts_gzip(&headers)),
     )
         .into_response()
+}
+
+fn accepts_gzip(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.split(',').any(|c| c.trim().starts_with("gzip")))
+}
+
+/// An HTML body, gzip-compressed (level 6, as servers default to) when
+/// `gzip`.
+fn html_body(body: Vec<u8>, gzip: bool) -> Response {
+    let html = (header::CONTENT_TYPE, "text/html; charset=utf-8");
+    if !gzip {
+        return ([html], body).into_response();
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
+    let compressed = std::io::Write::write_all(&mut gz, &body).and_then(|()| gz.finish());
+    match compressed {
+        Ok(bytes) => ([html, (header::CONTENT_ENCODING, "gzip")], bytes).into_response(),
+        Err(_) => ([html], body).into_response(),
+    }
 }
 
 async fn status(Path(code): Path<u16>) -> Response {

@@ -11,23 +11,27 @@
 //!   at `--warc-size`) and tells the record where its response landed
 //!   ([`WarcRef`]).
 
+pub mod deflate;
 pub mod file;
-
-use std::io::Write;
 
 use chrono::SecondsFormat;
 use data_encoding::BASE32;
-use flate2::Compression;
-use flate2::write::GzEncoder;
 use serde::Serialize;
 use sha1::{Digest, Sha1};
 use uuid::Uuid;
 
 use crate::fetch::capture::Exchange;
+use deflate::gzip;
 
 /// How hard records are compressed: level 6 is gzip's and zlib's default
 /// (and wget's and warcio's).
 const LEVEL: u32 = 6;
+
+/// How hard a response whose payload is already content-encoded (gzip,
+/// br, zstd) is compressed: its bytes hardly compress again, and on gzip
+/// pages level 6 cost scrape 1.6× the CPU of a run without `--warc` where
+/// level 1 cost 1.25× (bench/archive.sh, CHANGELOG).
+const LEVEL_ENCODED: u32 = 1;
 
 /// Where a record's response is in the archive: seek to `offset` in
 /// `file`, read `length` bytes, gunzip.
@@ -58,10 +62,10 @@ pub fn encode(exchanges: &[Exchange]) -> Blob {
     for exchange in exchanges {
         let response_id = record_id();
         let request = request_record(exchange, &response_id);
-        blob.bytes.extend_from_slice(&gzip(&request));
+        blob.bytes.extend_from_slice(&request);
         let start = blob.bytes.len() as u64;
         blob.bytes
-            .extend_from_slice(&gzip(&response_record(exchange, &response_id)));
+            .extend_from_slice(&response_record(exchange, &response_id));
         blob.response = Some((start, blob.bytes.len() as u64 - start));
     }
     blob
@@ -81,7 +85,7 @@ pub fn warcinfo(filename: &str, software: &str) -> Vec<u8> {
         ("WARC-Filename", filename.to_string()),
         ("Content-Type", "application/warc-fields".to_string()),
     ];
-    gzip(&record(&headers, &[body.as_bytes()]))
+    record(&headers, &[body.as_bytes()], LEVEL)
 }
 
 fn request_record(exchange: &Exchange, response_id: &str) -> Vec<u8> {
@@ -92,7 +96,7 @@ fn request_record(exchange: &Exchange, response_id: &str) -> Vec<u8> {
         "Content-Type",
         "application/http;msgtype=request".to_string(),
     ));
-    record(&headers, &[&exchange.request])
+    record(&headers, &[&exchange.request], LEVEL)
 }
 
 fn response_record(exchange: &Exchange, id: &str) -> Vec<u8> {
@@ -107,7 +111,12 @@ fn response_record(exchange: &Exchange, id: &str) -> Vec<u8> {
         "Content-Type",
         "application/http;msgtype=response".to_string(),
     ));
-    record(&headers, &[head, payload])
+    let level = if exchange.encoded {
+        LEVEL_ENCODED
+    } else {
+        LEVEL
+    };
+    record(&headers, &[head, payload], level)
 }
 
 /// The named fields every record of an exchange has: type, ID, date,
@@ -128,25 +137,24 @@ fn common(kind: &'static str, id: String, exchange: &Exchange) -> Vec<(&'static 
     headers
 }
 
-/// A whole record: version line, named fields, Content-Length, the block,
+/// A whole record, compressed at `level` as one gzip member: version line, named fields, Content-Length, the block,
 /// and the two CRLFs that end it.
-fn record(headers: &[(&str, String)], block: &[&[u8]]) -> Vec<u8> {
+fn record(headers: &[(&str, String)], block: &[&[u8]], level: u32) -> Vec<u8> {
     let length: usize = block.iter().map(|part| part.len()).sum();
-    let mut out = Vec::with_capacity(length + 512);
-    out.extend_from_slice(b"WARC/1.1\r\n");
+    let mut head = Vec::with_capacity(512);
+    head.extend_from_slice(b"WARC/1.1\r\n");
     for (name, value) in headers {
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(b": ");
+        head.extend_from_slice(name.as_bytes());
+        head.extend_from_slice(b": ");
         // A field value is one line: a URL or header cannot break it.
-        out.extend(value.bytes().filter(|&b| b != b'\r' && b != b'\n'));
-        out.extend_from_slice(b"\r\n");
+        head.extend(value.bytes().filter(|&b| b != b'\r' && b != b'\n'));
+        head.extend_from_slice(b"\r\n");
     }
-    out.extend_from_slice(format!("Content-Length: {length}\r\n\r\n").as_bytes());
-    for part in block {
-        out.extend_from_slice(part);
-    }
-    out.extend_from_slice(b"\r\n\r\n");
-    out
+    head.extend_from_slice(format!("Content-Length: {length}\r\n\r\n").as_bytes());
+    let parts = std::iter::once(&head[..])
+        .chain(block.iter().copied())
+        .chain(std::iter::once(&b"\r\n\r\n"[..]));
+    gzip(parts, length / 3 + 256, level)
 }
 
 /// `sha1:` and the base32 digest of the parts, as the community writes it.
@@ -164,16 +172,6 @@ fn record_id() -> String {
 
 fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true)
-}
-
-/// One gzip member. Writing to a `Vec` cannot fail.
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut gz = GzEncoder::new(
-        Vec::with_capacity(bytes.len() / 3 + 64),
-        Compression::new(LEVEL),
-    );
-    let _ = gz.write_all(bytes);
-    gz.finish().unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -194,6 +192,7 @@ mod tests {
             response: b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n".to_vec(),
             payload: payload.to_vec(),
             cut,
+            encoded: false,
         }
     }
 

@@ -67,9 +67,12 @@ impl Fetcher {
             }
         };
         let resp_len = resp.content_length();
+        let max = self.settings.max_body;
         let (raw, copy): (Box<dyn Read + Send>, _) = match exchange {
             Some(_) => {
-                let (tee, copy) = Tee::new(resp);
+                // The raw length is Content-Length, when it is sent.
+                let raw_len = resp_len.map_or(FIRST_CHUNK as u64, |n| n.min(max));
+                let (tee, copy) = Tee::new(resp, usize::try_from(raw_len).unwrap_or(0));
                 (Box::new(tee), Some(copy))
             }
             None => (Box::new(resp), None),
@@ -77,7 +80,6 @@ impl Fetcher {
         let mut body = decode::decoder(raw, &codings);
         let collector = Collector::new(Arc::clone(&self.settings.extraction));
         let mut scanner = Scanner::new(out.content_type.as_deref(), collector);
-        let max = self.settings.max_body;
         let size = resp_size(resp_len, max);
         let mut held = self
             .budget

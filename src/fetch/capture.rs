@@ -67,6 +67,8 @@ pub struct Exchange {
     pub payload: Vec<u8>,
     /// Why the payload is not the whole body, if it is not.
     pub cut: Option<Cut>,
+    /// The payload has a content coding (it will hardly compress again).
+    pub encoded: bool,
 }
 
 /// A request about to be sent, for its exchange.
@@ -124,6 +126,7 @@ impl Sent {
             response: response_head(resp),
             payload: Vec::new(),
             cut: None,
+            encoded: resp.headers().contains_key(header::CONTENT_ENCODING),
         }
     }
 }
@@ -167,9 +170,11 @@ pub struct Tee<R> {
 }
 
 impl<R: Read> Tee<R> {
-    /// A tee of `inner`, and the handle to what it copies.
-    pub fn new(inner: R) -> (Tee<R>, Arc<Mutex<Vec<u8>>>) {
-        let copy = Arc::new(Mutex::new(Vec::new()));
+    /// A tee of `inner`, and the handle to what it copies (`capacity`
+    /// reserved: the body's length, when known, saves the copies of a
+    /// growing buffer).
+    pub fn new(inner: R, capacity: usize) -> (Tee<R>, Arc<Mutex<Vec<u8>>>) {
+        let copy = Arc::new(Mutex::new(Vec::with_capacity(capacity)));
         (
             Tee {
                 inner,
@@ -202,7 +207,7 @@ mod tests {
 
     #[test]
     fn a_tee_keeps_what_passes_through() {
-        let (mut tee, copy) = Tee::new(&b"hello world"[..]);
+        let (mut tee, copy) = Tee::new(&b"hello world"[..], 4);
         let mut first = [0; 5];
         tee.read_exact(&mut first).unwrap();
         assert_eq!(&first, b"hello");
