@@ -46,19 +46,39 @@ def summary_of(cmd):
         return json.load(open(s.name)), wall
 
 
+def pages_list(a, server):
+    """The W list: the saved pages of --pages-dir (served under /files/),
+    or generated pages of realistic size."""
+    if not a.pages_dir:
+        return [f"{server.base}/versioned/{n}" for n in range(a.pages)], "generated"
+    files = []
+    for root, _, names in os.walk(a.pages_dir, followlinks=True):
+        for name in sorted(names):
+            rel = os.path.relpath(os.path.join(root, name), a.pages_dir)
+            files.append(f"{server.base}/files/{rel}")
+    return sorted(files), "saved"
+
+
 def scenario_w(a, tmp, report):
     report.append("## W: the cost of --warc\n")
     report.append(
         "Same list, `-t 16`, with and without `--warc`, taking turns "
-        f"({a.runs} runs each, medians). CPU is scrape's user + system time.\n"
+        f"({a.runs} runs each, medians). CPU is scrape's user + system time. "
+        + ("Pages: the saved pages of `--pages-dir` (real sites' HTML)."
+           if a.pages_dir else
+           "Pages: generated, of realistic size; they compress far better than real "
+           "pages, so the archive's size here says little (give `--pages-dir`).")
+        + "\n"
     )
     report.append("| pages | run | CPU s | wall s | peak RSS MiB | body MiB read | archive MiB | archive / body |")
     report.append("|---|---|---|---|---|---|---|---|")
     for gzip in (1, 0):
-        server = Server(a.server, 1, ["--gzip", str(gzip)])
+        extra = ["--dir", a.pages_dir] if a.pages_dir else []
+        server = Server(a.server, 1, ["--gzip", str(gzip), *extra])
         try:
             lst = os.path.join(tmp, f"w{gzip}.txt")
-            write(lst, (f"{server.base}/versioned/{n}" for n in range(a.pages)))
+            urls, kind = pages_list(a, server)
+            write(lst, urls)
             archive = os.path.join(tmp, "w.warc.gz")
             base = [a.scrape, lst, "-t", "16", "-q"]
             summary, _ = summary_of(base)
@@ -74,7 +94,7 @@ def scenario_w(a, tmp, report):
                 arch = f"{size:.1f}" if name != "without" else "-"
                 ratio = f"{size / body_mib:.2f}" if name != "without" else "-"
                 report.append(
-                    f"| {a.pages} × {label} | {name} | {m['cpu']:.2f} | {m['wall']:.2f} | "
+                    f"| {len(urls)} {kind} × {label} | {name} | {m['cpu']:.2f} | {m['wall']:.2f} | "
                     f"{m['rss_mib']:.1f} | {body_mib:.1f} | {arch} | {ratio} |"
                 )
             cost = med["with --warc"]["cpu"] / med["without"]["cpu"]
@@ -190,6 +210,7 @@ def main():
     p.add_argument("--out", required=True)
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--pages", type=int, default=3000)
+    p.add_argument("--pages-dir", help="saved HTML pages to archive in W (e.g. an extraction corpus)")
     p.add_argument("--since-urls", type=int, default=10000)
     p.add_argument("--prev-records", type=int, default=1000000)
     p.add_argument("--only", default="W,S,P")

@@ -68,6 +68,10 @@ pub struct Config {
     pub client: ClientSettings,
 }
 
+/// The smallest `--warc-size`: below it, a file would hold little more
+/// than its `warcinfo` record.
+const MIN_WARC_SIZE: u64 = 1024;
+
 impl Config {
     /// Validates `cli` once, into what the run needs.
     pub fn from_cli(cli: &Cli) -> Result<Config, Fatal> {
@@ -133,6 +137,17 @@ fn check_combinations(cli: &Cli) -> Result<(), Fatal> {
         return Err(Fatal::Usage(
             "-o - is standard output, which is the default: leave -o out".into(),
         ));
+    }
+    if cli.warc.as_deref() == Some(Path::new("-")) {
+        return Err(Fatal::Usage(
+            "--warc needs a file: the archive is appended to and read back by --resume".into(),
+        ));
+    }
+    if cli.warc_size.is_some_and(|size| size < MIN_WARC_SIZE) {
+        return Err(Fatal::Usage(format!(
+            "--warc-size is the size at which a file rolls over: at least {} KiB",
+            MIN_WARC_SIZE / 1024
+        )));
     }
     Ok(())
 }

@@ -8,7 +8,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const RECIPES: [&str; 8] = [
+const RECIPES: [&str; 11] = [
     "title-changes",
     "unique-links",
     "status-histogram",
@@ -17,6 +17,9 @@ const RECIPES: [&str; 8] = [
     "text-changes",
     "word-counts",
     "one-file-per-page",
+    "changed-since",
+    "expiring-certs",
+    "archive-index",
 ];
 
 /// (name, shell text) of every recipe in the README, in order.

@@ -88,6 +88,20 @@ fn an_https_record_names_the_certificate_and_the_tls_spoken() {
 }
 
 #[test]
+fn insecure_still_reports_a_certificate_no_one_trusts() {
+    let addr = support::tls::self_signed_server();
+    let url = format!("https://{addr}/");
+    let (r, _) = support::one(&url, &["--tls", "--retries", "0"]);
+    assert_eq!(r["error"]["kind"], "tls", "{r}");
+    assert!(r["tls"].is_null(), "no response: {r}");
+    let (r, _) = support::one(&url, &["--tls", "--insecure"]);
+    assert_eq!(r["ok"], true, "{r}");
+    assert_eq!(r["tls"]["sans"], serde_json::json!(["127.0.0.1"]), "{r}");
+    assert!(r["tls"]["days_left"].as_i64().unwrap() > 0);
+    assert!(r["tls"]["version"].is_string());
+}
+
+#[test]
 fn without_tls_records_have_no_tls_key() {
     let server = Server::start();
     let (r, _) = support::one(&server.url("/page/1"), &[]);

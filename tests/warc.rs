@@ -178,6 +178,52 @@ fn pages_redirects_and_encoded_payloads_are_archived_as_received() {
 }
 
 #[test]
+fn the_readme_s_shell_lines_find_a_record_by_its_offset() {
+    let server = Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    let urls = vec![server.url("/page/1"), server.url("/page/2")];
+    let out = dir.path().join("run.jsonl");
+    let archive = dir.path().join("crawl.warc.gz");
+    let file = list(&urls);
+    let done = scrape()
+        .arg(file.path())
+        .arg("-o")
+        .arg(&out)
+        .arg("--warc")
+        .arg(&archive)
+        .output()
+        .unwrap();
+    assert!(done.status.success(), "{done:?}");
+    if !support::tool(&["jq", "--version"]) {
+        return;
+    }
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme
+        .find("jq -r 'select(.url == \"https://example.com/\")")
+        .unwrap();
+    let script = &readme[start..];
+    let script = &script[..script.find("\n  ```").unwrap()];
+    let script = script
+        .replace("https://example.com/", &urls[1])
+        .replace("\n  ", "\n");
+    let shown = Command::new("sh")
+        .arg("-c")
+        .arg(&script)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&shown.stdout);
+    assert!(shown.status.success(), "{shown:?}");
+    assert!(
+        text.starts_with("WARC/1.1\r\nWARC-Type: response\r\n"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("WARC-Target-URI: {}\r\n", urls[1])));
+    assert!(text.contains("<title>Page 2</title>"), "{text}");
+}
+
+#[test]
 fn cut_bodies_are_marked_truncated_and_still_verify() {
     let server = Server::start();
     let faults = FaultServer::start();
@@ -314,4 +360,23 @@ fn archive_member_half(archive: &[u8]) -> Vec<u8> {
     std::io::copy(&mut decoder, &mut std::io::sink()).unwrap();
     let first = archive.len() - decoder.into_inner().len();
     archive[..first / 2].to_vec()
+}
+
+#[test]
+fn archive_options_that_cannot_work_are_usage_errors() {
+    for args in [
+        &["--warc", "-"][..],
+        &["--warc", "a.warc.gz", "--warc-size", "100"],
+        &["--warc-size", "1G"],
+        &["--warc", "a.warc.gz", "--compare"],
+    ] {
+        let out = scrape()
+            .args(args)
+            .arg("-")
+            .write_stdin("http://127.0.0.1:9/\n")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
+        assert!(!Path::new("a.warc.gz").exists());
+    }
 }

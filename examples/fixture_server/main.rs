@@ -40,7 +40,7 @@
 //!   `If-Modified-Since` (304). Its version is `--generation G` (default 0)
 //!   when n is a multiple of 10, else 0: restarting the server with the
 //!   next generation changes 10 % of the pages (`bench/archive.sh`);
-//! - `--gzip 1`: `/real` and `/versioned` bodies are gzip-compressed for
+//! - `--gzip 1`: `/real`, `/versioned` and `/files` bodies are gzip-compressed for
 //!   clients that accept it, as most servers do;
 //! - `GET /stats` — `{"connections": C, "requests": N, "max_inflight": M}`
 //!   since the start (the stats request itself not counted), for measuring
@@ -396,7 +396,11 @@ async fn status(Path(code): Path<u16>) -> Response {
         .into_response()
 }
 
-async fn file(State(c): State<Arc<Counters>>, Path(path): Path<String>) -> Response {
+async fn file(
+    State(c): State<Arc<Counters>>,
+    Path(path): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Response {
     let Some(dir) = &c.dir else {
         return StatusCode::NOT_FOUND.into_response();
     };
@@ -405,6 +409,14 @@ async fn file(State(c): State<Arc<Counters>>, Path(path): Path<String>) -> Respo
     }
     let path = dir.join(&path);
     match tokio::task::spawn_blocking(move || std::fs::read(path)).await {
+        Ok(Ok(bytes)) if c.gzip && accepts_gzip(&headers) => {
+            let mut resp = html_body(bytes, true);
+            resp.headers_mut().insert(
+                header::CONTENT_TYPE,
+                header::HeaderValue::from_static("text/html"),
+            );
+            resp
+        }
         Ok(Ok(bytes)) => ([(header::CONTENT_TYPE, "text/html")], bytes).into_response(),
         _ => StatusCode::NOT_FOUND.into_response(),
     }
