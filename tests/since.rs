@@ -175,3 +175,22 @@ fn a_since_file_that_holds_no_records_is_refused_before_any_request() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("would overwrite"));
     assert_eq!(std::fs::read(&doc).unwrap(), b"{\"results\":[\n]}\n");
 }
+
+#[test]
+fn a_hand_written_earlier_record_with_an_etag_is_enough_to_ask() {
+    let server = Server::start();
+    let url = server.url("/versioned/5");
+    let dir = tempfile::tempdir().unwrap();
+    let prev = dir.path().join("prev.jsonl");
+    let line = serde_json::json!({"url": url, "etag": "\"5-0\"", "title": "Kept"});
+    std::fs::write(&prev, format!("{line}\n")).unwrap();
+    let (after, _) = run(
+        std::slice::from_ref(&url),
+        &dir.path().join("out.jsonl"),
+        &["--since", prev.to_str().unwrap()],
+    );
+    assert_eq!(server.not_modified(), 1);
+    assert_eq!(after[0]["status"], 304, "{}", after[0]);
+    assert_eq!(after[0]["unchanged"], true);
+    assert_eq!(after[0]["title"], "Kept");
+}

@@ -16,6 +16,12 @@
 //!   connection may stay open afterwards, so open sockets stay bounded by
 //!   the work.
 //! - Failures become the record's error kinds in [`classify`].
+//! - What a response says about itself (digest, validators, headers) is
+//!   read in [`validators`]; with `--since` a request to the URL that gave
+//!   earlier validators sends them back ([`validators::Conditional`]).
+//! - With `--warc`, every exchange's heads and raw payload are kept
+//!   ([`capture`]); with `--tls`, the certificate and TLS of the final
+//!   HTTPS response ([`tls`]).
 
 pub mod body;
 pub mod capture;

@@ -3,10 +3,11 @@
 //!
 //! PREV is indexed once ([`index`]: URL fingerprint → line); for each URL
 //! a worker reads its earlier record back ([`Since::lookup`]), and:
-//! - when that record can stand in for a new one — a 2xx without error,
-//!   with a `sha256`, an `etag` or `last_modified`, and everything this run
-//!   extracts (each `--select` name, `links`, `text`, `markdown`) — the
-//!   request to its final URL carries `If-None-Match` / `If-Modified-Since`;
+//! - when that record has an `etag` or a `last_modified` and can stand in
+//!   for a new one — no error, a 2xx status (or none written), and
+//!   everything this run extracts (each `--select` name, `links`, `text`,
+//!   `markdown`) — the request to its final URL (its `url` when it has no
+//!   `final_url`) carries `If-None-Match` / `If-Modified-Since`;
 //! - a `304 Not Modified` then yields a record marked `unchanged: true`
 //!   carrying PREV's page data (content type, bytes, title, description,
 //!   lang, sha256, fields, links, text…) with this run's status, timings,
@@ -117,7 +118,8 @@ impl Since {
         let conditional = record
             .stands_in_for(extraction)
             .then(|| {
-                let url = Url::parse(record.final_url.as_deref()?).ok()?;
+                let target = record.final_url.as_deref().or(record.url.as_deref());
+                let url = Url::parse(target?).ok()?;
                 Conditional::new(url, record.etag.as_deref(), record.last_modified.as_deref())
             })
             .flatten();
@@ -130,7 +132,8 @@ impl Since {
 
 impl Earlier {
     /// Whether this record has what a run with `extraction` writes, from
-    /// a whole successful response.
+    /// a successful response (a record written by hand may leave out
+    /// `status` and `sha256`).
     fn stands_in_for(&self, extraction: &Extraction) -> bool {
         let fields = &self.fields;
         let has_fields = extraction
@@ -139,8 +142,7 @@ impl Earlier {
             .all(|s| fields.as_ref().is_some_and(|f| f.contains_key(&s.name)));
         let wanted = extraction.content;
         self.error.as_ref().is_none_or(serde_json::Value::is_null)
-            && self.status.is_some_and(|s| (200..300).contains(&s))
-            && self.sha256.is_some()
+            && self.status.is_none_or(|s| (200..300).contains(&s))
             && has_fields
             && (!extraction.links || self.links.is_some())
             && (!wanted.text || self.text.is_some())
