@@ -23,7 +23,7 @@ use crate::input::{Job, redact};
 use url::Url;
 
 /// One result line.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, PartialEq, Serialize)]
 pub struct Record {
     /// The parsed absolute URL; null when the line is not a URL.
     pub url: Option<String>,

@@ -19,6 +19,7 @@ use crate::error::{Exit, Fatal};
 use crate::extract::budget::Budget;
 use crate::extract::pool::Extractor;
 use crate::fetch::Fetcher;
+use crate::fetch::capture::RAW_PER_CORE;
 use crate::fetch::client::{self, POOL_IDLE_TIMEOUT, Pooling};
 use crate::fetch::sockets::Sockets;
 use crate::fetch::tls::Negotiations;
@@ -237,6 +238,10 @@ impl<'a> Pipeline<'a> {
         let mut fetcher = Fetcher::new(client, fetch, Arc::clone(cancel), sockets);
         if config.fetch.extraction.content.any() {
             fetcher = fetcher.with_budget(Budget::per_core());
+        }
+        if config.fetch.capture.is_some() {
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            fetcher = fetcher.with_raw_budget(Budget::new(RAW_PER_CORE * cores));
         }
         if config.fetch.tls {
             let negotiations = Negotiations::new(config.fetch.connect_timeout)

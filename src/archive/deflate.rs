@@ -8,6 +8,7 @@
 //! members; a worker that finds them all busy waits for one, which costs
 //! nothing that matters, since compressing is work for the cores anyway.
 
+use std::io::{self, Write};
 use std::sync::OnceLock;
 
 use crossbeam_channel::{Receiver, Sender, bounded};
@@ -39,49 +40,82 @@ fn pool() -> &'static Pool {
     })
 }
 
-/// One gzip member of `parts`, one after another, at `level`.
-pub fn gzip<'a>(parts: impl Iterator<Item = &'a [u8]>, capacity: usize, level: u32) -> Vec<u8> {
-    let pool = pool();
-    // `pool` holds both ends, so this only waits.
-    let mut c = pool
-        .free
-        .recv()
-        .unwrap_or_else(|_| Compress::new_gzip(Compression::default(), WINDOW_BITS));
-    let out = member(&mut c, parts, capacity, level);
-    let _ = pool.back.try_send(c);
-    out
+/// One gzip member being written to `out`: what is written to it is
+/// compressed, [`Member::finish`] ends it. Holds one of the pool's
+/// compressors until dropped.
+pub struct Member<'a, W: Write> {
+    c: Option<Compress>,
+    out: &'a mut W,
+    buf: Vec<u8>,
 }
 
-/// `parts` through `c`, reset first. A compressor error (none is expected
-/// of in-memory deflate) ends the member early: `warcio check` would then
-/// name the record, and the run goes on.
-fn member<'a>(
-    c: &mut Compress,
-    parts: impl Iterator<Item = &'a [u8]>,
-    capacity: usize,
-    level: u32,
-) -> Vec<u8> {
-    c.reset();
-    let _ = c.set_level(Compression::new(level));
-    let mut out = Vec::with_capacity(capacity.max(64));
-    for mut input in parts {
-        while !input.is_empty() {
-            out.reserve((input.len() / 2).max(4096));
-            let before = c.total_in();
-            if c.compress_vec(input, &mut out, FlushCompress::None)
-                .is_err()
-            {
-                return out;
-            }
-            let used = usize::try_from(c.total_in() - before).unwrap_or(input.len());
-            input = &input[used.min(input.len())..];
+/// Output produced per call, at most.
+const OUT_CHUNK: usize = 64 * 1024;
+
+impl<'a, W: Write> Member<'a, W> {
+    /// A member at `level`, written to `out`; waits for a free compressor.
+    pub fn new(out: &'a mut W, level: u32) -> Member<'a, W> {
+        let pool = pool();
+        // `pool` holds both ends, so this only waits.
+        let mut c = pool
+            .free
+            .recv()
+            .unwrap_or_else(|_| Compress::new_gzip(Compression::default(), WINDOW_BITS));
+        c.reset();
+        let _ = c.set_level(Compression::new(level));
+        Member {
+            c: Some(c),
+            out,
+            buf: Vec::with_capacity(OUT_CHUNK),
         }
     }
-    loop {
-        out.reserve(4096);
-        match c.compress_vec(&[], &mut out, FlushCompress::Finish) {
-            Ok(Status::StreamEnd) | Err(_) => return out,
-            Ok(_) => {}
+
+    /// Runs the compressor over `input` with `flush`, writing what comes
+    /// out; true once the stream has ended.
+    fn run(&mut self, mut input: &[u8], flush: FlushCompress) -> io::Result<bool> {
+        let Some(c) = self.c.as_mut() else {
+            return Err(io::Error::other("the member is finished"));
+        };
+        loop {
+            self.buf.clear();
+            let before = c.total_in();
+            let status = c
+                .compress_vec(input, &mut self.buf, flush)
+                .map_err(io::Error::other)?;
+            let used = usize::try_from(c.total_in() - before).unwrap_or(input.len());
+            input = &input[used.min(input.len())..];
+            self.out.write_all(&self.buf)?;
+            let ended = status == Status::StreamEnd;
+            // Done when the input is taken and, when finishing, the stream
+            // has ended; a call that made no output with input left would
+            // loop forever, which deflate never does.
+            if ended || (input.is_empty() && !matches!(flush, FlushCompress::Finish)) {
+                return Ok(ended);
+            }
+        }
+    }
+
+    /// Ends the member.
+    pub fn finish(mut self) -> io::Result<()> {
+        self.run(&[], FlushCompress::Finish).map(|_| ())
+    }
+}
+
+impl<W: Write> Write for Member<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.run(buf, FlushCompress::None)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<W: Write> Drop for Member<'_, W> {
+    fn drop(&mut self) {
+        if let Some(c) = self.c.take() {
+            let _ = pool().back.try_send(c);
         }
     }
 }
@@ -97,8 +131,13 @@ mod tests {
         let big: Vec<u8> = (0..300_000u32)
             .flat_map(|i| (i % 251).to_le_bytes())
             .collect();
-        for level in [1, 6, 1] {
-            let member = gzip([&b"head "[..], &big, b" tail"].into_iter(), 10, level);
+        for level in [0, 6, 1] {
+            let mut member = Vec::new();
+            let mut gz = Member::new(&mut member, level);
+            for part in [&b"head "[..], &big, b" tail"] {
+                gz.write_all(part).unwrap();
+            }
+            gz.finish().unwrap();
             let mut back = Vec::new();
             flate2::read::GzDecoder::new(&member[..])
                 .read_to_end(&mut back)

@@ -2,9 +2,10 @@
 //! written by the aggregator alone.
 //!
 //! - Each file opens with a `warcinfo` record.
-//! - A URL's records (every exchange of every attempt) are appended with
-//!   one `write_all` straight to the file, unbuffered, before the URL's
-//!   JSON record is written: a JSON record that reached the disk never
+//! - A URL's records (every exchange of every attempt) are appended
+//!   straight to the file, unbuffered (one `write_all`, or one per 64 KiB
+//!   when they wait in a temporary file), before the URL's JSON record is
+//!   written: a JSON record that reached the disk never
 //!   points past the archive's end, and `kill -9` can tear at most the
 //!   archive's last URL.
 //! - `--warc-size BYTES`: a URL whose records would take the current file
@@ -75,12 +76,15 @@ impl Archive {
         }
         let full = self
             .roll
-            .is_some_and(|roll| self.len + blob.bytes.len() as u64 > roll);
+            .is_some_and(|roll| self.len + blob.bytes.len() > roll);
         if full && !self.fresh {
             self.next_file()?;
         }
         let start = self.len;
-        self.write(&blob.bytes).map_err(|e| self.error(e))?;
+        let file = &mut self.file;
+        let written = blob.bytes.chunks(|chunk| file.write_all(chunk));
+        written.map_err(|e| self.error(e))?;
+        self.len += blob.bytes.len();
         self.fresh = false;
         Ok(blob.response.map(|(offset, length)| WarcRef {
             file: self.name.clone(),
@@ -187,6 +191,7 @@ fn whole_members(file: &File) -> io::Result<(u64, u64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fetch::spool::Stored;
 
     #[test]
     fn numbered_files_keep_the_extension() {
@@ -238,7 +243,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let base = dir.path().join("a.warc.gz");
         let blob = Blob {
-            bytes: vec![7; 1000],
+            bytes: Stored::bytes(vec![7; 1000]),
             response: Some((100, 900)),
         };
         let mut archive = Archive::open(&base, Some(1500), false).unwrap();
@@ -248,7 +253,7 @@ mod tests {
         assert!(second.file.ends_with("a-00001.warc.gz"));
         let second_file = std::fs::read(&second.file).unwrap();
         let start = second.offset as usize - 100;
-        assert_eq!(&second_file[start..], &blob.bytes[..]);
+        assert_eq!(&second_file[start..], &blob.bytes.to_vec()[..]);
         drop(archive);
         let again = Archive::open(&base, Some(1500), true).unwrap();
         assert!(again.name.ends_with("a-00001.warc.gz"));

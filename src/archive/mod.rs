@@ -14,6 +14,8 @@
 pub mod deflate;
 pub mod file;
 
+use std::io::{self, Write};
+
 use chrono::SecondsFormat;
 use data_encoding::BASE32;
 use serde::Serialize;
@@ -21,7 +23,8 @@ use sha1::{Digest, Sha1};
 use uuid::Uuid;
 
 use crate::fetch::capture::Exchange;
-use deflate::gzip;
+use crate::fetch::spool::{Limit, Spool, Stored};
+use deflate::Member;
 
 /// How hard records are compressed. Measured on the 1 301 saved pages of
 /// `bench/extract.sh` served uncompressed (191 MiB of HTML; CPU of the
@@ -54,27 +57,46 @@ pub struct WarcRef {
 
 /// One URL's records, compressed and ready to append: the bytes, and where
 /// in them the final response's member is.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, PartialEq)]
 pub struct Blob {
-    /// The gzip members, one after another.
-    pub bytes: Vec<u8>,
+    /// The gzip members, one after another (in a temporary file past
+    /// [`BLOB_IN_MEMORY`]).
+    pub bytes: Stored,
     /// The final response's member: offset in `bytes`, and length.
     pub response: Option<(u64, u64)>,
 }
 
+/// The most of a URL's compressed records held in memory on their way to
+/// the aggregator; more goes to a temporary file.
+const BLOB_IN_MEMORY: usize = 1 << 20;
+
 /// The records of `exchanges`, in order: request, then response, for each.
+/// Should a payload kept in a temporary file fail to read back, the URL
+/// gets no records (its `warc` is null) rather than broken ones.
 pub fn encode(exchanges: &[Exchange]) -> Blob {
-    let mut blob = Blob::default();
+    let mut spool = Spool::new(Limit::Fixed(BLOB_IN_MEMORY), 0);
+    let mut response = None;
     for exchange in exchanges {
         let response_id = record_id();
-        let request = request_record(exchange, &response_id);
-        blob.bytes.extend_from_slice(&request);
-        let start = blob.bytes.len() as u64;
-        blob.bytes
-            .extend_from_slice(&response_record(exchange, &response_id));
-        blob.response = Some((start, blob.bytes.len() as u64 - start));
+        let written = request_record(exchange, &response_id, &mut spool).and_then(|()| {
+            let start = spool.len();
+            response_record(exchange, &response_id, &mut spool)?;
+            Ok((start, spool.len() - start))
+        });
+        match written {
+            Ok(member) => response = Some(member),
+            Err(_) => {
+                return Blob {
+                    bytes: Stored::empty(),
+                    response: None,
+                };
+            }
+        }
     }
-    blob
+    Blob {
+        bytes: spool.finish(),
+        response,
+    }
 }
 
 /// The `warcinfo` record that opens every file, compressed.
@@ -91,25 +113,32 @@ pub fn warcinfo(filename: &str, software: &str) -> Vec<u8> {
         ("WARC-Filename", filename.to_string()),
         ("Content-Type", "application/warc-fields".to_string()),
     ];
-    record(&headers, &[body.as_bytes()], LEVEL)
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail.
+    let _ = record(&headers, &[Part::Bytes(body.as_bytes())], LEVEL, &mut out);
+    out
 }
 
-fn request_record(exchange: &Exchange, response_id: &str) -> Vec<u8> {
+fn request_record(exchange: &Exchange, response_id: &str, out: &mut Spool) -> io::Result<()> {
+    let block = [Part::Bytes(&exchange.request)];
     let mut headers = common("request", record_id(), exchange);
     headers.push(("WARC-Concurrent-To", response_id.to_string()));
-    headers.push(("WARC-Block-Digest", sha1(&[&exchange.request])));
+    headers.push(("WARC-Block-Digest", sha1(&block)?));
     headers.push((
         "Content-Type",
         "application/http;msgtype=request".to_string(),
     ));
-    record(&headers, &[&exchange.request], LEVEL)
+    record(&headers, &block, LEVEL, out)
 }
 
-fn response_record(exchange: &Exchange, id: &str) -> Vec<u8> {
+fn response_record(exchange: &Exchange, id: &str, out: &mut Spool) -> io::Result<()> {
     let mut headers = common("response", id.to_string(), exchange);
-    let (head, payload) = (&exchange.response, &exchange.payload);
-    headers.push(("WARC-Block-Digest", sha1(&[head, payload])));
-    headers.push(("WARC-Payload-Digest", sha1(&[payload])));
+    let (head, payload) = (
+        Part::Bytes(&exchange.response),
+        Part::Stored(&exchange.payload),
+    );
+    headers.push(("WARC-Block-Digest", sha1(&[head, payload])?));
+    headers.push(("WARC-Payload-Digest", sha1(&[payload])?));
     if let Some(cut) = exchange.cut {
         headers.push(("WARC-Truncated", cut.as_str().to_string()));
     }
@@ -122,7 +151,7 @@ fn response_record(exchange: &Exchange, id: &str) -> Vec<u8> {
     } else {
         LEVEL
     };
-    record(&headers, &[head, payload], level)
+    record(&headers, &[head, payload], level, out)
 }
 
 /// The named fields every record of an exchange has: type, ID, date,
@@ -143,10 +172,41 @@ fn common(kind: &'static str, id: String, exchange: &Exchange) -> Vec<(&'static 
     headers
 }
 
-/// A whole record, compressed at `level` as one gzip member: version line, named fields, Content-Length, the block,
-/// and the two CRLFs that end it.
-fn record(headers: &[(&str, String)], block: &[&[u8]], level: u32) -> Vec<u8> {
-    let length: usize = block.iter().map(|part| part.len()).sum();
+/// Part of a record's block: bytes at hand, or a payload that may be in a
+/// temporary file.
+#[derive(Clone, Copy)]
+enum Part<'a> {
+    Bytes(&'a [u8]),
+    Stored(&'a Stored),
+}
+
+impl Part<'_> {
+    fn len(self) -> u64 {
+        match self {
+            Part::Bytes(b) => b.len() as u64,
+            Part::Stored(s) => s.len(),
+        }
+    }
+
+    /// Hands the bytes to `f`, a chunk at a time.
+    fn chunks(self, mut f: impl FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
+        match self {
+            Part::Bytes(b) => f(b),
+            Part::Stored(s) => s.chunks(f),
+        }
+    }
+}
+
+/// A whole record, compressed at `level` as one gzip member into `out`:
+/// version line, named fields, Content-Length, the block, and the two
+/// CRLFs that end it.
+fn record<W: Write>(
+    headers: &[(&str, String)],
+    block: &[Part],
+    level: u32,
+    out: &mut W,
+) -> io::Result<()> {
+    let length: u64 = block.iter().map(|part| part.len()).sum();
     let mut head = Vec::with_capacity(512);
     head.extend_from_slice(b"WARC/1.1\r\n");
     for (name, value) in headers {
@@ -157,19 +217,25 @@ fn record(headers: &[(&str, String)], block: &[&[u8]], level: u32) -> Vec<u8> {
         head.extend_from_slice(b"\r\n");
     }
     head.extend_from_slice(format!("Content-Length: {length}\r\n\r\n").as_bytes());
-    let parts = std::iter::once(&head[..])
-        .chain(block.iter().copied())
-        .chain(std::iter::once(&b"\r\n\r\n"[..]));
-    gzip(parts, length / 3 + 256, level)
+    let mut gz = Member::new(out, level);
+    gz.write_all(&head)?;
+    for part in block {
+        part.chunks(|chunk| gz.write_all(chunk))?;
+    }
+    gz.write_all(b"\r\n\r\n")?;
+    gz.finish()
 }
 
 /// `sha1:` and the base32 digest of the parts, as the community writes it.
-fn sha1(parts: &[&[u8]]) -> String {
+fn sha1(parts: &[Part]) -> io::Result<String> {
     let mut hash = Sha1::new();
     for part in parts {
-        hash.update(part);
+        part.chunks(|chunk| {
+            hash.update(chunk);
+            Ok(())
+        })?;
     }
-    format!("sha1:{}", BASE32.encode(&hash.finalize()))
+    Ok(format!("sha1:{}", BASE32.encode(&hash.finalize())))
 }
 
 fn record_id() -> String {
@@ -196,7 +262,7 @@ mod tests {
             ip: Some("127.0.0.1".parse().unwrap()),
             request: b"GET /a HTTP/1.1\r\nhost: example.test\r\n\r\n".to_vec(),
             response: b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n".to_vec(),
-            payload: payload.to_vec(),
+            payload: Stored::bytes(payload.to_vec()),
             cut,
             encoded: false,
         }
@@ -215,8 +281,8 @@ mod tests {
             exchange(b"world", Some(Cut::Length)),
         ]);
         let (offset, length) = blob.response.unwrap();
-        assert_eq!(offset + length, blob.bytes.len() as u64);
-        let text = gunzip(&blob.bytes[offset as usize..]);
+        assert_eq!(offset + length, blob.bytes.len());
+        let text = gunzip(&blob.bytes.to_vec()[offset as usize..]);
         assert!(
             text.starts_with("WARC/1.1\r\nWARC-Type: response\r\n"),
             "{text}"
@@ -231,8 +297,9 @@ mod tests {
     fn the_request_points_at_its_response() {
         let blob = encode(&[exchange(b"hello", None)]);
         let (offset, _) = blob.response.unwrap();
-        let request = gunzip(&blob.bytes[..offset as usize]);
-        let response = gunzip(&blob.bytes[offset as usize..]);
+        let bytes = blob.bytes.to_vec();
+        let request = gunzip(&bytes[..offset as usize]);
+        let response = gunzip(&bytes[offset as usize..]);
         let id = |text: &str, field: &str| {
             text.lines()
                 .find_map(|l| l.strip_prefix(field).map(str::to_string))
@@ -259,8 +326,37 @@ mod tests {
     fn digests_are_sha1_in_base32() {
         // sha1("abc") = a9993e36 4706816a ba3e2571 7850c26c 9cd0d89d.
         assert_eq!(
-            sha1(&[b"a", b"bc"]),
+            sha1(&[Part::Bytes(b"a"), Part::Bytes(b"bc")]).unwrap(),
             "sha1:VGMT4NSHA2AWVOR6EVYXQUGCNSONBWE5"
         );
+    }
+
+    #[test]
+    fn a_payload_in_a_temporary_file_makes_the_same_records() {
+        let page: Vec<u8> = (0..200_000u32).map(|i| (i % 97) as u8).collect();
+        let mut spool = Spool::new(Limit::Fixed(0), 0);
+        spool.write_all(&page).unwrap();
+        let spilled = spool.finish();
+        assert!(matches!(spilled, Stored::File(..)));
+        let digests = |blob: &Blob| {
+            let (offset, _) = blob.response.unwrap();
+            let text = gunzip(&blob.bytes.to_vec()[offset as usize..]);
+            let field = |name: &str| {
+                text.lines()
+                    .find(|l| l.starts_with(name))
+                    .map(str::to_string)
+            };
+            (
+                field("WARC-Block-Digest"),
+                field("WARC-Payload-Digest"),
+                text.len(),
+            )
+        };
+        let mut on_disk = exchange(b"", None);
+        on_disk.payload = spilled;
+        let from_file = encode(&[on_disk]);
+        let from_memory = encode(&[exchange(&page, None)]);
+        assert_eq!(digests(&from_file), digests(&from_memory));
+        assert!(digests(&from_file).0.is_some());
     }
 }

@@ -69,6 +69,31 @@ impl Budget {
         }
     }
 
+    /// Reserves `size` bytes if the budget has them now.
+    pub fn try_reserve(self: &Arc<Budget>, size: usize) -> Option<Held> {
+        let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        if *held + size > self.limit {
+            return None;
+        }
+        *held += size;
+        Some(Held {
+            budget: Arc::clone(self),
+            bytes: size,
+        })
+    }
+
+    /// Moves a reservation from `less` to `more` bytes if the budget has
+    /// the difference now.
+    fn try_change(&self, less: usize, more: usize) -> bool {
+        let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        let after = held.saturating_sub(less) + more;
+        if more > less && after > self.limit {
+            return false;
+        }
+        *held = after;
+        true
+    }
+
     /// Bytes reserved now.
     #[cfg(test)]
     pub fn held(&self) -> usize {
@@ -98,6 +123,18 @@ impl Held {
         if bytes > self.bytes {
             self.resize(bytes);
         }
+    }
+
+    /// The reservation grows to `bytes` if the budget has them now.
+    pub fn try_grow(&mut self, bytes: usize) -> bool {
+        if bytes <= self.bytes {
+            return true;
+        }
+        let grown = self.budget.try_change(self.bytes, bytes);
+        if grown {
+            self.bytes = bytes;
+        }
+        grown
     }
 
     /// The body has `bytes` bytes now: the reservation becomes that.

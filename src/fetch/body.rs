@@ -18,6 +18,7 @@ use super::capture::{self, Cut, Exchange, Tee};
 use super::classify::classify_read;
 use super::decode::{self, DECODE_ERROR};
 use super::sockets::Ending;
+use super::spool::{Limit, Spool, Stored};
 use super::validators::BodyHash;
 use super::{Fetched, Fetcher};
 use crate::error::{ErrorKind, FetchError};
@@ -72,7 +73,12 @@ impl Fetcher {
             Some(_) => {
                 // The raw length is Content-Length, when it is sent.
                 let raw_len = resp_len.map_or(FIRST_CHUNK as u64, |n| n.min(max));
-                let (tee, copy) = Tee::new(resp, usize::try_from(raw_len).unwrap_or(0));
+                let raw_len = usize::try_from(raw_len).unwrap_or(0);
+                let limit = match &self.raw_budget {
+                    Some(budget) => Limit::Budget(Arc::clone(budget)),
+                    None => Limit::Fixed(usize::MAX),
+                };
+                let (tee, copy) = Tee::new(resp, Spool::new(limit, raw_len));
                 (Box::new(tee), Some(copy))
             }
             None => (Box::new(resp), None),
@@ -132,7 +138,7 @@ impl Fetcher {
         drop(body);
         out.sha256 = Some(hash.hex());
         if let (Some(mut exchange), Some(copy)) = (exchange, copy) {
-            exchange.payload = capture::take(&copy);
+            exchange.payload = capture::take(copy);
             exchange.cut = cut_of(out, ended);
             out.exchanges.push(exchange);
         }
@@ -159,14 +165,16 @@ impl Fetcher {
             let ended = io::copy(&mut limited, &mut io::sink()).is_ok_and(|n| n <= DRAIN_LIMIT);
             return (ending(ended && !closes), None);
         };
-        let read = limited.read_to_end(&mut exchange.payload);
-        let ended = read.is_ok() && exchange.payload.len() as u64 <= DRAIN_LIMIT;
+        let mut payload = Vec::new();
+        let read = limited.read_to_end(&mut payload);
+        let ended = read.is_ok() && payload.len() as u64 <= DRAIN_LIMIT;
         if read.is_err() {
             exchange.cut = Some(Cut::Disconnect);
         } else if !ended {
-            exchange.payload.truncate(DRAIN_LIMIT as usize);
+            payload.truncate(DRAIN_LIMIT as usize);
             exchange.cut = Some(Cut::Length);
         }
+        exchange.payload = Stored::bytes(payload);
         (ending(ended && !closes), Some(exchange))
     }
 

@@ -13,8 +13,14 @@
 //! - the payload: the body bytes as they came, still content-encoded (a
 //!   gzip page stays gzip), with chunked transfer coding undone by the
 //!   client; a `Transfer-Encoding` header is kept as sent.
+//!
+//! A payload is held until its records are built. Payloads in memory share
+//! a budget ([`RAW_PER_CORE`] bytes per core, `extract::budget`); a payload
+//! the budget has no room for goes on in a temporary file (`spool`), so a
+//! thousand workers reading ten-megabyte files do not hold ten gigabytes,
+//! and no worker ever waits for another.
 
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -23,7 +29,13 @@ use reqwest::blocking::{Request, Response};
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use url::Url;
 
+use super::spool::{Spool, Stored};
 use crate::input::redact;
+
+/// Raw payload bytes held per core at most (before the bodies already
+/// started overshoot it): a few hundred pages of average size per core,
+/// so the budget only binds on large files.
+pub const RAW_PER_CORE: usize = 32 << 20;
 
 /// Why a payload in the archive is not the whole body (`WARC-Truncated`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,7 +63,7 @@ impl Cut {
 }
 
 /// One request and the response it got.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub struct Exchange {
     /// When the request was sent.
     pub at: DateTime<Utc>,
@@ -64,7 +76,7 @@ pub struct Exchange {
     /// The status line and headers, ending with the blank line.
     pub response: Vec<u8>,
     /// The body bytes as received (still content-encoded).
-    pub payload: Vec<u8>,
+    pub payload: Stored,
     /// Why the payload is not the whole body, if it is not.
     pub cut: Option<Cut>,
     /// The payload has a content coding (it will hardly compress again).
@@ -124,7 +136,7 @@ impl Sent {
             ip: resp.remote_addr().map(|a| a.ip()),
             request: self.head,
             response: response_head(resp),
-            payload: Vec::new(),
+            payload: Stored::empty(),
             cut: None,
             encoded: resp.headers().contains_key(header::CONTENT_ENCODING),
         }
@@ -162,19 +174,17 @@ fn line(head: &mut Vec<u8>, name: &str, value: &[u8]) {
     head.extend_from_slice(b"\r\n");
 }
 
-/// Copies what is read through it into a buffer the reader's owner keeps,
+/// Copies what is read through it into a spool the reader's owner keeps,
 /// so the raw bytes can be taken back after a decoder has consumed them.
 pub struct Tee<R> {
     inner: R,
-    copy: Arc<Mutex<Vec<u8>>>,
+    copy: Arc<Mutex<Spool>>,
 }
 
 impl<R: Read> Tee<R> {
-    /// A tee of `inner`, and the handle to what it copies (`capacity`
-    /// reserved: the body's length, when known, saves the copies of a
-    /// growing buffer).
-    pub fn new(inner: R, capacity: usize) -> (Tee<R>, Arc<Mutex<Vec<u8>>>) {
-        let copy = Arc::new(Mutex::new(Vec::with_capacity(capacity)));
+    /// A tee of `inner` into `spool`, and the handle to take it back.
+    pub fn new(inner: R, spool: Spool) -> (Tee<R>, Arc<Mutex<Spool>>) {
+        let copy = Arc::new(Mutex::new(spool));
         (
             Tee {
                 inner,
@@ -191,30 +201,37 @@ impl<R: Read> Read for Tee<R> {
         self.copy
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .extend_from_slice(&buf[..n]);
+            .write_all(&buf[..n])?;
         Ok(n)
     }
 }
 
-/// What a tee copied.
-pub fn take(copy: &Mutex<Vec<u8>>) -> Vec<u8> {
-    std::mem::take(&mut *copy.lock().unwrap_or_else(PoisonError::into_inner))
+/// What a tee copied (the tee dropped first: it shares the spool).
+pub fn take(copy: Arc<Mutex<Spool>>) -> Stored {
+    match Arc::try_unwrap(copy) {
+        Ok(spool) => spool
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner)
+            .finish(),
+        Err(_) => Stored::empty(),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fetch::spool::Limit;
 
     #[test]
     fn a_tee_keeps_what_passes_through() {
-        let (mut tee, copy) = Tee::new(&b"hello world"[..], 4);
+        let (mut tee, copy) = Tee::new(&b"hello world"[..], Spool::new(Limit::Fixed(4), 4));
         let mut first = [0; 5];
         tee.read_exact(&mut first).unwrap();
         assert_eq!(&first, b"hello");
-        assert_eq!(take(&copy), b"hello");
         let mut rest = Vec::new();
         tee.read_to_end(&mut rest).unwrap();
-        assert_eq!(take(&copy), b" world");
+        drop(tee);
+        assert_eq!(take(copy).to_vec(), b"hello world");
     }
 
     #[test]

@@ -33,6 +33,7 @@ pub mod proxy;
 pub mod redirect;
 pub mod retry;
 pub mod sockets;
+pub mod spool;
 pub mod tls;
 pub mod validators;
 
@@ -172,6 +173,8 @@ pub struct Fetcher {
     budget: Option<Arc<Budget>>,
     /// With `--tls`: the handshakes that learn version and cipher.
     negotiations: Option<Negotiations>,
+    /// With `--warc`: the bytes of raw payloads held, shared.
+    raw_budget: Option<Arc<Budget>>,
 }
 
 /// The hops of one attempt so far.
@@ -205,7 +208,14 @@ impl Fetcher {
             sockets,
             budget: None,
             negotiations: None,
+            raw_budget: None,
         }
+    }
+
+    /// Keeps the raw payloads held for `--warc` within `budget`.
+    pub fn with_raw_budget(mut self, budget: Arc<Budget>) -> Fetcher {
+        self.raw_budget = Some(budget);
+        self
     }
 
     /// Learns TLS versions and ciphers with `negotiations` (`--tls`).
