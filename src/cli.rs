@@ -247,7 +247,9 @@ pub struct Cli {
     /// and the server certificate's subject, issuer, not_after, days_left
     /// (negative once expired) and sans. Version and cipher come from one
     /// extra handshake per server address (reqwest does not expose the
-    /// connection's); null through a proxy.
+    /// connection's); null through a proxy. A certificate that fails
+    /// verification fails its request: add --insecure to list expired or
+    /// self-signed ones too.
     #[arg(long)]
     pub tls: bool,
 
