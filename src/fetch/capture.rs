@@ -26,7 +26,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 use reqwest::blocking::{Request, Response};
-use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{self, HeaderName, HeaderValue};
 use url::Url;
 
 use super::spool::{Spool, Stored};
@@ -105,12 +105,14 @@ impl Sent {
         head.extend_from_slice(format!("GET {target} HTTP/1.1\r\n").as_bytes());
         let host = &url[url::Position::BeforeHost..url::Position::AfterPort];
         line(&mut head, "host", host.as_bytes());
-        let mut defaults = HeaderMap::new();
-        defaults.insert(header::USER_AGENT, user_agent.clone());
-        defaults.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
-        for (name, value) in &defaults {
-            if !req.headers().contains_key(name) {
-                line(&mut head, name.as_str(), value.as_bytes());
+        // What the client adds unless the request has its own.
+        let defaults = [
+            (header::USER_AGENT, user_agent.as_bytes()),
+            (header::ACCEPT, &b"*/*"[..]),
+        ];
+        for (name, value) in defaults {
+            if !req.headers().contains_key(&name) {
+                line(&mut head, name.as_str(), value);
             }
         }
         for (name, value) in req.headers() {

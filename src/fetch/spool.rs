@@ -183,7 +183,7 @@ impl Stored {
         }
     }
 
-    /// The bytes from `start` to the end (tests, and small payloads).
+    /// All the bytes, in one `Vec`.
     #[cfg(test)]
     pub fn to_vec(&self) -> Vec<u8> {
         let mut out = Vec::new();
