@@ -210,6 +210,15 @@ pub struct Cli {
     #[arg(long)]
     pub links: bool,
 
+    /// Add `metadata` to each HTML record: what the page publishes for
+    /// machines — canonical URL, hreflang alternates, feeds, icons, <meta>
+    /// values, OpenGraph and Twitter cards, every JSON-LD object (@graph
+    /// flattened) and schema.org microdata — read while the body streams,
+    /// at most 256 KiB a page. A JSON-LD block that cannot be read is
+    /// listed in `metadata.errors`. Null for non-HTML or no response.
+    #[arg(long)]
+    pub metadata: bool,
+
     /// Add the final response's headers to each record as `headers`: names
     /// lower-cased, values as strings, a repeated header's values as an
     /// array.

@@ -174,6 +174,7 @@ fn proxies(cli: &Cli) -> Proxies {
 fn fetch_settings(cli: &Cli) -> Result<FetchSettings, Fatal> {
     let mut extraction = Extraction::new(cli.selects.clone(), cli.links).map_err(Fatal::Usage)?;
     extraction.tls = cli.tls;
+    extraction.metadata = cli.metadata;
     extraction.since = cli.since.is_some();
     extraction.content = Wanted {
         text: cli.text,

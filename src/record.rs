@@ -17,6 +17,7 @@ use crate::extract::Content;
 use crate::fetch::Fetched;
 use crate::fetch::tls::Tls;
 use crate::fetch::validators::Headers;
+use crate::html::metadata::Metadata;
 use crate::html::page::Fields;
 use crate::html::select::Extraction;
 use crate::input::{Job, redact};
@@ -84,6 +85,10 @@ pub struct Record {
     /// `--links` results; only when asked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<Vec<String>>,
+    /// `--metadata`: what the page publishes for machines (null for
+    /// non-HTML or no response); only when asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Option<Box<Metadata>>>,
     /// `--headers`: the final response's headers; only when asked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub headers: Option<Headers>,
@@ -140,6 +145,7 @@ impl Record {
             error,
             fields: f.page.fields,
             links: f.page.links,
+            metadata: f.page.metadata.map(Some),
             headers: f.headers,
             content: None,
             tls: f.tls.map(Some),
@@ -194,6 +200,7 @@ impl Record {
             error: Some(error),
             fields: None,
             links: None,
+            metadata: None,
             headers: None,
             content: None,
             tls: None,
@@ -211,6 +218,9 @@ impl Record {
         }
         if self.links.is_none() && extraction.links {
             self.links = Some(Vec::new());
+        }
+        if self.metadata.is_none() && extraction.metadata {
+            self.metadata = Some(None);
         }
         if self.tls.is_none() && extraction.tls {
             self.tls = Some(None);

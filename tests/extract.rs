@@ -310,3 +310,132 @@ fn an_invalid_selector_is_a_usage_error_before_any_request() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("'x'"));
     assert_eq!(server.total_hits(), 0, "no request was sent");
 }
+
+/// `--select` on a `<script>` or `<style>` takes its raw text as written
+/// (issue 19): JSON-LD and inline data such as `script#__NEXT_DATA__`.
+#[test]
+fn select_takes_script_and_style_text_as_written() {
+    let server = Server::start();
+    let r = extract(
+        &server.url("/fixtures/metadata.html"),
+        &[
+            "next=script#__NEXT_DATA__",
+            "ld=script[type=\"application/ld+json\"]",
+            "css=style",
+            "h1=h1",
+        ],
+    );
+    assert_eq!(
+        field(&r, "next"),
+        [r#"{"props": {"page": "a  b &amp; c"}}"#],
+        "raw: whitespace and entities as written"
+    );
+    // The first block's type is written with a character reference
+    // (`ld&#x2B;json`), which attribute selectors do not decode.
+    assert_eq!(
+        field(&r, "ld"),
+        [r#"{"@context": "https://schema.org", "@type": "Organization", "name": "#]
+    );
+    assert_eq!(field(&r, "css"), ["h1 { color: red }"]);
+    assert_eq!(
+        field(&r, "h1"),
+        ["Oak standing desk"],
+        "other elements' text is still collapsed"
+    );
+}
+
+/// `--metadata` (issue 19): links, meta, cards, JSON-LD and microdata of a
+/// page, resolved and typed as README "Metadata" says.
+#[test]
+fn metadata_reads_links_meta_cards_json_ld_and_microdata() {
+    let server = Server::start();
+    let (r, _) = one(&server.url("/fixtures/metadata.html"), &["--metadata"]);
+    let m = &r["metadata"];
+    assert_eq!(
+        m["canonical"],
+        "https://shop.example/products/oak-desk?ref=1&x=2"
+    );
+    assert_eq!(
+        m["alternates"],
+        json!([
+            {"hreflang": "de", "url": "https://shop.example/de/produkte/eichentisch"},
+            {"hreflang": "x-default", "url": "https://shop.example/products/oak-desk"}
+        ])
+    );
+    assert_eq!(
+        m["feeds"],
+        json!([
+            {"type": "application/rss+xml", "url": "https://shop.example/feed.rss", "title": "New products"},
+            {"type": "application/atom+xml", "url": "https://shop.example/feed.atom", "title": null}
+        ])
+    );
+    assert_eq!(
+        m["icons"],
+        json!([
+            "https://shop.example/favicon.ico",
+            "https://shop.example/touch.png"
+        ])
+    );
+    assert_eq!(m["meta"]["description"], "A solid oak desk & a quiet motor");
+    assert_eq!(m["meta"]["keywords"], "desk, oak", "keys lower-cased");
+    assert_eq!(
+        m["meta"]["article:modified_time"],
+        "2025-03-04T05:06:07+01:00"
+    );
+    assert_eq!(m["opengraph"]["title"], "Oak standing desk");
+    assert_eq!(
+        m["opengraph"]["image"],
+        json!([
+            "https://cdn.example/desk-1.jpg",
+            "https://cdn.example/desk-2.jpg"
+        ])
+    );
+    assert_eq!(m["twitter"]["card"], "summary_large_image");
+    let ld = m["json_ld"].as_array().unwrap();
+    let types: Vec<&str> = ld.iter().map(|o| o["@type"].as_str().unwrap()).collect();
+    assert_eq!(types, ["Product", "BreadcrumbList", "WebPage"]);
+    assert_eq!(ld[0]["description"], "Line one\nline two");
+    assert_eq!(ld[0]["offers"]["price"], "499.00");
+    let errors = m["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].as_str().unwrap().starts_with("JSON-LD block 2:"));
+    let md = m["microdata"].as_array().unwrap();
+    assert_eq!(
+        md[0],
+        json!({
+            "@context": "https://schema.org",
+            "@type": "Product",
+            "@id": "#desk",
+            "name": "Oak standing desk",
+            "image": "https://shop.example/products/img/oak.jpg",
+            "url": "https://shop.example/products/oak-desk",
+            "offers": {"@type": "Offer", "price": "499.00", "priceCurrency": "EUR",
+                       "priceValidUntil": "2026-01-01"},
+            "color": ["Oak", "Walnut"],
+            "description": "Solid oak, quiet motor."
+        })
+    );
+    assert_eq!(md[1]["author"], "Ann", "markup inside <noscript> counts");
+}
+
+#[test]
+fn metadata_is_null_without_html_and_absent_unless_asked() {
+    let server = Server::start();
+    let urls = [
+        server.url("/fixtures/data.json"),
+        format!("http://{}/", support::refused_addr()),
+    ];
+    let file = list(&urls);
+    let out = scrape()
+        .arg(file.path())
+        .args(["--metadata", "--retries", "0"])
+        .output()
+        .unwrap();
+    let recs = records(&out.stdout);
+    assert_eq!(recs.len(), 2);
+    for r in &recs {
+        assert!(r["metadata"].is_null(), "{r}");
+    }
+    let (plain, _) = one(&server.url("/fixtures/metadata.html"), &[]);
+    assert!(plain.get("metadata").is_none(), "{plain}");
+}

@@ -29,12 +29,14 @@
 //! for all `--select` text together, [`MAX_VALUES`] values and links.
 
 use std::cell::RefCell;
+use std::collections::HashSet;
 use std::rc::Rc;
 use std::sync::Arc;
 
 use lol_html::html_content::{Element, EndTag, TextChunk, TextType};
 use url::Url;
 
+use super::metadata::MetaCollector;
 use super::page::{Page, RawPage};
 use super::select::Extraction;
 
@@ -124,7 +126,7 @@ const SCOPES: [&str; 6] = ["ul", "ol", "dl", "table", "select", "template"];
 
 /// Whether a start tag `new` closes an open element `open` that has no end
 /// tag yet (the HTML parser's implied end tags, for the common cases).
-fn implicitly_closes(open: &str, new: &str) -> bool {
+pub fn implicitly_closes(open: &str, new: &str) -> bool {
     match open {
         "p" => CLOSES_P.contains(&new),
         "li" => new == "li",
@@ -147,7 +149,16 @@ struct Open {
     tag: String,
     /// How many list/table scopes were open when it started.
     scope: usize,
+    /// A `<script>`, `<style>` or other raw-text element: its value is its
+    /// raw text (kept as written), not the text of its descendants.
+    verbatim: bool,
 }
+
+/// Elements whose content is raw text, not markup: selected themselves,
+/// they yield that text as written (JSON-LD, `script#__NEXT_DATA__`).
+const RAW_TEXT: [&str; 7] = [
+    "script", "style", "noscript", "xmp", "iframe", "noembed", "noframes",
+];
 
 /// What the handlers have gathered so far.
 #[derive(Default)]
@@ -164,6 +175,8 @@ struct State {
     head_ended: bool,
     /// Per `--select`, its raw values.
     values: Vec<Vec<String>>,
+    /// The (field, value) pairs that are a raw-text element's text.
+    verbatim: HashSet<(usize, usize)>,
     open: Vec<Open>,
     next_id: u64,
     scopes: usize,
@@ -179,6 +192,8 @@ struct State {
 pub struct Collector {
     state: Rc<RefCell<State>>,
     extraction: Arc<Extraction>,
+    /// `--metadata`: its own handlers' state.
+    meta: Option<MetaCollector>,
 }
 
 type HandlerResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
@@ -191,10 +206,17 @@ impl Collector {
             budget: MAX_PAGE_TEXT,
             ..State::default()
         };
+        let meta = extraction.metadata.then(MetaCollector::default);
         Collector {
             state: Rc::new(RefCell::new(state)),
             extraction,
+            meta,
         }
+    }
+
+    /// The `--metadata` handlers, when the run asks for metadata.
+    pub fn metadata(&self) -> Option<&MetaCollector> {
+        self.meta.as_ref()
     }
 
     /// The run's extraction settings.
@@ -230,14 +252,19 @@ impl Collector {
         if !HEAD_ELEMENTS.contains(&tag.as_str()) {
             s.head_ended = true;
         }
+        if let Some(meta) = &self.meta {
+            meta.on_element(el, &tag, s.scopes);
+        }
         if !self.extraction.selects.is_empty() {
             close_implied(&mut s, &tag);
             if breaks_line(&tag) {
                 separate(&mut s);
             }
-            if SCOPES.contains(&tag.as_str()) {
-                self.enter_scope(&mut s, el);
-            }
+        }
+        if (!self.extraction.selects.is_empty() || self.meta.is_some())
+            && SCOPES.contains(&tag.as_str())
+        {
+            self.enter_scope(&mut s, el);
         }
         drop(s);
         self.stop_if_done()
@@ -368,12 +395,17 @@ impl Collector {
         let id = s.next_id;
         s.next_id += 1;
         let scope = s.scopes;
+        let verbatim = RAW_TEXT.contains(&tag.as_str());
+        if verbatim {
+            s.verbatim.insert((field, value));
+        }
         s.open.push(Open {
             field,
             value,
             id,
             tag,
             scope,
+            verbatim,
         });
         let state = Rc::clone(&self.state);
         handlers.push(Box::new(move |_: &mut EndTag| {
@@ -385,11 +417,10 @@ impl Collector {
 
     /// The text handler of `--select` number `field`, called by the parser
     /// once per chunk inside any element matching it: every element of
-    /// that field still open collects the chunk.
+    /// that field still open collects the chunk — but the raw text of a
+    /// `<script>` or `<style>` only the element itself.
     pub fn on_text(&self, field: usize, t: &mut TextChunk) -> HandlerResult {
-        if matches!(t.text_type(), TextType::ScriptData | TextType::RawText) {
-            return Ok(());
-        }
+        let raw = matches!(t.text_type(), TextType::ScriptData | TextType::RawText);
         let mut s = self.state.borrow_mut();
         let State {
             open,
@@ -397,7 +428,10 @@ impl Collector {
             budget,
             ..
         } = &mut *s;
-        for o in open.iter().filter(|o| o.field == field) {
+        for o in open
+            .iter()
+            .filter(|o| o.field == field && o.verbatim == raw)
+        {
             if *budget == 0 {
                 break;
             }
@@ -416,7 +450,9 @@ impl Collector {
             lang: s.lang,
             base: s.base,
             values: s.values,
+            verbatim: s.verbatim,
             links: s.links,
+            meta: self.meta,
         };
         raw.finish(&self.extraction, url)
     }

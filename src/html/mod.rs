@@ -26,6 +26,7 @@
 
 pub mod charset;
 pub mod collector;
+pub mod metadata;
 pub mod page;
 pub mod select;
 
@@ -217,12 +218,18 @@ fn discard(_: &[u8]) {}
 struct Selectors {
     any: Selector,
     title: Selector,
+    script: Selector,
+    itemprop: Selector,
+    noscript: Selector,
 }
 
 thread_local! {
     static SELECTORS: Option<Selectors> = Some(Selectors {
         any: "*".parse().ok()?,
         title: "title".parse().ok()?,
+        script: "script".parse().ok()?,
+        itemprop: "[itemprop]".parse().ok()?,
+        noscript: "noscript".parse().ok()?,
     });
 }
 
@@ -319,6 +326,25 @@ fn rewriter(
                 .element(move |el: &mut Element| title.on_title(el))
                 .text(move |t: &mut TextChunk| title_text.on_title_text(t)),
         ));
+    if let Some(meta) = collector.metadata() {
+        let (script, item, noscript) = (meta.clone(), meta.clone(), meta.clone());
+        settings = settings
+            .append_element_content_handler((
+                Cow::Borrowed(&builtin.script),
+                ElementContentHandlers::default()
+                    .text(move |t: &mut TextChunk| script.on_script_text(t)),
+            ))
+            .append_element_content_handler((
+                Cow::Borrowed(&builtin.itemprop),
+                ElementContentHandlers::default()
+                    .text(move |t: &mut TextChunk| item.on_item_text(t)),
+            ))
+            .append_element_content_handler((
+                Cow::Borrowed(&builtin.noscript),
+                ElementContentHandlers::default()
+                    .text(move |t: &mut TextChunk| noscript.on_noscript_text(t)),
+            ));
+    }
     for (field, selector) in selected.iter().enumerate() {
         let Some(selector) = selector else { continue };
         let (on_element, on_text) = (collector.clone(), collector.clone());

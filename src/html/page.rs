@@ -3,9 +3,12 @@
 //! whitespace collapsed, URLs resolved against the page's URL and its
 //! `<base href>`.
 
+use std::collections::HashSet;
+
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use url::Url;
 
+use super::metadata::{MetaCollector, Metadata};
 use super::select::{Extraction, is_url_attribute};
 use crate::extract::Body;
 
@@ -22,6 +25,8 @@ pub struct Page {
     pub fields: Option<Fields>,
     /// `--links` results, when asked.
     pub links: Option<Vec<String>>,
+    /// `--metadata` results, when asked.
+    pub metadata: Option<Box<Metadata>>,
     /// The body, kept for `--text` / `--markdown`.
     pub body: Option<Body>,
 }
@@ -75,8 +80,13 @@ pub struct RawPage {
     pub base: Option<String>,
     /// Per `--select`, its values.
     pub values: Vec<Vec<String>>,
+    /// The (field, value) pairs that are a `<script>`'s or `<style>`'s raw
+    /// text: kept as written.
+    pub verbatim: HashSet<(usize, usize)>,
     /// Every `<a href>`.
     pub links: Vec<String>,
+    /// What the `--metadata` handlers gathered.
+    pub meta: Option<MetaCollector>,
 }
 
 impl RawPage {
@@ -88,28 +98,38 @@ impl RawPage {
             (None, _) => None,
         };
         let fields = (!extraction.selects.is_empty())
-            .then(|| cook_fields(extraction, self.values, base.as_ref()));
+            .then(|| cook_fields(extraction, self.values, &self.verbatim, base.as_ref()));
         Page {
             title: self.title.map(|t| collapse(&decode(&t))),
             description: self.description.map(|d| collapse(&decode(&d))),
             lang: self.lang.map(|l| decode(&l).into_owned()),
             fields,
             links: extraction.links.then(|| links(base.as_ref(), &self.links)),
+            metadata: self.meta.map(|m| Box::new(m.finish(base.as_ref()))),
             body: None,
         }
     }
 }
 
-/// Each `--select` value decoded: text collapsed, URL attributes resolved.
-fn cook_fields(extraction: &Extraction, values: Vec<Vec<String>>, base: Option<&Url>) -> Fields {
-    let fields = extraction.selects.iter().zip(values).map(|(spec, raw)| {
+/// Each `--select` value decoded: text collapsed (but a raw-text
+/// element's, which is kept as written), URL attributes resolved.
+fn cook_fields(
+    extraction: &Extraction,
+    values: Vec<Vec<String>>,
+    verbatim: &HashSet<(usize, usize)>,
+    base: Option<&Url>,
+) -> Fields {
+    let fields = extraction.selects.iter().zip(values).enumerate();
+    let fields = fields.map(|(field, (spec, raw))| {
         let url_attr = spec.attr.as_deref().is_some_and(is_url_attribute);
         let cooked = raw
-            .iter()
-            .map(|v| match (&spec.attr, url_attr) {
-                (None, _) => collapse(&decode(v)),
-                (Some(_), true) => resolve(base, v),
-                (Some(_), false) => decode(v).into_owned(),
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| match (&spec.attr, url_attr) {
+                (None, _) if verbatim.contains(&(field, i)) => v,
+                (None, _) => collapse(&decode(&v)),
+                (Some(_), true) => resolve(base, &v),
+                (Some(_), false) => decode(&v).into_owned(),
             })
             .collect();
         (spec.name.clone(), cooked)
@@ -135,7 +155,7 @@ pub fn collapse(text: &str) -> String {
 }
 
 /// An attribute URL resolved against the base; as written when it cannot be.
-fn resolve(base: Option<&Url>, raw: &str) -> String {
+pub fn resolve(base: Option<&Url>, raw: &str) -> String {
     let value = decode(raw);
     let value = value.trim();
     base.and_then(|b| b.join(value).ok())

@@ -122,6 +122,8 @@ pub struct Extraction {
     pub links: bool,
     /// `--text` / `--markdown`: HTML bodies are kept for extraction.
     pub content: Wanted,
+    /// `--metadata`: records have `metadata`; pages are parsed to the end.
+    pub metadata: bool,
     /// `--tls`: records have `tls`.
     pub tls: bool,
     /// `--since`: records have `unchanged`.
@@ -152,6 +154,7 @@ impl Extraction {
             selects,
             links,
             content: Wanted::default(),
+            metadata: false,
             tls: false,
             since: false,
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
@@ -161,7 +164,7 @@ impl Extraction {
     /// True when nothing beyond the defaults is asked for, so parsing may
     /// stop after the head.
     pub fn is_empty(&self) -> bool {
-        self.selects.is_empty() && !self.links
+        self.selects.is_empty() && !self.links && !self.metadata
     }
 
     /// Calls `f` with this thread's parsed selectors, one per `--select` in

@@ -351,6 +351,7 @@ mod tests {
             error: kind.map(|k| FetchError::new(k, "x")),
             fields: None,
             links: None,
+            metadata: None,
             content: None,
             tls: None,
             warc: None,

@@ -5,12 +5,12 @@
 //! a worker reads its earlier record back ([`Since::lookup`]), and:
 //! - when that record has an `etag` or a `last_modified` and can stand in
 //!   for a new one — no error, a 2xx status (or none written), and
-//!   everything this run extracts (each `--select` name, `links`, `text`,
-//!   `markdown`) — the request to its final URL (its `url` when it has no
+//!   everything this run extracts (each `--select` name, `links`,
+//!   `metadata`, `text`, `markdown`) — the request to its final URL (its `url` when it has no
 //!   `final_url`) carries `If-None-Match` / `If-Modified-Since`;
 //! - a `304 Not Modified` then yields a record marked `unchanged: true`
 //!   carrying PREV's page data (content type, bytes, title, description,
-//!   lang, sha256, fields, links, text…) with this run's status, timings,
+//!   lang, sha256, fields, links, metadata, text…) with this run's status, timings,
 //!   address and validators ([`apply`]);
 //! - a response with PREV's status and `sha256` is `unchanged: true` too;
 //!   any other response is `unchanged: false`; no response, or a URL PREV
@@ -29,6 +29,7 @@ use url::Url;
 use crate::error::Fatal;
 use crate::extract::Content;
 use crate::fetch::validators::Conditional;
+use crate::html::metadata::Metadata;
 use crate::html::page::Fields;
 use crate::html::select::Extraction;
 use crate::input::redact;
@@ -69,6 +70,8 @@ struct Earlier {
     sha256: Option<String>,
     fields: Option<BTreeMap<String, Vec<String>>>,
     links: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "present_metadata")]
+    metadata: Option<Option<Box<Metadata>>>,
     #[serde(default, deserialize_with = "present")]
     text: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
@@ -83,6 +86,13 @@ struct Earlier {
 /// A field that is there, null or not: `Some`; missing: `None` (default).
 fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
     Option::<String>::deserialize(d).map(Some)
+}
+
+/// `metadata`, there (null or not) or missing, as [`present`].
+fn present_metadata<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<Box<Metadata>>>, D::Error> {
+    Option::<Box<Metadata>>::deserialize(d).map(Some)
 }
 
 impl Since {
@@ -145,6 +155,7 @@ impl Earlier {
             && self.status.is_none_or(|s| (200..300).contains(&s))
             && has_fields
             && (!extraction.links || self.links.is_some())
+            && (!extraction.metadata || self.metadata.is_some())
             && (!wanted.text || self.text.is_some())
             && (!wanted.markdown || self.markdown.is_some())
     }
@@ -198,6 +209,9 @@ fn carry(earlier: Earlier, record: &mut Record, extraction: &Extraction) {
     }
     if extraction.links {
         record.links = earlier.links;
+    }
+    if extraction.metadata {
+        record.metadata = earlier.metadata;
     }
     if extraction.content.any() {
         let mut content = Content::none(extraction.content, earlier.extract_note);

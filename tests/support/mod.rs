@@ -119,6 +119,11 @@ pub const FIXTURES: &[(&str, &str, Option<&str>)] = &[
         "text/html",
         Some("Links without a base"),
     ),
+    (
+        "metadata.html",
+        "text/html",
+        Some("Oak standing desk \u{2013} Example Shop"),
+    ),
 ];
 
 impl Server {
