@@ -36,7 +36,7 @@ use std::sync::Arc;
 use lol_html::html_content::{Element, EndTag, TextChunk, TextType};
 use url::Url;
 
-use super::metadata::MetaCollector;
+use super::metadata::MetaScanner;
 use super::page::{Page, RawPage};
 use super::select::Extraction;
 
@@ -192,8 +192,6 @@ struct State {
 pub struct Collector {
     state: Rc<RefCell<State>>,
     extraction: Arc<Extraction>,
-    /// `--metadata`: its own handlers' state.
-    meta: Option<MetaCollector>,
 }
 
 type HandlerResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
@@ -206,17 +204,10 @@ impl Collector {
             budget: MAX_PAGE_TEXT,
             ..State::default()
         };
-        let meta = extraction.metadata.then(MetaCollector::default);
         Collector {
             state: Rc::new(RefCell::new(state)),
             extraction,
-            meta,
         }
-    }
-
-    /// The `--metadata` handlers, when the run asks for metadata.
-    pub fn metadata(&self) -> Option<&MetaCollector> {
-        self.meta.as_ref()
     }
 
     /// The run's extraction settings.
@@ -252,19 +243,14 @@ impl Collector {
         if !HEAD_ELEMENTS.contains(&tag.as_str()) {
             s.head_ended = true;
         }
-        if let Some(meta) = &self.meta {
-            meta.on_element(el, &tag, s.scopes);
-        }
         if !self.extraction.selects.is_empty() {
             close_implied(&mut s, &tag);
             if breaks_line(&tag) {
                 separate(&mut s);
             }
-        }
-        if (!self.extraction.selects.is_empty() || self.meta.is_some())
-            && SCOPES.contains(&tag.as_str())
-        {
-            self.enter_scope(&mut s, el);
+            if SCOPES.contains(&tag.as_str()) {
+                self.enter_scope(&mut s, el);
+            }
         }
         drop(s);
         self.stop_if_done()
@@ -441,8 +427,9 @@ impl Collector {
         Ok(())
     }
 
-    /// What the page yielded; `url` is the page's own (final) URL.
-    pub fn finish(self, url: Option<&Url>) -> Page {
+    /// What the page yielded; `url` is the page's own (final) URL; `meta`
+    /// what `--metadata` read of it.
+    pub fn finish(self, url: Option<&Url>, meta: Option<MetaScanner>) -> Page {
         let s = self.state.take();
         let raw = RawPage {
             title: s.title_active.then_some(s.title),
@@ -452,7 +439,7 @@ impl Collector {
             values: s.values,
             verbatim: s.verbatim,
             links: s.links,
-            meta: self.meta,
+            meta,
         };
         raw.finish(&self.extraction, url)
     }

@@ -40,6 +40,7 @@ use url::Url;
 use crate::extract::{Body, Declared};
 use charset::{charset_from_content_type, looks_like_html, meta_charset, mime_essence};
 use collector::Collector;
+use metadata::MetaScanner;
 use page::Page;
 
 /// How many leading bytes decide the charset and whether a body is HTML.
@@ -66,6 +67,9 @@ pub struct Scanner {
     kept: Option<Vec<u8>>,
     /// The charset decided, and whether something declared it.
     charset: Option<(&'static Encoding, Declared)>,
+    /// `--metadata`: reads the whole body on its own, once the charset is
+    /// known.
+    meta: Option<MetaScanner>,
 }
 
 enum Stage {
@@ -100,6 +104,7 @@ impl Scanner {
             collector,
             kept,
             charset: None,
+            meta: None,
         }
     }
 
@@ -118,13 +123,16 @@ impl Scanner {
 
     /// False once more bytes cannot change the result.
     pub fn wants_more(&self) -> bool {
-        self.kept.is_some() || !matches!(self.stage, Stage::Finished { .. })
+        self.kept.is_some() || self.meta.is_some() || !matches!(self.stage, Stage::Finished { .. })
     }
 
     /// Feeds the next chunk of the (decompressed) body.
     pub fn feed(&mut self, chunk: &[u8]) {
         if let Some(kept) = &mut self.kept {
             kept.extend_from_slice(chunk);
+        }
+        if let Some(meta) = &mut self.meta {
+            meta.feed(chunk);
         }
         match &mut self.stage {
             Stage::Finished { .. } => {}
@@ -161,7 +169,7 @@ impl Scanner {
             // `fields` and `links` keys, empty, in `Record::complete`).
             Stage::Finished { html: false } | Stage::Sniffing(_) => return Page::default(),
         }
-        let mut page = self.collector.finish(url);
+        let mut page = self.collector.finish(url, self.meta);
         if let (Some(bytes), Some((encoding, declared))) = (self.kept, self.charset) {
             page.body = Some(Body {
                 bytes,
@@ -188,6 +196,13 @@ impl Scanner {
                 None => (UTF_8, Declared::Nothing),
             },
         };
+        if self.collector.extraction().metadata {
+            // A byte order mark overrides any declaration.
+            let bom = Encoding::for_bom(head).map(|(e, _)| e);
+            let mut meta = MetaScanner::new(bom.unwrap_or(encoding));
+            meta.feed(head);
+            self.meta = Some(meta);
+        }
         // Only a kept body needs to know more (a byte order mark overrides
         // any declaration when the text is decoded).
         if self.kept.is_some() {
@@ -218,18 +233,12 @@ fn discard(_: &[u8]) {}
 struct Selectors {
     any: Selector,
     title: Selector,
-    script: Selector,
-    itemprop: Selector,
-    noscript: Selector,
 }
 
 thread_local! {
     static SELECTORS: Option<Selectors> = Some(Selectors {
         any: "*".parse().ok()?,
         title: "title".parse().ok()?,
-        script: "script".parse().ok()?,
-        itemprop: "[itemprop]".parse().ok()?,
-        noscript: "noscript".parse().ok()?,
     });
 }
 
@@ -326,25 +335,6 @@ fn rewriter(
                 .element(move |el: &mut Element| title.on_title(el))
                 .text(move |t: &mut TextChunk| title_text.on_title_text(t)),
         ));
-    if let Some(meta) = collector.metadata() {
-        let (script, item, noscript) = (meta.clone(), meta.clone(), meta.clone());
-        settings = settings
-            .append_element_content_handler((
-                Cow::Borrowed(&builtin.script),
-                ElementContentHandlers::default()
-                    .text(move |t: &mut TextChunk| script.on_script_text(t)),
-            ))
-            .append_element_content_handler((
-                Cow::Borrowed(&builtin.itemprop),
-                ElementContentHandlers::default()
-                    .text(move |t: &mut TextChunk| item.on_item_text(t)),
-            ))
-            .append_element_content_handler((
-                Cow::Borrowed(&builtin.noscript),
-                ElementContentHandlers::default()
-                    .text(move |t: &mut TextChunk| noscript.on_noscript_text(t)),
-            ));
-    }
     for (field, selector) in selected.iter().enumerate() {
         let Some(selector) = selector else { continue };
         let (on_element, on_text) = (collector.clone(), collector.clone());

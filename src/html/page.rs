@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use url::Url;
 
-use super::metadata::{MetaCollector, Metadata};
+use super::metadata::{MetaScanner, Metadata};
 use super::select::{Extraction, is_url_attribute};
 use crate::extract::Body;
 
@@ -85,8 +85,8 @@ pub struct RawPage {
     pub verbatim: HashSet<(usize, usize)>,
     /// Every `<a href>`.
     pub links: Vec<String>,
-    /// What the `--metadata` handlers gathered.
-    pub meta: Option<MetaCollector>,
+    /// What `--metadata` read of the page.
+    pub meta: Option<MetaScanner>,
 }
 
 impl RawPage {

@@ -122,7 +122,7 @@ pub struct Extraction {
     pub links: bool,
     /// `--text` / `--markdown`: HTML bodies are kept for extraction.
     pub content: Wanted,
-    /// `--metadata`: records have `metadata`; pages are parsed to the end.
+    /// `--metadata`: records have `metadata` (read by its own scanner).
     pub metadata: bool,
     /// `--tls`: records have `tls`.
     pub tls: bool,
@@ -164,7 +164,7 @@ impl Extraction {
     /// True when nothing beyond the defaults is asked for, so parsing may
     /// stop after the head.
     pub fn is_empty(&self) -> bool {
-        self.selects.is_empty() && !self.links && !self.metadata
+        self.selects.is_empty() && !self.links
     }
 
     /// Calls `f` with this thread's parsed selectors, one per `--select` in

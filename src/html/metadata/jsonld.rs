@@ -31,6 +31,14 @@ pub fn parse(raw: &str) -> Result<Vec<Value>, String> {
     if text.trim().is_empty() {
         return Ok(Vec::new());
     }
+    // Most blocks are strict JSON: read as they are, without a copy. (A
+    // block nested too deep for serde_json fails here, and then in
+    // `sanitize`, before any recursion.)
+    if let Ok(value) = serde_json::from_str::<Value>(text) {
+        let mut values = Vec::new();
+        flatten(value, &mut values);
+        return Ok(values);
+    }
     let clean = sanitize(text)?;
     let mut values = Vec::new();
     for value in serde_json::Deserializer::from_str(&clean).into_iter::<Value>() {

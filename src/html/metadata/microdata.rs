@@ -14,6 +14,7 @@
 //! page, items nested at most [`MAX_NESTING`] deep; what is left out is
 //! counted.
 
+use encoding_rs::Encoding;
 use serde_json::{Map, Value};
 use url::Url;
 
@@ -28,13 +29,14 @@ pub const MAX_PROPS: usize = 20_000;
 /// The deepest items nest in one another.
 pub const MAX_NESTING: usize = 32;
 
-/// A property's value as the page gave it.
+/// A property's value as the page gave it: bytes in the page's charset,
+/// character references not decoded.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Raw {
     /// Text (an element's text or an attribute), not yet collapsed.
-    Text(String),
+    Text(Vec<u8>),
     /// A URL attribute, resolved at the end against the page's base.
-    Url(String),
+    Url(Vec<u8>),
     /// A nested item.
     Item(usize),
 }
@@ -110,7 +112,7 @@ impl Items {
 
     /// The text value at `at` (from [`Items::add`]), to append to; every
     /// other name of the same element gets a copy at the end.
-    pub fn text_mut(&mut self, at: (usize, usize)) -> Option<&mut String> {
+    pub fn text_mut(&mut self, at: (usize, usize)) -> Option<&mut Vec<u8>> {
         match self.items.get_mut(at.0)?.props.get_mut(at.1)? {
             (_, Raw::Text(text)) => Some(text),
             _ => None,
@@ -122,12 +124,14 @@ impl Items {
         self.items.is_empty()
     }
 
-    /// The top-level items as JSON, URLs resolved against `base`.
-    pub fn finish(self, base: Option<&Url>) -> Vec<Value> {
-        self.top.iter().map(|&i| self.to_json(i, base, 0)).collect()
+    /// The top-level items as JSON: values decoded from `encoding`, URLs
+    /// resolved against `base`.
+    pub fn finish(self, base: Option<&Url>, encoding: &'static Encoding) -> Vec<Value> {
+        let out = Out { base, encoding };
+        self.top.iter().map(|&i| self.to_json(i, &out, 0)).collect()
     }
 
-    fn to_json(&self, index: usize, base: Option<&Url>, depth: usize) -> Value {
+    fn to_json(&self, index: usize, out: &Out<'_>, depth: usize) -> Value {
         let Some(item) = self.items.get(index) else {
             return Value::Null;
         };
@@ -153,9 +157,9 @@ impl Items {
         }
         for (name, raw) in &item.props {
             let value = match raw {
-                Raw::Text(text) => Value::String(collapse(text)),
-                Raw::Url(url) => Value::String(page::resolve(base, url)),
-                Raw::Item(i) if depth < MAX_NESTING => self.to_json(*i, base, depth + 1),
+                Raw::Text(text) => Value::String(page::collapse(&page::decode(&out.text(text)))),
+                Raw::Url(url) => Value::String(page::resolve(out.base, &out.text(url))),
+                Raw::Item(i) if depth < MAX_NESTING => self.to_json(*i, out, depth + 1),
                 Raw::Item(_) => Value::Null,
             };
             match object.get_mut(name) {
@@ -192,9 +196,17 @@ fn vocabulary(types: &[String]) -> (Option<&'static str>, Vec<String>) {
     (None, types.to_vec())
 }
 
-/// Whitespace collapsed, ends trimmed, entities decoded.
-fn collapse(text: &str) -> String {
-    page::collapse(&page::decode(text))
+/// How values are written out.
+struct Out<'a> {
+    base: Option<&'a Url>,
+    encoding: &'static Encoding,
+}
+
+impl Out<'_> {
+    /// Bytes of the page to text.
+    fn text<'b>(&self, bytes: &'b [u8]) -> std::borrow::Cow<'b, str> {
+        self.encoding.decode_without_bom_handling(bytes).0
+    }
 }
 
 #[cfg(test)]
@@ -208,12 +220,13 @@ mod tests {
         let product = items
             .open(Some("http://schema.org/Product"), None, None, 0)
             .unwrap();
-        let name = items
-            .add(product, "name", Raw::Text(String::new()))
-            .unwrap();
-        items.text_mut(name).unwrap().push_str("  Standing\n desk ");
-        items.add(product, "image", Raw::Url("/a.jpg".into()));
-        items.add(product, "image", Raw::Url("b.jpg".into()));
+        let name = items.add(product, "name", Raw::Text(Vec::new())).unwrap();
+        items
+            .text_mut(name)
+            .unwrap()
+            .extend_from_slice(b"  Standing\n desk &amp; ");
+        items.add(product, "image", Raw::Url(b"/a.jpg".to_vec()));
+        items.add(product, "image", Raw::Url(b"b.jpg".to_vec()));
         let offer = items
             .open(
                 Some("http://schema.org/Offer"),
@@ -222,14 +235,18 @@ mod tests {
                 1,
             )
             .unwrap();
-        items.add(offer, "price priceSpecification", Raw::Text("12.99".into()));
+        items.add(
+            offer,
+            "price priceSpecification",
+            Raw::Text(b"12.99".to_vec()),
+        );
         let base = Url::parse("https://shop.example/p/desk").unwrap();
         assert_eq!(
-            items.finish(Some(&base)),
+            items.finish(Some(&base), encoding_rs::UTF_8),
             vec![json!({
                 "@context": "http://schema.org",
                 "@type": "Product",
-                "name": "Standing desk",
+                "name": "Standing desk &",
                 "image": ["https://shop.example/a.jpg", "https://shop.example/p/b.jpg"],
                 "offers": {"@type": "Offer",
                            "price": "12.99", "priceSpecification": "12.99"},
@@ -247,7 +264,7 @@ mod tests {
             0,
         );
         assert_eq!(
-            items.finish(None),
+            items.finish(None, encoding_rs::UTF_8),
             vec![json!({"@type": "https://example.org/Thing", "@id": "#t"})]
         );
     }
@@ -257,7 +274,7 @@ mod tests {
         let mut items = Items::default();
         let top = items.open(None, None, None, 0).unwrap();
         for _ in 0..MAX_PROPS + 5 {
-            items.add(top, "p", Raw::Text("x".into()));
+            items.add(top, "p", Raw::Text(b"x".to_vec()));
         }
         assert_eq!(items.dropped, 5);
         assert!(items.open(None, None, None, MAX_NESTING).is_none());

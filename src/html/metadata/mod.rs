@@ -13,15 +13,20 @@
 //! - `microdata`: schema.org microdata as JSON-LD-shaped objects
 //!   ([`microdata`]).
 //!
-//! Bounded ([`collect`] has the per-kind caps): the whole object is at most
+//! The page's own parser stops after the head; [`MetaScanner`] reads the
+//! body on its own, with a tokenizer ([`tokens`]) that skips what cannot
+//! hold metadata.
+//!
+//! Bounded ([`scan`] has the per-kind caps): the whole object is at most
 //! [`MAX_BYTES`] of JSON — past that, objects are left out from the end and
 //! `errors` says so.
 
-mod collect;
 pub mod jsonld;
 pub mod microdata;
+mod scan;
+mod tokens;
 
-pub use collect::MetaCollector;
+pub use scan::MetaScanner;
 
 use serde::de::{Deserializer, Error as _};
 use serde::ser::{SerializeMap, Serializer};
@@ -138,9 +143,14 @@ impl Metadata {
     /// Keeps the whole within [`MAX_BYTES`] of JSON: drops microdata, then
     /// JSON-LD objects, then `meta`/`opengraph`/`twitter` entries, from the
     /// end, and says so in `errors`.
-    pub fn bound(&mut self) {
-        let size = |m: &Metadata| serde_json::to_vec(m).map_or(usize::MAX, |v| v.len());
-        let mut total = size(self);
+    ///
+    /// `most` is an upper bound of the JSON's size known from what was read
+    /// ([`json_bound`]); under the cap, nothing needs measuring.
+    pub fn bound(&mut self, most: usize) {
+        if most <= MAX_BYTES {
+            return;
+        }
+        let mut total = json_size(self);
         if total <= MAX_BYTES {
             return;
         }
@@ -181,7 +191,37 @@ impl Metadata {
 }
 
 fn json_len(v: &Value) -> usize {
-    serde_json::to_vec(v).map_or(0, |v| v.len())
+    json_size(v)
+}
+
+/// Bytes of `value` as JSON, counted without keeping them.
+fn json_size(value: &impl Serialize) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    match serde_json::to_writer(&mut count, value) {
+        Ok(()) => count.0,
+        Err(_) => usize::MAX,
+    }
+}
+
+/// An upper bound of the JSON that `bytes` read bytes in `entries` values
+/// can become: each byte at most six (`\u0001`), each value at most 64
+/// more (key, quotes, punctuation) plus the page's URL (a relative URL
+/// resolved against it), and the object's own keys.
+pub fn json_bound(bytes: usize, entries: usize, url_len: usize) -> usize {
+    bytes
+        .saturating_mul(6)
+        .saturating_add(entries.saturating_mul(64 + url_len))
+        .saturating_add(1024)
 }
 
 #[cfg(test)]
@@ -208,7 +248,7 @@ mod tests {
             m.json_ld
                 .push(json!({"@type": "Thing", "n": i, "text": "x".repeat(10_000)}));
         }
-        m.bound();
+        m.bound(usize::MAX);
         let len = serde_json::to_vec(&m).unwrap().len();
         assert!(len <= MAX_BYTES, "{len}");
         assert!(m.json_ld.len() > 20 && m.json_ld.len() < 30);
