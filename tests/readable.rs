@@ -96,10 +96,10 @@ fn markdown_keeps_the_structure() {
         base.trim_end_matches('/')
     ));
     // Nested lists stay nested.
-    has("- Sun for at least six hours a day\n    - south or west facing is best");
+    has("- Sun for at least six hours a day\n  - south or west facing is best");
     has("> A tomato plant in a pot drinks more than you think");
     // A table with a header row, and one without (given an empty one).
-    has("| Month | Harvest (kg) |\n| ----- | ------------ |\n| July | 2.5 |");
+    has("| Month | Harvest (kg) |\n| --- | --- |\n| July | 2.5 |");
     has("| Monday | two litres |\n| Thursday | three litres |");
     let rows: Vec<&str> = md.lines().filter(|l| l.starts_with('|')).collect();
     assert_eq!(rows.len(), 5 + 4, "every row is a table row:\n{md}");

@@ -173,18 +173,24 @@ fn extract_page(page: &Page, wanted: Wanted) -> Content {
             page.body.bytes.len()
         ));
     }
-    let mut rendered = |wanted: bool, render: fn(&article::Article) -> String, what: &str| {
-        wanted.then(|| {
-            let (out, cut) = render::bounded(render(&found), cap);
-            if cut {
-                notes.push(format!("{what} cut at {cap} bytes"));
-            }
-            out
-        })
+    let base = found.base(page.url.as_deref());
+    let root = found.root();
+    let root = root.nodes().first();
+    let mut rendered = |wanted: bool, markdown: bool, what: &str| {
+        let root = root.filter(|_| wanted)?;
+        let out = if markdown {
+            render::markdown(root, base.as_ref())
+        } else {
+            render::text(root, base.as_ref())
+        };
+        let (out, cut) = render::bounded(out, cap);
+        if cut {
+            notes.push(format!("{what} cut at {cap} bytes"));
+        }
+        Some(out)
     };
-    // Markdown first: the text changes the document (`render::text`).
-    let markdown = rendered(wanted.markdown, render::markdown, "markdown");
-    let text = rendered(wanted.text, render::text, "text");
+    let markdown = rendered(wanted.markdown, true, "markdown");
+    let text = rendered(wanted.text, false, "text");
     let meta = found.meta;
     Content {
         wanted,

@@ -76,6 +76,17 @@ impl Article {
             None => Selection::from(Vec::new()),
         }
     }
+
+    /// What links resolve against: the page's `<base href>`, resolved
+    /// against `url`, the page's own URL; else `url`.
+    pub fn base(&self, url: Option<&str>) -> Option<url::Url> {
+        let url = url::Url::parse(url?).ok()?;
+        let href = self.doc.select_single("base[href]").attr("href");
+        match href {
+            Some(href) => url.join(href.trim()).ok().or(Some(url)),
+            None => Some(url),
+        }
+    }
 }
 
 /// Finds the article of `html`, whose URL is `url`; `Err` says why there is
