@@ -12,7 +12,7 @@ use crate::cli::Cli;
 
 /// The record's fields, in the order records write them, with what they
 /// hold (a unit test checks them against the record).
-pub const FIELDS: [(&str, &str); 36] = [
+pub const FIELDS: [(&str, &str); 38] = [
     (
         "url",
         "the URL fetched, absolute (a password shown as ***); null when the line is not a URL",
@@ -78,6 +78,10 @@ pub const FIELDS: [(&str, &str); 36] = [
         "with --links: the page's links, absolute, each once",
     ),
     (
+        "metadata",
+        "with --metadata: {canonical, alternates, feeds, icons, meta, opengraph, twitter, json_ld, microdata, errors} of an HTML page; null otherwise",
+    ),
+    (
         "headers",
         "with --headers: the final response's headers, names lower-cased, repeated ones as arrays",
     ),
@@ -92,6 +96,10 @@ pub const FIELDS: [(&str, &str); 36] = [
     (
         "warc",
         "with --warc: {file, offset, length} of the response record in the archive; null without a response",
+    ),
+    (
+        "page_type",
+        "with --text or --markdown: article, forum, product, collection, listing, documentation or service; null for no HTML page",
     ),
     (
         "text",
@@ -326,6 +334,7 @@ mod tests {
             text: true,
             markdown: true,
         };
+        extraction.metadata = true;
         record.complete(&extraction);
         record.warc = Some(None);
         record.unchanged = Some(None);

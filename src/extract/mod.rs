@@ -33,16 +33,24 @@
 mod article;
 pub mod budget;
 mod decode;
+mod dom;
+mod kind;
+mod main;
 mod meta;
 pub mod pool;
 mod render;
+mod shape;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use encoding_rs::Encoding;
 
+use dom_query::{Document, NodeId, NodeRef};
+use url::Url;
+
 use crate::error::panic_message;
 use budget::Held;
+pub use kind::Kind;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 /// What the run asks to extract from each page.
@@ -90,6 +98,8 @@ pub enum Declared {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Content {
     wanted: Wanted,
+    /// What kind of page it is.
+    pub page_type: Option<Kind>,
     /// The main content as plain text.
     pub text: Option<String>,
     /// The main content as Markdown.
@@ -121,6 +131,7 @@ impl Content {
 impl Serialize for Content {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("page_type", &self.page_type)?;
         if self.wanted.text {
             map.serialize_entry("text", &self.text)?;
         }
@@ -161,9 +172,24 @@ pub fn extract(page: &Page, wanted: Wanted) -> Content {
 
 fn extract_page(page: &Page, wanted: Wanted) -> Content {
     let html = decode::html(&page.body);
-    let found = match article::find(&html, page.url.as_deref()) {
-        Ok(found) => found,
-        Err(why) => return Content::none(wanted, Some(why)),
+    if shape::nesting(&html) > shape::MAX_TAG_NESTING {
+        return Content::none(wanted, Some(shape::too_deep()));
+    }
+    let doc = Document::from(&*html);
+    if let Err(why) = shape::check_shape(&doc) {
+        return Content::none(wanted, Some(why));
+    }
+    let url = page.url.as_deref().and_then(|u| Url::parse(u).ok());
+    let base = base_url(&doc, url.as_ref());
+    let signals = kind::Signals::read(&doc, url.as_ref());
+    let kind = kind::classify(&signals);
+    let block = match Block::find(doc, &html, kind, page.url.as_deref()) {
+        Ok(block) => block,
+        Err(why) => {
+            let mut content = Content::none(wanted, Some(why));
+            content.page_type = Some(kind);
+            return content;
+        }
     };
     let cap = render::cap(page.body.bytes.len());
     let mut notes = Vec::new();
@@ -173,11 +199,9 @@ fn extract_page(page: &Page, wanted: Wanted) -> Content {
             page.body.bytes.len()
         ));
     }
-    let base = found.base(page.url.as_deref());
-    let root = found.root();
-    let root = root.nodes().first();
+    let root = block.root();
     let mut rendered = |wanted: bool, markdown: bool, what: &str| {
-        let root = root.filter(|_| wanted)?;
+        let root = root.as_ref().filter(|_| wanted)?;
         let out = if markdown {
             render::markdown(root, base.as_ref())
         } else {
@@ -191,9 +215,22 @@ fn extract_page(page: &Page, wanted: Wanted) -> Content {
     };
     let markdown = rendered(wanted.markdown, true, "markdown");
     let text = rendered(wanted.text, false, "text");
-    let meta = found.meta;
+    if text
+        .as_ref()
+        .or(markdown.as_ref())
+        .is_some_and(|t| t.trim().is_empty())
+    {
+        let mut content = Content::none(wanted, Some(NOTHING.to_string()));
+        content.page_type = Some(kind);
+        return content;
+    }
+    let meta = match &block {
+        Block::Article(a) => a.meta.clone(),
+        Block::Main(..) => article::Meta::default(),
+    };
     Content {
         wanted,
+        page_type: Some(kind),
         text,
         markdown,
         byline: meta.byline,
@@ -201,6 +238,101 @@ fn extract_page(page: &Page, wanted: Wanted) -> Content {
         site_name: meta.site_name,
         excerpt: meta.excerpt,
         note: (!notes.is_empty()).then(|| notes.join("; ")),
+    }
+}
+
+/// What links resolve against: the page's `<base href>` (resolved against
+/// `url`), else `url`, the page's own URL.
+fn base_url(doc: &Document, url: Option<&Url>) -> Option<Url> {
+    let url = url?;
+    match doc.select_single("base[href]").attr("href") {
+        Some(href) => url.join(href.trim()).ok().or_else(|| Some(url.clone())),
+        None => Some(url.clone()),
+    }
+}
+
+/// The note of a page without text.
+const NOTHING: &str = "no content found on the page";
+
+/// The block a page's text is made of.
+enum Block {
+    /// Readability's article.
+    Article(article::Article),
+    /// The main column, in its document.
+    Main(Document, NodeId),
+}
+
+/// Kinds whose pages go to Readability first, as articles do: the kinds
+/// decided from the weakest signals, where the page is often an article
+/// after all.
+const READ_FIRST: [Kind; 4] = [
+    Kind::Article,
+    Kind::Listing,
+    Kind::Service,
+    Kind::Documentation,
+];
+
+/// Readability's article is kept when it has at least one part in this
+/// many of the page's words…
+const ARTICLE_SHARE: usize = 2;
+
+/// …or more than this many words…
+const ARTICLE_WORDS: usize = 250;
+
+/// …or at least this share of the words in the page's paragraphs (`<p>`):
+/// a real article, whatever else is on the page.
+const ARTICLE_PARAGRAPHS: f64 = 0.7;
+
+impl Block {
+    /// The block of `doc` (parsed from `html`), a page of kind `kind`.
+    ///
+    /// Forums, products and collections: the main column. The other kinds
+    /// ([`READ_FIRST`]): Readability's article when it holds the page's
+    /// text ([`ARTICLE_SHARE`], [`ARTICLE_WORDS`],
+    /// [`ARTICLE_PARAGRAPHS`]); else the main column — for an article page
+    /// only when it holds [`ARTICLE_SHARE`] times the article's words (a
+    /// page of several blocks that Readability took one of). Thresholds
+    /// tuned on the WCXB development split and the three article corpora
+    /// together (CHANGELOG.md).
+    fn find(doc: Document, html: &str, kind: Kind, url: Option<&str>) -> Result<Block, String> {
+        if !READ_FIRST.contains(&kind) {
+            return match main::find(&doc, kind) {
+                Some(root) => Ok(Block::Main(doc, root)),
+                None => Err(NOTHING.to_string()),
+            };
+        }
+        let page_words = dom::visible_words(&doc.root());
+        let paragraph_words: usize = doc.select("p").nodes().iter().map(dom::visible_words).sum();
+        let found = article::find(doc, html, url);
+        let article_words = match &found {
+            Ok(a) => {
+                let holds = a.words * ARTICLE_SHARE >= page_words
+                    || a.words > ARTICLE_WORDS
+                    || a.words as f64 >= ARTICLE_PARAGRAPHS * paragraph_words as f64;
+                if holds {
+                    return found.map(Block::Article);
+                }
+                a.words
+            }
+            Err(_) => 0,
+        };
+        let doc = Document::from(html);
+        let column = main::find(&doc, kind).filter(|root| {
+            let words = doc.tree.get(root).map_or(0, |r| dom::visible_words(&r));
+            kind != Kind::Article || words > ARTICLE_SHARE * article_words
+        });
+        match (column, found) {
+            (Some(root), _) => Ok(Block::Main(doc, root)),
+            (None, found) => found.map(Block::Article),
+        }
+    }
+
+    /// The block's root element.
+    fn root(&self) -> Option<NodeRef<'_>> {
+        match self {
+            Block::Article(a) => a.root().nodes().first().copied(),
+            Block::Main(doc, root) => doc.tree.get(root),
+        }
     }
 }
 

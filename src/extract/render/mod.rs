@@ -20,9 +20,11 @@
 //! - adjacent links (`<a>Home</a><a>News</a>`, breadcrumbs) are never
 //!   glued into one word.
 //!
-//! Not rendered: scripts, styles, forms' controls, `<noscript>`, SVG,
-//! embedded frames and media, elements `hidden` or styled
-//! `display:none`. Output is bounded ([`cap`]).
+//! Not rendered: scripts, styles, forms' controls, SVG, embedded frames
+//! and media, elements `hidden` or styled `display:none`. `<noscript>` is
+//! rendered: scrape runs no scripts, so what a page shows without them is
+//! its content (forums put their posts there). Output is bounded
+//! ([`cap`]).
 
 mod line;
 mod table;
@@ -62,9 +64,9 @@ pub fn markdown(root: &NodeRef, base: Option<&Url>) -> String {
 }
 
 /// Elements that are not rendered, nor anything in them.
-const SKIPPED: [&str; 19] = [
-    "script", "style", "noscript", "template", "head", "title", "meta", "link", "svg", "canvas",
-    "iframe", "object", "embed", "audio", "video", "select", "input", "textarea", "dialog",
+const SKIPPED: [&str; 18] = [
+    "script", "style", "template", "head", "title", "meta", "link", "svg", "canvas", "iframe",
+    "object", "embed", "audio", "video", "select", "input", "textarea", "dialog",
 ];
 
 /// Elements that make a block of their own (a paragraph).
@@ -201,6 +203,7 @@ impl<'a> Render<'a> {
             "code" | "kbd" | "samp" | "tt" => self.code(node),
             "a" => self.link(node),
             "img" => self.image(node),
+            "noscript" => self.noscript(node),
             _ if BLOCKS.contains(&tag) => self.block(node, Gap::Paragraph),
             _ => self.children(node),
         }
@@ -280,6 +283,18 @@ impl<'a> Render<'a> {
         self.block_end(gap);
         self.children(node);
         self.block_end(gap);
+    }
+
+    /// What a page shows without scripts: its elements. (A `<noscript>`
+    /// parsed as a browser with scripts parses it holds its markup as
+    /// text, which is not shown.)
+    fn noscript(&mut self, node: &NodeRef) {
+        for child in node.children_it(false) {
+            match text_of(&child) {
+                Some(text) if text.contains('<') => {}
+                _ => self.node(&child),
+            }
+        }
     }
 
     fn line_break(&mut self) {
@@ -524,6 +539,15 @@ impl<'a> Render<'a> {
         }
         self.gap = Gap::Paragraph;
     }
+}
+
+/// The text of a text node.
+fn text_of(node: &NodeRef) -> Option<String> {
+    node.query(|n| match &n.data {
+        NodeData::Text { contents } => Some(contents.to_string()),
+        _ => None,
+    })
+    .flatten()
 }
 
 /// Characters that separate links in breadcrumbs and lists of tags.

@@ -107,5 +107,8 @@ fn hidden_and_unrendered_elements_are_left_out() {
         "<body><p>shown</p><p hidden>h</p><div style='display: none'>d</div><script>s</script>\
          <noscript>n</noscript><span aria-hidden=true>a</span><button>Click</button></body>",
     );
-    assert_eq!(text, "shown\n\nClick");
+    assert_eq!(
+        text, "shown\n\nnClick",
+        "what shows without scripts is shown"
+    );
 }
