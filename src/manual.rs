@@ -12,7 +12,7 @@ use crate::cli::Cli;
 
 /// The record's fields, in the order records write them, with what they
 /// hold (a unit test checks them against the record).
-pub const FIELDS: [(&str, &str); 38] = [
+pub const FIELDS: [(&str, &str); 40] = [
     (
         "url",
         "the URL fetched, absolute (a password shown as ***); null when the line is not a URL",
@@ -115,7 +115,11 @@ pub const FIELDS: [(&str, &str); 38] = [
     ),
     (
         "published",
-        "with --text or --markdown: publication date, ISO 8601 when it parses, or null",
+        "with --text or --markdown: publication date, RFC 3339 (a date when only the date is known), or null",
+    ),
+    (
+        "modified",
+        "with --text or --markdown: last change, as published, or null",
     ),
     (
         "site_name",
@@ -124,6 +128,10 @@ pub const FIELDS: [(&str, &str); 38] = [
     (
         "excerpt",
         "with --text or --markdown: the description or first paragraph, or null",
+    ),
+    (
+        "language",
+        "with --text or --markdown: the language of the text (ISO 639-1) by a detector; null when too short to tell",
     ),
     (
         "extract_note",

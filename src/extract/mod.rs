@@ -30,14 +30,16 @@
 //! that panics) yields `text: null` and says why in `extract_note`; it never
 //! takes a worker or the run down.
 
+mod about;
 mod article;
 pub mod budget;
 mod decode;
 mod dom;
+mod furniture;
 mod kind;
 mod main;
-mod meta;
 pub mod pool;
+mod product;
 mod render;
 mod shape;
 
@@ -49,6 +51,7 @@ use dom_query::{Document, NodeId, NodeRef};
 use url::Url;
 
 use crate::error::panic_message;
+use about::About;
 use budget::Held;
 pub use kind::Kind;
 use serde::ser::{Serialize, SerializeMap, Serializer};
@@ -93,8 +96,9 @@ pub enum Declared {
     Header,
 }
 
-/// What extraction yields for one record: the fields `text`, `markdown`,
-/// `byline`, `published`, `site_name`, `excerpt` and `extract_note`.
+/// What extraction yields for one record: the fields `page_type`, `text`,
+/// `markdown`, `byline`, `published`, `modified`, `site_name`, `excerpt`,
+/// `language` and `extract_note`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Content {
     wanted: Wanted,
@@ -106,13 +110,16 @@ pub struct Content {
     pub markdown: Option<String>,
     /// The article's author line.
     pub byline: Option<String>,
-    /// When it was published: ISO 8601 when the page's date parses, else
-    /// as the page wrote it.
+    /// When it was published: RFC 3339, a date when only the date is known.
     pub published: Option<String>,
+    /// When it was last changed, as `published`.
+    pub modified: Option<String>,
     /// The site's name.
     pub site_name: Option<String>,
     /// A short summary: the page's description, or the first paragraph.
     pub excerpt: Option<String>,
+    /// The language of the text (ISO 639-1), by a detector.
+    pub language: Option<String>,
     /// Why there is no text, or what happened to it (cut short).
     pub note: Option<String>,
 }
@@ -140,8 +147,10 @@ impl Serialize for Content {
         }
         map.serialize_entry("byline", &self.byline)?;
         map.serialize_entry("published", &self.published)?;
+        map.serialize_entry("modified", &self.modified)?;
         map.serialize_entry("site_name", &self.site_name)?;
         map.serialize_entry("excerpt", &self.excerpt)?;
+        map.serialize_entry("language", &self.language)?;
         map.serialize_entry("extract_note", &self.note)?;
         map.end()
     }
@@ -183,6 +192,8 @@ fn extract_page(page: &Page, wanted: Wanted) -> Content {
     let base = base_url(&doc, url.as_ref());
     let signals = kind::Signals::read(&doc, url.as_ref());
     let kind = kind::classify(&signals);
+    let about = About::read(&doc, &signals.json_ld);
+    furniture::remove(&doc);
     let block = match Block::find(doc, &html, kind, page.url.as_deref()) {
         Ok(block) => block,
         Err(why) => {
@@ -200,6 +211,9 @@ fn extract_page(page: &Page, wanted: Wanted) -> Content {
         ));
     }
     let root = block.root();
+    if let (Kind::Product, Some(root)) = (kind, &root) {
+        product::add_description(root, &signals.json_ld);
+    }
     let mut rendered = |wanted: bool, markdown: bool, what: &str| {
         let root = root.as_ref().filter(|_| wanted)?;
         let out = if markdown {
@@ -224,19 +238,32 @@ fn extract_page(page: &Page, wanted: Wanted) -> Content {
         content.page_type = Some(kind);
         return content;
     }
-    let meta = match &block {
-        Block::Article(a) => a.meta.clone(),
-        Block::Main(..) => article::Meta::default(),
+    let about = match &block {
+        Block::Article(a) => about.or_found(About {
+            byline: a.meta.byline.clone(),
+            published: a.meta.published.clone(),
+            modified: None,
+            site_name: a.meta.site_name.clone(),
+            excerpt: a.meta.excerpt.clone(),
+        }),
+        Block::Main(..) => about,
     };
+    let language = text
+        .as_deref()
+        .or(markdown.as_deref())
+        .and_then(about::language)
+        .map(str::to_string);
     Content {
         wanted,
         page_type: Some(kind),
         text,
         markdown,
-        byline: meta.byline,
-        published: meta.published.as_deref().map(meta::iso8601),
-        site_name: meta.site_name,
-        excerpt: meta.excerpt,
+        byline: about.byline,
+        published: about.published,
+        modified: about.modified,
+        site_name: about.site_name,
+        excerpt: about.excerpt,
+        language,
         note: (!notes.is_empty()).then(|| notes.join("; ")),
     }
 }
@@ -317,6 +344,7 @@ impl Block {
             Err(_) => 0,
         };
         let doc = Document::from(html);
+        furniture::remove(&doc);
         let column = main::find(&doc, kind).filter(|root| {
             let words = doc.tree.get(root).map_or(0, |r| dom::visible_words(&r));
             kind != Kind::Article || words > ARTICLE_SHARE * article_words

@@ -27,7 +27,7 @@ use serde::{Deserialize, Deserializer};
 use url::Url;
 
 use crate::error::Fatal;
-use crate::extract::Content;
+use crate::extract::{Content, Kind};
 use crate::fetch::validators::Conditional;
 use crate::html::metadata::Metadata;
 use crate::html::page::Fields;
@@ -76,10 +76,13 @@ struct Earlier {
     text: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
     markdown: Option<Option<String>>,
+    page_type: Option<Kind>,
     byline: Option<String>,
     published: Option<String>,
+    modified: Option<String>,
     site_name: Option<String>,
     excerpt: Option<String>,
+    language: Option<String>,
     extract_note: Option<String>,
 }
 
@@ -217,10 +220,13 @@ fn carry(earlier: Earlier, record: &mut Record, extraction: &Extraction) {
         let mut content = Content::none(extraction.content, earlier.extract_note);
         content.text = earlier.text.flatten();
         content.markdown = earlier.markdown.flatten();
+        content.page_type = earlier.page_type;
         content.byline = earlier.byline;
         content.published = earlier.published;
+        content.modified = earlier.modified;
         content.site_name = earlier.site_name;
         content.excerpt = earlier.excerpt;
+        content.language = earlier.language;
         record.content = Some(content);
     }
 }

@@ -92,6 +92,7 @@ pub fn find(doc: Document, html: &str, url: Option<&str>) -> Result<Article, Str
     };
     let found = if small {
         let doc = Document::from(html);
+        crate::extract::furniture::remove(&doc);
         doc.select(BOILERPLATE).remove();
         match (first, grab(doc, url)) {
             (Ok(a), Ok(b)) if b.visible > a.visible => Ok(b),
