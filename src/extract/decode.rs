@@ -55,6 +55,10 @@ fn utf8_beyond_ascii(bytes: &[u8]) -> bool {
 /// Whether the bytes are UTF-8, but for a few stray bytes or a character
 /// cut at the end.
 fn mostly_utf8(bytes: &[u8]) -> bool {
+    // Most pages are valid UTF-8 throughout: one fast check says so.
+    if std::str::from_utf8(bytes).is_ok() {
+        return true;
+    }
     let (mut invalid, mut wide) = (0usize, 0usize);
     let mut chunks = bytes.utf8_chunks().peekable();
     while let Some(chunk) = chunks.next() {

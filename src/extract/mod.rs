@@ -42,6 +42,7 @@ pub mod pool;
 mod product;
 mod render;
 mod shape;
+mod survey;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -55,6 +56,7 @@ use about::About;
 use budget::Held;
 pub use kind::Kind;
 use serde::ser::{Serialize, SerializeMap, Serializer};
+use survey::Survey;
 
 /// What the run asks to extract from each page.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -189,12 +191,12 @@ fn extract_page(page: &Page, wanted: Wanted) -> Content {
         return Content::none(wanted, Some(why));
     }
     let url = page.url.as_deref().and_then(|u| Url::parse(u).ok());
-    let base = base_url(&doc, url.as_ref());
-    let signals = kind::Signals::read(&doc, url.as_ref());
-    let kind = kind::classify(&signals);
-    let about = About::read(&doc, &signals.json_ld);
-    furniture::remove(&doc);
-    let block = match Block::find(doc, &html, kind, page.url.as_deref()) {
+    let survey = Survey::of(&doc);
+    let base = base_url(survey.base.as_deref(), url.as_ref());
+    let kind = kind::classify(&kind::Signals::read(&survey, url.as_ref()));
+    let about = About::read(&survey);
+    furniture::remove(&doc, &html);
+    let block = match Block::find(doc, &html, kind, &survey, page.url.as_deref()) {
         Ok(block) => block,
         Err(why) => {
             let mut content = Content::none(wanted, Some(why));
@@ -212,7 +214,7 @@ fn extract_page(page: &Page, wanted: Wanted) -> Content {
     }
     let root = block.root();
     if let (Kind::Product, Some(root)) = (kind, &root) {
-        product::add_description(root, &signals.json_ld);
+        product::add_description(root, &survey.json_ld);
     }
     let mut rendered = |wanted: bool, markdown: bool, what: &str| {
         let root = root.as_ref().filter(|_| wanted)?;
@@ -270,9 +272,9 @@ fn extract_page(page: &Page, wanted: Wanted) -> Content {
 
 /// What links resolve against: the page's `<base href>` (resolved against
 /// `url`), else `url`, the page's own URL.
-fn base_url(doc: &Document, url: Option<&Url>) -> Option<Url> {
+fn base_url(href: Option<&str>, url: Option<&Url>) -> Option<Url> {
     let url = url?;
-    match doc.select_single("base[href]").attr("href") {
+    match href {
         Some(href) => url.join(href.trim()).ok().or_else(|| Some(url.clone())),
         None => Some(url.clone()),
     }
@@ -321,16 +323,21 @@ impl Block {
     /// page of several blocks that Readability took one of). Thresholds
     /// tuned on the WCXB development split and the three article corpora
     /// together (CHANGELOG.md).
-    fn find(doc: Document, html: &str, kind: Kind, url: Option<&str>) -> Result<Block, String> {
+    fn find(
+        doc: Document,
+        html: &str,
+        kind: Kind,
+        survey: &Survey,
+        url: Option<&str>,
+    ) -> Result<Block, String> {
         if !READ_FIRST.contains(&kind) {
             return match main::find(&doc, kind) {
                 Some(root) => Ok(Block::Main(doc, root)),
                 None => Err(NOTHING.to_string()),
             };
         }
-        let page_words = dom::visible_words(&doc.root());
-        let paragraph_words: usize = doc.select("p").nodes().iter().map(dom::visible_words).sum();
-        let found = article::find(doc, html, url);
+        let (page_words, paragraph_words) = (survey.words, survey.paragraph_words);
+        let found = article::find(doc, html, url, survey.paragraph_chars);
         let article_words = match &found {
             Ok(a) => {
                 let holds = a.words * ARTICLE_SHARE >= page_words
@@ -344,7 +351,7 @@ impl Block {
             Err(_) => 0,
         };
         let doc = Document::from(html);
-        furniture::remove(&doc);
+        furniture::remove(&doc, html);
         let column = main::find(&doc, kind).filter(|root| {
             let words = doc.tree.get(root).map_or(0, |r| dom::visible_words(&r));
             kind != Kind::Article || words > ARTICLE_SHARE * article_words

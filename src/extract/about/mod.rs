@@ -15,10 +15,9 @@ mod byline;
 pub mod dates;
 mod language;
 
-use std::collections::HashMap;
-
-use dom_query::Document;
 use serde_json::Value;
+
+use super::survey::Survey;
 
 pub use language::language;
 
@@ -91,9 +90,9 @@ pub struct About {
 }
 
 impl About {
-    /// What `doc`'s metadata (and its JSON-LD objects, `json_ld`) says.
-    pub fn read(doc: &Document, json_ld: &[Value]) -> About {
-        let metas = metas(doc);
+    /// What a page's metadata, surveyed as `survey`, says.
+    pub fn read(survey: &Survey) -> About {
+        let (metas, json_ld) = (&survey.metas, survey.json_ld.as_slice());
         let meta = |names: &[&str]| names.iter().find_map(|n| metas.get(*n).cloned());
         let creative = json_ld.iter().find(|o| is_type(o, &CREATIVE));
         let from_ld = |key: &str| {
@@ -111,7 +110,7 @@ impl About {
                 .and_then(dates::rfc3339)
                 .or_else(|| names.iter().find_map(|n| dates::rfc3339(metas.get(*n)?)))
         };
-        let published = date("datePublished", &PUBLISHED).or_else(|| time_element(doc));
+        let published = date("datePublished", &PUBLISHED).or_else(|| time_element(survey));
         let modified = date("dateModified", &MODIFIED);
         let site_name = meta(&["og:site_name", "application-name"])
             .or_else(|| {
@@ -152,39 +151,12 @@ impl About {
     }
 }
 
-/// Every `<meta>`'s content by its `property`, `name` or `itemprop`
-/// (lower-cased), the first of each.
-fn metas(doc: &Document) -> HashMap<String, String> {
-    let mut out = HashMap::new();
-    for m in doc.select("meta[content]").nodes() {
-        let Some(content) = m.attr("content") else {
-            continue;
-        };
-        for key in ["property", "name", "itemprop"] {
-            if let Some(k) = m.attr(key) {
-                out.entry(k.trim().to_ascii_lowercase())
-                    .or_insert_with(|| content.trim().to_string());
-            }
-        }
-    }
-    out
-}
-
 /// A `<time datetime>` that says it is the publication date (`pubdate`,
 /// `itemprop=datePublished`), else the first one in an `<article>`.
-fn time_element(doc: &Document) -> Option<String> {
-    let tagged = doc
-        .select("time[datetime][pubdate], time[datetime][itemprop=datePublished]")
-        .nodes()
-        .first()
-        .copied();
-    let time = tagged.or_else(|| {
-        doc.select("article time[datetime]")
-            .nodes()
-            .first()
-            .copied()
-    })?;
-    dates::rfc3339(&time.attr("datetime")?)
+fn time_element(survey: &Survey) -> Option<String> {
+    let tagged = survey.times.iter().find(|(_, tagged, _)| *tagged);
+    let time = tagged.or_else(|| survey.times.iter().find(|(_, _, in_article)| *in_article))?;
+    dates::rfc3339(&time.0)
 }
 
 /// Whether a JSON-LD object is of one of `types`.

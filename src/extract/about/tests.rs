@@ -2,6 +2,7 @@ use dom_query::Document;
 use serde_json::json;
 
 use super::*;
+use crate::extract::survey::Survey;
 
 #[test]
 fn metadata_before_what_readability_guessed() {
@@ -12,11 +13,12 @@ fn metadata_before_what_readability_guessed() {
         <meta name="description" content="  A  page. "></head>
         <body><article><time datetime="2001-01-01">x</time></article></body>"#,
     );
-    let ld = vec![
+    let mut survey = Survey::of(&doc);
+    survey.json_ld = vec![
         json!({"@type": "NewsArticle", "author": [{"@type": "Person", "name": "Ada  Lovelace"}, "Bob"],
                           "dateModified": "2019-11-18"}),
     ];
-    let about = About::read(&doc, &ld);
+    let about = About::read(&survey);
     assert_eq!(about.byline.as_deref(), Some("Ada Lovelace, Bob"));
     assert_eq!(
         about.published.as_deref(),
@@ -30,7 +32,7 @@ fn metadata_before_what_readability_guessed() {
         published: Some("March 5th, 2024".into()),
         ..About::default()
     };
-    let none = About::read(&Document::from("<p>x</p>"), &[]).or_found(found);
+    let none = About::read(&Survey::of(&Document::from("<p>x</p>"))).or_found(found);
     assert_eq!(none.byline.as_deref(), Some("Someone Else"));
     assert_eq!(none.published.as_deref(), Some("2024-03-05"));
 }
@@ -39,7 +41,7 @@ fn metadata_before_what_readability_guessed() {
 fn a_time_element_dates_an_article_without_metadata() {
     let doc =
         Document::from("<article><time datetime='2024-05-17T08:30:00+02:00'>May</time></article>");
-    let about = About::read(&doc, &[]);
+    let about = About::read(&Survey::of(&doc));
     assert_eq!(
         about.published.as_deref(),
         Some("2024-05-17T08:30:00+02:00")

@@ -78,9 +78,15 @@ impl Article {
 }
 
 /// Finds the article of `doc`, parsed from `html` (parsed again for a
-/// second try), whose URL is `url`; `Err` says why there is none.
-pub fn find(doc: Document, html: &str, url: Option<&str>) -> Result<Article, String> {
-    let paragraphs = paragraph_text(&doc);
+/// second try), whose URL is `url` and whose paragraphs (`<p>`) hold
+/// `paragraphs` bytes of text (white space not counted); `Err` says why
+/// there is none.
+pub fn find(
+    doc: Document,
+    html: &str,
+    url: Option<&str>,
+    paragraphs: usize,
+) -> Result<Article, String> {
     let lead = lead::lead(&doc);
     // Readability wants an absolute http(s) URL to resolve links against.
     let url = url.filter(|u| u.starts_with("http://") || u.starts_with("https://"));
@@ -92,7 +98,7 @@ pub fn find(doc: Document, html: &str, url: Option<&str>) -> Result<Article, Str
     };
     let found = if small {
         let doc = Document::from(html);
-        crate::extract::furniture::remove(&doc);
+        crate::extract::furniture::remove(&doc, html);
         doc.select(BOILERPLATE).remove();
         match (first, grab(doc, url)) {
             (Ok(a), Ok(b)) if b.visible > a.visible => Ok(b),
@@ -159,16 +165,6 @@ fn grab(doc: Document, url: Option<&str>) -> Result<Article, String> {
     article.visible = visible;
     article.words = text.split_whitespace().count();
     Ok(article)
-}
-
-/// The text in the page's `<p>` elements, whitespace not counted: what a
-/// block that is the article should hold a fair share of.
-fn paragraph_text(doc: &Document) -> usize {
-    doc.select("p")
-        .nodes()
-        .iter()
-        .map(|p| visible_len(&p.text()))
-        .sum()
 }
 
 fn nonempty(s: Option<String>) -> Option<String> {

@@ -2,10 +2,12 @@ use dom_query::Document;
 use url::Url;
 
 use super::*;
+use crate::extract::survey::Survey;
 
 fn kind_of(html: &str, url: &str) -> Kind {
     let doc = Document::from(html);
-    classify(&Signals::read(&doc, Url::parse(url).ok().as_ref()))
+    let survey = Survey::of(&doc);
+    classify(&Signals::read(&survey, Url::parse(url).ok().as_ref()))
 }
 
 #[test]
@@ -49,24 +51,4 @@ fn the_canonical_url_is_the_page_s_own() {
     );
     let html = r#"<meta property="og:url" content="/forum/t/topic/3">"#;
     assert_eq!(kind_of(html, "http://forum.example/x"), Kind::Forum);
-}
-#[test]
-fn dbg_signals() {
-    let Ok(path) = std::env::var("DBG_FILE") else {
-        return;
-    };
-    let html = std::fs::read_to_string(path).unwrap();
-    let doc = Document::from(html.as_str());
-    let s = Signals::read(
-        &doc,
-        Url::parse("http://127.0.0.1:1/files/x.html").ok().as_ref(),
-    );
-    eprintln!(
-        "{:?} {:?} {} {} {:?}",
-        s.types,
-        s.og_type,
-        s.host,
-        s.path,
-        classify(&s)
-    );
 }
