@@ -19,6 +19,13 @@ scored the way each corpus's authors score:
 - Mozilla Readability (`test/test-pages/*/source.html`, `expected.html`):
   lower-cased `\\w+` tokens of `text` against those of expected.html's text,
   as multisets; F1 per page, averaged.
+- WCXB, the Web Content Extraction Benchmark (`dev/` or `test/`:
+  `ground-truth/*.json`, `html/*.html.gz`; issue 19): pages of seven kinds
+  (article, forum, product, collection, listing, documentation, service);
+  word-bag F1 of lower-cased `\\w+` tokens against `main_content`, per page,
+  averaged — overall and per kind — as its evaluate.py does. Also the share
+  of pages whose `page_type` is the annotated kind. Tune on `dev`; `test` is
+  the held-out split.
 
 Markdown is scored after its syntax is stripped (markup_to_text below). When
 trafilatura is importable, it is run on the same pages (one core, in this
@@ -107,6 +114,26 @@ def html_text(markup):
     return "".join(p.parts)
 
 
+def wcxb_corpus(root, split):
+    """(name, bytes, truth) per page of a WCXB split; truth has the main
+    content and the annotated kind."""
+    base = os.path.join(root, split)
+    pages = []
+    for name in sorted(os.listdir(os.path.join(base, "ground-truth"))):
+        if not name.endswith(".json"):
+            continue
+        with open(os.path.join(base, "ground-truth", name), encoding="utf-8") as f:
+            data = json.load(f)
+        kind = ((data.get("_internal") or {}).get("page_type") or {})
+        kind = kind.get("primary", "article") if isinstance(kind, dict) else (kind or "article")
+        kind = "collection" if kind == "category" else kind
+        truth = {"main": (data.get("ground_truth") or {}).get("main_content") or "", "kind": kind}
+        stem = name[:-5]
+        with gzip.open(os.path.join(base, "html", f"{stem}.html.gz"), "rb") as f:
+            pages.append((f"{stem}.html", f.read(), truth))
+    return pages
+
+
 def readability_corpus(root):
     base = os.path.join(root, "test", "test-pages")
     pages = []
@@ -173,25 +200,47 @@ def score_aeb(pages, texts):
     return p, r, 2 * p * r / (p + r) if p + r else 0.0
 
 
+def word_prf(got_text, want_text):
+    """Word-bag precision, recall, F1 of lower-cased \\w+ tokens."""
+    want = Counter(w.lower() for w in WORD.findall(want_text or ""))
+    got = Counter(w.lower() for w in WORD.findall(got_text or ""))
+    if not want:
+        # WCXB's evaluate.py: an empty truth is matched by an empty text.
+        return (1.0, 1.0, 1.0) if not got else (0.0, 0.0, 0.0)
+    common = sum((want & got).values())
+    p = common / sum(got.values()) if got else 0.0
+    r = common / sum(want.values())
+    return p, r, 2 * p * r / (p + r) if p + r else 0.0
+
+
 def score_readability(pages, texts):
-    ps, rs, fs = [], [], []
+    scores = [word_prf(texts.get(name), truth) for name, _, truth in pages]
+    return tuple(statistics.mean(s[i] for s in scores) for i in range(3))
+
+
+KINDS = ["article", "forum", "product", "collection", "listing", "documentation", "service"]
+
+
+def score_wcxb(pages, texts):
+    scores = [word_prf(texts.get(name), truth["main"]) for name, _, truth in pages]
+    return tuple(statistics.mean(s[i] for s in scores) for i in range(3))
+
+
+def wcxb_by_kind(pages, texts):
+    """{kind: (pages, F1)} for the WCXB pages."""
+    by = {}
     for name, _, truth in pages:
-        want = Counter(w.lower() for w in WORD.findall(truth))
-        got = Counter(w.lower() for w in WORD.findall(texts.get(name) or ""))
-        common = sum((want & got).values())
-        p = common / sum(got.values()) if got else 0.0
-        r = common / sum(want.values()) if want else 0.0
-        ps.append(p)
-        rs.append(r)
-        fs.append(2 * p * r / (p + r) if p + r else 0.0)
-    return statistics.mean(ps), statistics.mean(rs), statistics.mean(fs)
+        by.setdefault(truth["kind"], []).append(word_prf(texts.get(name), truth["main"])[2])
+    return {k: (len(v), statistics.mean(v)) for k, v in by.items()}
 
 
-SCORERS = {"trafilatura": score_trafilatura, "aeb": score_aeb, "readability": score_readability}
+SCORERS = {"trafilatura": score_trafilatura, "aeb": score_aeb, "readability": score_readability,
+           "wcxb": score_wcxb}
 TITLES = {
     "trafilatura": "trafilatura benchmark",
     "aeb": "article-extraction-benchmark",
     "readability": "Readability test pages",
+    "wcxb": "WCXB",
 }
 
 
@@ -244,16 +293,16 @@ def pinning():
     return [], []
 
 
-def run_scrape(scrape, server, names, mode, threads, workdir, pin=()):
-    """scrape over every page; (texts by page, measured)."""
+def run_scrape(scrape, server, names, flags, threads, workdir, pin=()):
+    """scrape with `flags` over every page; (records by page, measured)."""
     listing = os.path.join(workdir, "list.txt")
     with open(listing, "w") as f:
         for corpus, name in names:
             f.write(f"{server.base}/files/{corpus}/{name}\n")
-    out = os.path.join(workdir, f"{mode}.jsonl")
+    out = os.path.join(workdir, "out.jsonl")
     timing = os.path.join(workdir, "time")
     cmd = [*pin, "/usr/bin/time", "-f", "%e %U %S %M", "-o", timing, scrape, listing,
-           f"--{mode}", "--threads", str(threads), "-q", "-o", out]
+           *flags, "--threads", str(threads), "-q", "-o", out]
     wall0 = time.perf_counter()
     rc = subprocess.run(cmd, stderr=subprocess.PIPE, text=True)
     wall = time.perf_counter() - wall0
@@ -261,20 +310,27 @@ def run_scrape(scrape, server, names, mode, threads, workdir, pin=()):
         raise SystemExit(f"bench: scrape failed ({rc.returncode}): {rc.stderr}")
     with open(timing) as f:
         _, user, sys_, rss = (float(x) for x in f.read().split()[-4:])
-    texts, empty, notes = {}, [], Counter()
+    records = {}
     with open(out) as f:
         for line in f:
             r = json.loads(line)
             # `input` is the line as written: the URL before percent-encoding.
-            key = tuple(r["input"].split("/files/", 1)[1].split("/", 1))
-            value = r.get(mode)
-            texts[key] = value
-            if not value:
-                empty.append("/".join(key))
-            if r.get("extract_note"):
-                notes[r["extract_note"].split(":")[0]] += 1
+            records[tuple(r["input"].split("/files/", 1)[1].split("/", 1))] = r
     measured = {"wall": wall, "cpu": user + sys_, "rss_mib": rss / 1024, "pages": len(names)}
-    return texts, measured, empty, notes
+    return records, measured
+
+
+def texts_of(records, mode):
+    """(texts by page, pages without, notes by their first words)."""
+    texts, empty, notes = {}, [], Counter()
+    for key, r in records.items():
+        value = r.get(mode)
+        texts[key] = value
+        if not value:
+            empty.append("/".join(key))
+        if r.get("extract_note"):
+            notes[r["extract_note"].split(":")[0]] += 1
+    return texts, empty, notes
 
 
 def run_trafilatura(corpora):
@@ -308,6 +364,33 @@ def scores_of(corpora, texts, transform=None):
     return result
 
 
+SPEED_RUNS = [
+    ("plain", []),
+    ("--metadata", ["--metadata"]),
+    ("--text", ["--text"]),
+    ("--text --metadata", ["--text", "--metadata"]),
+]
+
+
+def speed(scrape, server, names, workdir, runs, pin):
+    """CPU and pages/s of each SPEED_RUNS entry on one core, the runs
+    interleaved, medians of `runs`."""
+    samples = {label: [] for label, _ in SPEED_RUNS}
+    for _ in range(runs):
+        for label, flags in SPEED_RUNS:
+            _, measured = run_scrape(scrape, server, names, flags, 1, workdir, pin)
+            samples[label].append(measured)
+    out = {}
+    for label, ms in samples.items():
+        out[label] = {
+            "cpu_ms": statistics.median(m["cpu"] / m["pages"] * 1000 for m in ms),
+            "pages_s": statistics.median(m["pages"] / m["wall"] for m in ms),
+            "rss_mib": statistics.median(m["rss_mib"] for m in ms),
+        }
+        log(f"{label}: {out[label]['pages_s']:.0f} pages/s, {out[label]['cpu_ms']:.3f} ms CPU a page")
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--scrape", required=True)
@@ -315,8 +398,11 @@ def main():
     ap.add_argument("--trafilatura")
     ap.add_argument("--aeb")
     ap.add_argument("--readability")
+    ap.add_argument("--wcxb")
+    ap.add_argument("--wcxb-split", default="dev")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--rss-threads", default="2,1000")
+    ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--out")
     args = ap.parse_args()
 
@@ -327,8 +413,10 @@ def main():
         corpora["aeb"] = aeb_corpus(args.aeb)
     if args.readability:
         corpora["readability"] = readability_corpus(args.readability)
+    if args.wcxb:
+        corpora["wcxb"] = wcxb_corpus(args.wcxb, args.wcxb_split)
     if not corpora:
-        raise SystemExit("bench: give at least one of --trafilatura, --aeb, --readability")
+        raise SystemExit("bench: give at least one of --trafilatura, --aeb, --readability, --wcxb")
 
     workdir = tempfile.mkdtemp(prefix="scrape-extract-")
     pages_dir = os.path.join(workdir, "pages")
@@ -343,27 +431,32 @@ def main():
     pin_scrape, pin_server = pinning()
     server = Server(pin_server + [args.server] if pin_server else args.server,
                     os.cpu_count() or 1, ["--dir", pages_dir])
-    report = {"pages": len(names), "modes": {}, "rss": {}}
+    report = {"pages": len(names), "modes": {}, "rss": {}, "pinned": bool(pin_scrape),
+              "split": args.wcxb_split}
     try:
         for mode in ("text", "markdown"):
-            texts, measured, empty, notes = run_scrape(
-                args.scrape, server, names, mode, args.threads, workdir, pin_scrape)
-            measured["pinned"] = bool(pin_scrape)
+            records, measured = run_scrape(
+                args.scrape, server, names, [f"--{mode}"], args.threads, workdir, pin_scrape)
+            texts, empty, notes = texts_of(records, mode)
             transform = markup_to_text if mode == "markdown" else None
-            report["modes"][mode] = {
-                "scores": scores_of(corpora, texts, transform),
-                "measured": measured,
-                "empty": empty,
-                "notes": dict(notes),
-            }
-            log(f"{mode}: {measured['pages'] / measured['wall']:.0f} pages/s, "
-                f"{measured['cpu'] / measured['pages'] * 1000:.2f} ms CPU a page, "
-                f"{len(empty)} empty; " + ", ".join(
-                    f"{c} F1 {s[2]:.3f}" for c, s in report["modes"][mode]["scores"].items()))
+            entry = {"scores": scores_of(corpora, texts, transform), "measured": measured,
+                     "empty": empty, "notes": dict(notes)}
+            if "wcxb" in corpora:
+                mine = {name: (transform(texts.get(("wcxb", name))) if transform
+                               else texts.get(("wcxb", name)))
+                        for name, _, _ in corpora["wcxb"]}
+                entry["kinds"] = wcxb_by_kind(corpora["wcxb"], mine)
+                kinds = [(truth["kind"], records.get(("wcxb", name), {}).get("page_type"))
+                         for name, _, truth in corpora["wcxb"]]
+                entry["kind_accuracy"] = sum(a == b for a, b in kinds) / len(kinds)
+            report["modes"][mode] = entry
+            log(f"{mode}: " + ", ".join(f"{c} F1 {s[2]:.3f}" for c, s in entry["scores"].items()))
+        report["speed"] = speed(args.scrape, server, names, workdir, args.runs, pin_scrape)
         for t in (int(x) for x in args.rss_threads.split(",") if x):
-            _, measured, _, _ = run_scrape(args.scrape, server, names, "text", t, workdir)
+            _, measured = run_scrape(args.scrape, server, names, ["--text", "--metadata"], t,
+                                     workdir)
             report["rss"][t] = measured
-            log(f"--text --threads {t}: peak RSS {measured['rss_mib']:.1f} MiB, {measured['wall']:.1f} s")
+            log(f"--text --metadata --threads {t}: peak RSS {measured['rss_mib']:.1f} MiB")
     finally:
         server.stop()
 
@@ -372,6 +465,9 @@ def main():
         texts, cpu, version = theirs
         report["trafilatura"] = {"version": version, "scores": scores_of(corpora, texts),
                                  "cpu": cpu, "pages": len(names)}
+        if "wcxb" in corpora:
+            mine = {name: texts.get(("wcxb", name)) for name, _, _ in corpora["wcxb"]}
+            report["trafilatura"]["kinds"] = wcxb_by_kind(corpora["wcxb"], mine)
         log(f"trafilatura {version}: {len(names) / cpu:.0f} pages/s on one core")
     shutil.rmtree(workdir, ignore_errors=True)
     text = render(report, args)
@@ -387,9 +483,10 @@ def render(report, args):
         "",
         f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by `bench/extract.sh` "
         f"on {os.cpu_count()} cores: {report['pages']} pages served on 127.0.0.1, "
-        f"`scrape --text` / `--markdown --threads {args.threads}`, one run"
-        + (" each, scrape alone on one core (`taskset -c 0`), the server on the others."
-           if any(m["measured"].get("pinned") for m in report["modes"].values()) else "."),
+        f"`scrape --text` / `--markdown --threads {args.threads}` for the scores; speed "
+        f"with `--threads 1`, medians of {args.runs} interleaved runs"
+        + (", scrape alone on one core (`taskset -c 0`), the server on the others."
+           if report["pinned"] else "."),
         "",
         "| corpus | mode | precision | recall | F1 |",
         "|---|---|---|---|---|",
@@ -401,13 +498,30 @@ def render(report, args):
         t = report["trafilatura"]
         for corpus, (p, r, f1) in t["scores"].items():
             lines.append(f"| {TITLES[corpus]} | trafilatura {t['version']} | {p:.3f} | {r:.3f} | {f1:.3f} |")
-    lines += ["", "| run | pages/s (wall) | CPU ms a page | peak RSS MiB | empty or failed |", "|---|---|---|---|---|"]
-    for mode, m in report["modes"].items():
-        x = m["measured"]
-        lines.append(f"| scrape --{mode} --threads {args.threads} | {x['pages'] / x['wall']:.0f} | "
-                     f"{x['cpu'] / x['pages'] * 1000:.2f} | {x['rss_mib']:.1f} | {len(m['empty'])} |")
+    text = report["modes"].get("text", {})
+    if "kinds" in text:
+        theirs = report.get("trafilatura", {}).get("kinds", {})
+        lines += ["", f"WCXB `{report['split']}` split by kind (word F1; `page_type` matches the "
+                  f"annotated kind on {text['kind_accuracy']:.1%} of the pages):", "",
+                  "| kind | pages | scrape --text | scrape --markdown | trafilatura |",
+                  "|---|---|---|---|---|"]
+        md = report["modes"].get("markdown", {}).get("kinds", {})
+        for kind in KINDS:
+            if kind not in text["kinds"]:
+                continue
+            n, f = text["kinds"][kind]
+            row = f"| {kind} | {n} | {f:.3f} | {md.get(kind, (0, 0))[1]:.3f} |"
+            row += f" {theirs[kind][1]:.3f} |" if kind in theirs else " |"
+            lines.append(row)
+    lines += ["", "| run | pages/s (wall) | CPU ms a page | peak RSS MiB | CPU over plain |",
+              "|---|---|---|---|---|"]
+    plain = report["speed"]["plain"]["cpu_ms"]
+    for label, x in report["speed"].items():
+        over = f"{x['cpu_ms'] / plain - 1:+.0%}" if label != "plain" else ""
+        lines.append(f"| scrape {label} --threads 1 | {x['pages_s']:.0f} | {x['cpu_ms']:.2f} | "
+                     f"{x['rss_mib']:.1f} | {over} |")
     for t, x in report["rss"].items():
-        lines.append(f"| scrape --text --threads {t} | {x['pages'] / x['wall']:.0f} | "
+        lines.append(f"| scrape --text --metadata --threads {t} | {x['pages'] / x['wall']:.0f} | "
                      f"{x['cpu'] / x['pages'] * 1000:.2f} | {x['rss_mib']:.1f} | |")
     if "trafilatura" in report:
         t = report["trafilatura"]
@@ -415,7 +529,7 @@ def render(report, args):
                      f"{t['pages'] / t['cpu']:.0f} | {t['cpu'] / t['pages'] * 1000:.2f} | | |")
     for mode, m in report["modes"].items():
         if m["empty"]:
-            lines += ["", f"Empty `{mode}`: " + ", ".join(m["empty"][:20])]
+            lines += ["", f"Empty `{mode}` ({len(m['empty'])}): " + ", ".join(m["empty"][:20])]
         if m["notes"]:
             lines += ["", f"Notes (`extract_note`) with --{mode}: " +
                       ", ".join(f"{k} {v}" for k, v in sorted(m["notes"].items()))]

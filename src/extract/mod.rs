@@ -196,7 +196,7 @@ fn extract_page(page: &Page, wanted: Wanted) -> Content {
     let kind = kind::classify(&kind::Signals::read(&survey, url.as_ref()));
     let about = About::read(&survey);
     furniture::remove(&doc, &html);
-    let block = match Block::find(doc, &html, kind, &survey, page.url.as_deref()) {
+    let block = match Block::find(doc, kind, &survey, page.url.as_deref()) {
         Ok(block) => block,
         Err(why) => {
             let mut content = Content::none(wanted, Some(why));
@@ -313,7 +313,7 @@ const ARTICLE_WORDS: usize = 250;
 const ARTICLE_PARAGRAPHS: f64 = 0.7;
 
 impl Block {
-    /// The block of `doc` (parsed from `html`), a page of kind `kind`.
+    /// The block of `doc`, a page of kind `kind`.
     ///
     /// Forums, products and collections: the main column. The other kinds
     /// ([`READ_FIRST`]): Readability's article when it holds the page's
@@ -325,7 +325,6 @@ impl Block {
     /// together (CHANGELOG.md).
     fn find(
         doc: Document,
-        html: &str,
         kind: Kind,
         survey: &Survey,
         url: Option<&str>,
@@ -337,7 +336,9 @@ impl Block {
             };
         }
         let (page_words, paragraph_words) = (survey.words, survey.paragraph_words);
-        let found = article::find(doc, html, url, survey.paragraph_chars);
+        // Readability takes the document; a copy is for what follows.
+        let spare = doc.clone();
+        let found = article::find(doc, &spare, url, survey.paragraph_chars);
         let article_words = match &found {
             Ok(a) => {
                 let holds = a.words * ARTICLE_SHARE >= page_words
@@ -350,8 +351,7 @@ impl Block {
             }
             Err(_) => 0,
         };
-        let doc = Document::from(html);
-        furniture::remove(&doc, html);
+        let doc = spare;
         let column = main::find(&doc, kind).filter(|root| {
             let words = doc.tree.get(root).map_or(0, |r| dom::visible_words(&r));
             kind != Kind::Article || words > ARTICLE_SHARE * article_words

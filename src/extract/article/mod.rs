@@ -77,13 +77,12 @@ impl Article {
     }
 }
 
-/// Finds the article of `doc`, parsed from `html` (parsed again for a
-/// second try), whose URL is `url` and whose paragraphs (`<p>`) hold
-/// `paragraphs` bytes of text (white space not counted); `Err` says why
-/// there is none.
+/// Finds the article of `doc` (a copy of which, `spare`, is for a second
+/// try), whose URL is `url` and whose paragraphs (`<p>`) hold `paragraphs`
+/// bytes of text (white space not counted); `Err` says why there is none.
 pub fn find(
     doc: Document,
-    html: &str,
+    spare: &Document,
     url: Option<&str>,
     paragraphs: usize,
 ) -> Result<Article, String> {
@@ -97,8 +96,8 @@ pub fn find(
         Err(_) => paragraphs > 0,
     };
     let found = if small {
-        let doc = Document::from(html);
-        crate::extract::furniture::remove(&doc, html);
+        // A copy costs a twentieth of parsing again.
+        let doc = spare.clone();
         doc.select(BOILERPLATE).remove();
         match (first, grab(doc, url)) {
             (Ok(a), Ok(b)) if b.visible > a.visible => Ok(b),
