@@ -233,3 +233,170 @@ fn two_hundred_workers_lose_no_page_to_the_extraction_queue() {
         assert!(text.contains(ARTICLE[3]), "{r}");
     }
 }
+
+/// `page_type` and what each kind of page yields (issue 19): the posts of
+/// a thread with their authors, a product's name, price, hidden
+/// description and specifications, the items of a collection or a
+/// listing, the prose, tables and code of documentation, the plans of a
+/// pricing page — and none of their chrome.
+#[test]
+fn each_kind_of_page_yields_its_content() {
+    let server = Server::start();
+    let cases: [(&str, &str, &[&str], &[&str]); 7] = [
+        (
+            "blog.html",
+            "article",
+            &["Cherry tomatoes forgive almost everything"],
+            &["Subscribe"],
+        ),
+        (
+            "kind-forum.html",
+            "forum",
+            &[
+                "ada_green",
+                "lower leaves curl upwards",
+                "ben_allotment",
+                "almost always stress",
+                "Marking this as solved",
+            ],
+            &["Related topics", "Privacy", "Log in"],
+        ),
+        (
+            "kind-product.html",
+            "product",
+            &[
+                "Oak Standing Desk 160 × 80",
+                "€899.00",
+                "twin-motor frame",
+                "Height range 62–128 cm",
+                "Cable tray included",
+            ],
+            &[
+                "You may also like",
+                "Walnut Desk",
+                "Free delivery",
+                "Add to cart",
+            ],
+        ),
+        (
+            "kind-collection.html",
+            "collection",
+            &[
+                "Walnut Standing Desk 140 × 70",
+                "€1,199",
+                "Desks that rise with you",
+            ],
+            &["Filter", "Next", "Help"],
+        ),
+        (
+            "kind-listing.html",
+            "listing",
+            &[
+                "Tomatoes on a balcony",
+                "Potatoes in bags",
+                "surprising amount of soil",
+            ],
+            &["RSS"],
+        ),
+        (
+            "kind-documentation.html",
+            "documentation",
+            &[
+                "spadework.toml",
+                "Rotate crops between beds",
+                "rotation = false",
+            ],
+            &["Plugins", "Edit this page", "On this page"],
+        ),
+        (
+            "kind-service.html",
+            "service",
+            &[
+                "Plan every bed, all season",
+                "€4 a month",
+                "Crop rotation planner",
+                "cancel any time",
+            ],
+            &["Subscribe", "Privacy"],
+        ),
+    ];
+    let urls: Vec<String> = cases
+        .iter()
+        .map(|(name, ..)| server.url(&format!("/readable/{name}")))
+        .collect();
+    let input = list(&urls);
+    let out = scrape()
+        .arg(input.path())
+        .args(["--text", "--markdown", "-q"])
+        .output()
+        .unwrap();
+    let rs = records(&out.stdout);
+    for ((name, kind, wanted, unwanted), url) in cases.iter().zip(&urls) {
+        let r = by_input(&rs, url);
+        assert_eq!(r["page_type"], *kind, "{name}: {r}");
+        let text = text_of(r, "text");
+        for want in *wanted {
+            assert!(text.contains(want), "{name}: no {want:?} in:\n{text}");
+        }
+        for not in *unwanted {
+            assert!(!text.contains(not), "{name}: kept {not:?} in:\n{text}");
+        }
+        assert_eq!(r["language"], "en", "{name}");
+        assert!(!text_of(r, "markdown").is_empty(), "{name}");
+    }
+    let docs = text_of(by_input(&rs, &urls[5]), "markdown");
+    assert!(
+        docs.contains("```toml\nbeds = 6\nrotation = false\n```"),
+        "{docs}"
+    );
+    assert!(
+        docs.contains("| Key | Default | Meaning |\n| --- | --- | --- |"),
+        "{docs}"
+    );
+}
+
+/// Text a reader can trust (issue 19): emphasis with its spaces outside,
+/// `<br>` as a line break, source line wrapping as spaces, URLs as
+/// `links` gives them (`&`, absolute anchors), breadcrumbs not glued, a
+/// byline that is a name and dates in one format.
+#[test]
+fn text_and_markdown_are_what_the_page_shows() {
+    let server = Server::start();
+    let (r, _) = one(
+        &server.url("/readable/trust.html"),
+        &["--text", "--markdown"],
+    );
+    let text = text_of(&r, "text");
+    let md = text_of(&r, "markdown");
+    assert!(
+        text.contains("So every spring we run the same three checks before the first"),
+        "source line breaks are spaces:\n{text}"
+    );
+    assert!(
+        text.contains("more than ten seconds\nmeans a leak"),
+        "{text}"
+    );
+    assert!(text.contains("Drip & Co\n12 Tap Street\nLeeds"), "{text}");
+    assert!(
+        !text.contains("Greenfield17"),
+        "the author line is not text:\n{text}"
+    );
+    assert!(md.contains("the same **three checks** before"), "{md}");
+    assert!(
+        md.contains("*more than ten seconds*\\\n*means a leak*"),
+        "{md}"
+    );
+    assert!(
+        md.contains("[watering log](https://garden.example/log?year=2024&month=5)"),
+        "{md}"
+    );
+    assert!(
+        md.contains("[section on emitters](https://garden.example/guides/#emitters)"),
+        "{md}"
+    );
+    assert!(md.contains("## The emitters"), "{md}");
+    assert_eq!(r["byline"], "Ada Greenfield");
+    assert_eq!(r["published"], "2024-05-17T08:30:00+02:00");
+    assert_eq!(r["modified"], "2024-06-01");
+    assert_eq!(r["page_type"], "article");
+}

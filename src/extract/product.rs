@@ -13,8 +13,12 @@ const MIN_WORDS: usize = 8;
 /// taken not to show it.
 const SHOWN: f64 = 0.5;
 
-/// Puts the product's JSON-LD `description` first in `root` when the text
-/// under `root` does not hold it.
+/// The element after the name with at most this many words is its price
+/// (or its rating), which the description goes after.
+const PRICE_WORDS: usize = 6;
+
+/// Puts the product's JSON-LD `description` after its name and price in
+/// `root` (else first) when the text under `root` does not hold it.
 pub fn add_description(root: &NodeRef, json_ld: &[Value]) {
     let Some(description) = description(json_ld) else {
         return;
@@ -45,7 +49,18 @@ pub fn add_description(root: &NodeRef, json_ld: &[Value]) {
             .map(|p| format!("<p>{}</p>", html_escape::encode_text(p.trim())))
             .collect()
     };
-    root.prepend_html(markup);
+    // After the product's name and what stands beside it (the price), or
+    // first.
+    let h1 = root.descendants_it().find(|n| n.has_name("h1"));
+    let anchor = h1.and_then(|h| {
+        h.next_element_sibling()
+            .filter(|n| n.text().split_whitespace().count() <= PRICE_WORDS)
+            .or(Some(h))
+    });
+    match anchor {
+        Some(anchor) => anchor.after_html(markup),
+        None => root.prepend_html(markup),
+    }
 }
 
 /// The `description` of the first `Product` (or `ProductGroup`) object.

@@ -15,7 +15,9 @@
 //! 2. [`column`]: the `<main>` element when it holds most of the words;
 //!    else the deepest element that holds most of them, link text counted
 //!    at a fraction.
-//! 3. Inside it, blocks that are mostly links and small (a menu, a tag
+//! 3. On a product page, the column is widened to hold the `<h1>` (the
+//!    product's name, the price beside it).
+//! 4. Inside it, blocks that are mostly links and small (a menu, a tag
 //!    cloud) are taken out — but on collection and listing pages, whose
 //!    items are links.
 //!
@@ -56,7 +58,12 @@ pub fn find(doc: &Document, kind: Kind) -> Option<NodeId> {
     let body = body.nodes().first().copied().unwrap_or_else(|| doc.root());
     clean::clean(&body, kind);
     let weights = dom::weigh(&body);
-    let root = column(&body, &weights);
+    let mut root = column(&body, &weights);
+    // A product's name and price sit beside its description, which the
+    // column may have gone below (WCXB products 0.635 -> 0.636).
+    if kind == Kind::Product {
+        root = with_heading(root, &body);
+    }
     if weights.get(&root.id).is_none_or(|w| w.words == 0) {
         return None;
     }
@@ -91,6 +98,29 @@ fn column<'a>(body: &NodeRef<'a>, weights: &HashMap<NodeId, Weight>) -> NodeRef<
             None => return best,
         }
     }
+}
+
+/// The column widened to hold the page's `<h1>` (a product's name, with
+/// its price beside it), up to their nearest common ancestor below the
+/// body.
+fn with_heading<'a>(root: NodeRef<'a>, body: &NodeRef<'a>) -> NodeRef<'a> {
+    let Some(h1) = body.descendants_it().find(|n| n.has_name("h1")) else {
+        return root;
+    };
+    if h1.ancestors_it(None).any(|a| a.id == root.id) {
+        return root;
+    }
+    let mut up = root;
+    while let Some(parent) = up.parent() {
+        if parent.id == body.id {
+            return root;
+        }
+        if h1.ancestors_it(None).any(|a| a.id == parent.id) {
+            return parent;
+        }
+        up = parent;
+    }
+    root
 }
 
 /// Takes out of the column the small blocks that are mostly links.
