@@ -42,6 +42,7 @@ pub mod pool;
 mod product;
 mod render;
 mod shape;
+mod spare;
 mod survey;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -56,6 +57,7 @@ use about::About;
 use budget::Held;
 pub use kind::Kind;
 use serde::ser::{Serialize, SerializeMap, Serializer};
+use spare::Spare;
 use survey::Survey;
 
 /// What the run asks to extract from each page.
@@ -196,7 +198,7 @@ fn extract_page(page: &Page, wanted: Wanted) -> Content {
     let kind = kind::classify(&kind::Signals::read(&survey, url.as_ref()));
     let about = About::read(&survey);
     furniture::remove(&doc, &html);
-    let block = match Block::find(doc, kind, &survey, page.url.as_deref()) {
+    let block = match Block::find(doc, &html, kind, &survey, page.url.as_deref()) {
         Ok(block) => block,
         Err(why) => {
             let mut content = Content::none(wanted, Some(why));
@@ -313,7 +315,7 @@ const ARTICLE_WORDS: usize = 250;
 const ARTICLE_PARAGRAPHS: f64 = 0.7;
 
 impl Block {
-    /// The block of `doc`, a page of kind `kind`.
+    /// The block of `doc` (parsed from `html`), a page of kind `kind`.
     ///
     /// Forums, products and collections: the main column. The other kinds
     /// ([`READ_FIRST`]): Readability's article when it holds the page's
@@ -325,6 +327,7 @@ impl Block {
     /// together (CHANGELOG.md).
     fn find(
         doc: Document,
+        html: &str,
         kind: Kind,
         survey: &Survey,
         url: Option<&str>,
@@ -336,8 +339,7 @@ impl Block {
             };
         }
         let (page_words, paragraph_words) = (survey.words, survey.paragraph_words);
-        // Readability takes the document; a copy is for what follows.
-        let spare = doc.clone();
+        let spare = Spare::new(&doc, html);
         let found = article::find(doc, &spare, url, survey.paragraph_chars);
         let article_words = match &found {
             Ok(a) => {
@@ -351,7 +353,7 @@ impl Block {
             }
             Err(_) => 0,
         };
-        let doc = spare;
+        let doc = spare.take();
         let column = main::find(&doc, kind).filter(|root| {
             let words = doc.tree.get(root).map_or(0, |r| dom::visible_words(&r));
             kind != Kind::Article || words > ARTICLE_SHARE * article_words

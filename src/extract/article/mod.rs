@@ -11,6 +11,8 @@ mod clean;
 mod lead;
 
 use dom_query::{Document, NodeId, Selection};
+
+use crate::extract::spare::Spare;
 use dom_smoothie::{Config, Readability, ReadabilityError, TextMode};
 
 pub use clean::visible_len;
@@ -77,12 +79,11 @@ impl Article {
     }
 }
 
-/// Finds the article of `doc` (a copy of which, `spare`, is for a second
-/// try), whose URL is `url` and whose paragraphs (`<p>`) hold `paragraphs`
+/// Finds the article of `doc` (`spare` has it again for a second try), whose URL is `url` and whose paragraphs (`<p>`) hold `paragraphs`
 /// bytes of text (white space not counted); `Err` says why there is none.
 pub fn find(
     doc: Document,
-    spare: &Document,
+    spare: &Spare,
     url: Option<&str>,
     paragraphs: usize,
 ) -> Result<Article, String> {
@@ -96,8 +97,7 @@ pub fn find(
         Err(_) => paragraphs > 0,
     };
     let found = if small {
-        // A copy costs a twentieth of parsing again.
-        let doc = spare.clone();
+        let doc = spare.get();
         doc.select(BOILERPLATE).remove();
         match (first, grab(doc, url)) {
             (Ok(a), Ok(b)) if b.visible > a.visible => Ok(b),
