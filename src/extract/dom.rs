@@ -34,9 +34,27 @@ pub fn names(node: &NodeRef) -> String {
     out
 }
 
-/// Words in a piece of text (runs of non-space characters).
+/// Words in a piece of text: runs of non-space characters, and in
+/// Chinese and Japanese, which put no spaces between words, a word for
+/// every two of their characters — so that a page in those languages
+/// weighs its paragraphs against its menus as any other page does.
 pub fn words(text: &str) -> usize {
-    text.split_whitespace().count()
+    text.split_whitespace().map(token_words).sum()
+}
+
+/// The words in one run of non-space characters.
+fn token_words(token: &str) -> usize {
+    if token.is_ascii() {
+        return 1;
+    }
+    let unspaced = token.chars().filter(|&c| unspaced_script(c)).count();
+    let rest = token.chars().any(|c| !unspaced_script(c));
+    unspaced.div_ceil(2) + usize::from(rest)
+}
+
+/// Han ideographs, kana: scripts written without spaces between words.
+fn unspaced_script(c: char) -> bool {
+    matches!(c, '\u{3040}'..='\u{30FF}' | '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}')
 }
 
 /// What is in an element: its words, and how many of them are inside
@@ -95,4 +113,19 @@ pub fn visible_words(node: &NodeRef) -> usize {
             None => text_of(&child).map_or(0, |t| words(&t)),
         })
         .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_of_spaced_and_unspaced_scripts() {
+        assert_eq!(words("  a solid oak\u{a0}desk "), 4);
+        // Two characters of Chinese or Japanese make a word; a run mixing
+        // them with Latin letters counts both.
+        assert_eq!(words("出国前后关注点大不同"), 5);
+        assert_eq!(words("フリーWi-Fi"), 3);
+        assert_eq!(words("Ünïcödé wörds"), 2);
+    }
 }

@@ -43,6 +43,7 @@ mod product;
 mod render;
 mod shape;
 mod spare;
+mod streamed;
 mod survey;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -198,6 +199,7 @@ fn extract_page(page: &Page, wanted: Wanted) -> Content {
     let kind = kind::classify(&kind::Signals::read(&survey, url.as_ref()));
     let about = About::read(&survey);
     furniture::remove(&doc, &html);
+    streamed::reveal(&doc, &html);
     let block = match Block::find(doc, &html, kind, &survey, page.url.as_deref()) {
         Ok(block) => block,
         Err(why) => {

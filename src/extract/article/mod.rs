@@ -12,6 +12,7 @@ mod lead;
 
 use dom_query::{Document, NodeId, Selection};
 
+use crate::extract::dom;
 use crate::extract::spare::Spare;
 use dom_smoothie::{Config, Readability, ReadabilityError, TextMode};
 
@@ -162,7 +163,7 @@ fn grab(doc: Document, url: Option<&str>) -> Result<Article, String> {
         return Err("no article found on the page".to_string());
     }
     article.visible = visible;
-    article.words = text.split_whitespace().count();
+    article.words = dom::words(&text);
     Ok(article)
 }
 

@@ -133,6 +133,26 @@ static SERVICE_PATH: Pattern = Pattern::new(|| {
     .ok()
 });
 
+/// A last path segment of this many words or more (`-`/`_`-separated,
+/// an extension and a numeric id aside) names one piece: an article's
+/// slug, `/meldung/1password-fuer-mac-generiert-2596987.html`.
+const SLUG_WORDS: usize = 4;
+
+/// Whether the path ends in an article's slug.
+fn slug(path: &str) -> bool {
+    let last = path
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or_default();
+    let stem = last.split('.').next().unwrap_or_default();
+    let words = stem
+        .split(['-', '_'])
+        .filter(|w| !w.is_empty() && w.chars().any(|c| c.is_alphabetic()))
+        .count();
+    words >= SLUG_WORDS
+}
+
 /// Headings that are links, or `<article>`s, from which on a page is a
 /// listing of other pages.
 const LISTING_HEADINGS: usize = 8;
@@ -176,7 +196,8 @@ pub fn classify(s: &Signals) -> Kind {
     if SERVICE_PATH.is_match(path) || has(&SERVICE_TYPES) {
         return Kind::Service;
     }
-    if s.linked_headings >= LISTING_HEADINGS || s.articles >= LISTING_ARTICLES {
+    let listing = s.linked_headings >= LISTING_HEADINGS || s.articles >= LISTING_ARTICLES;
+    if listing && !slug(path) {
         return Kind::Listing;
     }
     if path.split('/').filter(|p| !p.is_empty()).count() <= 1 {

@@ -40,6 +40,15 @@ fn structured_data_and_url_shapes_decide() {
         kind_of(&listing, "https://blog.example/all/posts"),
         Kind::Listing
     );
+    // An article with a list of related stories under it is an article:
+    // its path names one piece.
+    assert_eq!(
+        kind_of(
+            &listing,
+            "https://news.example/mac/meldung/1Password-fuer-Mac-generiert-2596987.html"
+        ),
+        Kind::Article
+    );
 }
 
 #[test]

@@ -17,7 +17,9 @@
 //!    at a fraction.
 //! 3. On a product page, the column is widened to hold the `<h1>` (the
 //!    product's name, the price beside it).
-//! 4. Inside it, blocks that are mostly links and small (a menu, a tag
+//! 4. On a product page, the rows of other products ("You may also
+//!    like") are taken out, found by their titles ([`offers`]).
+//! 5. Inside it, blocks that are mostly links and small (a menu, a tag
 //!    cloud) are taken out — but on collection and listing pages, whose
 //!    items are links.
 //!
@@ -25,6 +27,7 @@
 //! (CHANGELOG.md has the figures).
 
 mod clean;
+mod offers;
 
 use std::collections::HashMap;
 
@@ -66,6 +69,9 @@ pub fn find(doc: &Document, kind: Kind) -> Option<NodeId> {
     }
     if weights.get(&root.id).is_none_or(|w| w.words == 0) {
         return None;
+    }
+    if kind == Kind::Product {
+        offers::remove(&root, &weights);
     }
     if !matches!(kind, Kind::Collection | Kind::Listing) {
         prune_links(&root, &weights);
