@@ -11,20 +11,28 @@
 //! back-pressure. Runs without `--text`/`--markdown` keep no body and never
 //! start the pool.
 //!
-//! One page, in order:
+//! One page, in order (`extract_page`, top to bottom):
 //! 1. [`decode`]: the bytes to text, in the charset the scanner decided —
 //!    or, when nothing declared one and the bytes are not UTF-8, the one
-//!    `chardetng` (Firefox's detector) guesses.
-//! 2. [`article`]: `dom_smoothie` (a port of Mozilla Readability) picks the
-//!    main block; scrape then drops what Readability keeps but readers of
-//!    the text do not want (figure captions, a trailing run of boilerplate
-//!    lines such as "All rights reserved").
-//! 3. [`render`]: the block as plain text (paragraphs separated by blank
-//!    lines, whitespace collapsed) and as Markdown (dom_query's serializer:
-//!    `<pre>` always fenced, tables as tables, links absolute), each cut at
-//!    [`render::cap`] bytes.
-//! 4. [`meta`]: `byline`, `published` (ISO 8601 when it parses),
-//!    `site_name`, `excerpt`.
+//!    `chardetng` (Firefox's detector) guesses; [`shape`] refuses pages
+//!    too deep or too large to parse.
+//! 2. [`survey`]: one walk of the parsed page for what the later steps
+//!    ask (structured data, `<meta>`, counts of words, paragraphs,
+//!    headings that are links…).
+//! 3. [`kind`]: the page's kind (`page_type`) from those signals;
+//!    [`about`]: its byline, dates, site name, description.
+//! 4. [`furniture`] (wiki edit links, infoboxes) out; [`streamed`]: the
+//!    content React streams hidden at the end of the body moved into place.
+//! 5. `Block::find`: articles (and the kinds decided from weak signals) go
+//!    to [`article`] — `dom_smoothie`, a port of Mozilla Readability, then
+//!    cleaned — on a copy kept by [`spare`]; forums, products, collections,
+//!    and pages whose article does not hold the page's text, to [`main`],
+//!    the main column. [`product`] adds a product's description from its
+//!    JSON-LD when the page does not show it.
+//! 6. [`render`]: the block as plain text and as Markdown in one walk,
+//!    each cut at [`render::cap`] bytes; the language of the text.
+//!
+//! docs/extraction.md says what each kind yields and how well, measured.
 //!
 //! A page the extractor gives up on (no article, too many elements, a bug
 //! that panics) yields `text: null` and says why in `extract_note`; it never
