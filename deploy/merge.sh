@@ -13,8 +13,8 @@
 #     without its summary);
 #   - every record is for a line of LIST that needs one, and says that
 #     line's text (a record of another version of the list is refused);
-#   - no line has two records; the lines without one are exactly as many
-#     as the duplicates the shards skipped.
+#   - every line has exactly one record (a repeated URL's is a short
+#     record with duplicate_of).
 # On success it writes MERGED (default DIR/all.jsonl: the records in list
 # order) and MERGED's summary beside it (all.summary.json: counts recomputed
 # from the records), prints one line, and exits 0. When a check fails it
@@ -63,16 +63,15 @@ shards=("$DIR"/shard-*.jsonl)
 
 declare -A seen_index=()
 N=""
-SKIPPED=0
 problems=()
 for s in "${summaries[@]}"; do
     name=$(basename "$s" .summary.json)
     k=${name#shard-}
     fields=$(jq -r '[(.shard.index // "none"), (.shard.count // "none"), .interrupted,
-                     .urls, .other_shards, .skipped_duplicates] | @tsv' "$s" 2>/dev/null) ||
+                     .urls, .other_shards] | @tsv' "$s" 2>/dev/null) ||
         fail "$s is not a scrape summary (torn: did its run finish?)"
     [ -n "$fields" ] || fail "$s is not a scrape summary (empty: did its run finish?)"
-    IFS=$'\t' read -r index count interrupted urls others skipped <<<"$fields"
+    IFS=$'\t' read -r index count interrupted urls others <<<"$fields"
     if [ "$index" = none ]; then
         problems+=("$s: not the summary of a --shard run")
         continue
@@ -90,7 +89,6 @@ for s in "${summaries[@]}"; do
     [ $((urls + others)) -eq "$ENTRIES" ] ||
         problems+=("shard $index read $((urls + others)) entries, $LIST has $ENTRIES: it ran on another version of the list, or did not finish")
     [ -e "$DIR/shard-$k.jsonl" ] || problems+=("shard $index has a summary but no $DIR/shard-$k.jsonl")
-    SKIPPED=$((SKIPPED + skipped))
 done
 if [ -n "$N" ]; then
     for ((k = 0; k < N; k++)); do
@@ -118,7 +116,7 @@ for f in "${shards[@]}"; do
 done
 cat "$WORK"/keys.* >"$WORK/records"
 
-awk -F '\t' -v skipped="$SKIPPED" -v list="$LIST" '
+awk -F '\t' -v list="$LIST" '
     NR == FNR { want[$1] = $2; next }
     {
         n = $1
@@ -137,9 +135,9 @@ awk -F '\t' -v skipped="$SKIPPED" -v list="$LIST" '
     }
     END {
         for (n in want) if (!(n in have)) { missing++; if (missing <= 10) lost = lost " " n }
-        if (missing != skipped) {
+        if (missing > 0) {
             bad++
-            printf "%d lines have no record, but the shards skipped %d duplicates; lines without a record include:%s\n", missing, skipped, lost
+            printf "%d lines have no record; they include:%s\n", missing, lost
         }
         exit (bad > 0)
     }' "$WORK/entries" "$WORK/records" >"$WORK/problems" || {
@@ -155,18 +153,19 @@ for f in "${shards[@]}"; do
     i=$((i + 1))
 done | sort -t $'\t' -k1,1n -T "$WORK" | cut -f2- >"$WORK/all.jsonl"
 
-jq -n --argjson shards "$N" --argjson entries "$ENTRIES" --argjson skipped "$SKIPPED" '
-    reduce inputs as $r ({records: 0, ok: 0, http_errors: 0, failed: 0, failed_by_kind: {}, bytes: 0};
+jq -n --argjson shards "$N" --argjson entries "$ENTRIES" '
+    reduce inputs as $r ({records: 0, ok: 0, http_errors: 0, failed: 0, failed_by_kind: {}, duplicates: 0, bytes: 0};
         .records += 1
         | .bytes += ($r.bytes // 0)
-        | if $r.error != null then .failed += 1 | .failed_by_kind[$r.error.kind] += 1
+        | if $r.duplicate_of != null then .duplicates += 1
+          elif $r.error != null then .failed += 1 | .failed_by_kind[$r.error.kind] += 1
           elif $r.ok then .ok += 1
           else .http_errors += 1 end)
     | {lines: $entries, records, ok, http_errors, failed, failed_by_kind,
-       skipped_duplicates: $skipped, bytes, shards: $shards}' "$WORK/all.jsonl" >"$WORK/all.summary.json"
+       duplicates, bytes, shards: $shards}' "$WORK/all.jsonl" >"$WORK/all.summary.json"
 
 mv "$WORK/all.jsonl" "$MERGED"
 mv "$WORK/all.summary.json" "$MERGED_SUMMARY"
 jq -r --arg m "$MERGED" '
     def n(one; many): "\(.) \(if . == 1 then one else many end)";
-    "merge.sh: \($m): \(.records | n("record"; "records")) from \(.shards | n("shard"; "shards")) (\(.ok) ok, \(.http_errors | n("HTTP error"; "HTTP errors")), \(.failed) failed; \(.skipped_duplicates | n("duplicate"; "duplicates")) skipped): every line of the list accounted for"' "$MERGED_SUMMARY" >&2
+    "merge.sh: \($m): \(.records | n("record"; "records")) from \(.shards | n("shard"; "shards")) (\(.ok) ok, \(.http_errors | n("HTTP error"; "HTTP errors")), \(.failed) failed, \(.duplicates | n("duplicate"; "duplicates"))): every line of the list accounted for"' "$MERGED_SUMMARY" >&2

@@ -10,7 +10,7 @@ use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
+use clap::{Arg, Parser, ValueEnum};
 use reqwest::header::{HeaderName, HeaderValue};
 
 use crate::html::select::Select;
@@ -19,15 +19,17 @@ use crate::input::shard::ShardSpec;
 /// The most worker threads `--threads` accepts.
 pub const MAX_THREADS: usize = 4096;
 
-const EXAMPLES: &str = "\
+pub const EXAMPLES: &str = "\
 Examples:
-  scrape urls.txt --threads 16 | jq 'select(.ok) | .title'
-  cat urls.txt | scrape -t 4 -o out.jsonl
+  scrape urls.txt --threads 16 | jq 'select(.ok) | .title'  # titles of pages that loaded
+  cat urls.txt | scrape -t 4 -o out.jsonl      # a list on standard input, records to a file
   scrape urls.txt --threads 1 > /dev/null      # the sequential baseline
   scrape urls.txt --compare --threads 16       # 1 thread vs 16, side by side
-  scrape urls.txt --select h1=h1 --select 'img=img@src' --links
+  scrape urls.txt --select h1=h1 --select 'img=img@src' --links  # fields and links
+  scrape urls.txt --text --metadata            # readable text and structured data
   scrape urls.txt -o out.jsonl --resume        # after Ctrl-C: fetch the rest
-  scrape --completions bash > ~/.local/share/bash-completion/completions/scrape
+  scrape urls.txt --since out.jsonl -o new.jsonl  # only download what changed
+  scrape --completions bash > ~/.local/share/bash-completion/completions/scrape  # completion
 
 Each input line gets one JSON record; `scrape --man` lists its fields, the
 error kinds and the environment variables.
@@ -98,7 +100,9 @@ pub struct Cli {
     pub insecure: bool,
 
     /// Also trust the CA certificates in FILE (PEM, one or more), for sites
-    /// signed by a private or company CA. The system's CAs are trusted too,
+    /// signed by a private or company CA; a server whose own certificate is
+    /// in FILE (a self-signed one, as `openssl req -x509` makes) is trusted
+    /// for the names in it, as curl does. The system's CAs are trusted too,
     /// and SSL_CERT_FILE and SSL_CERT_DIR are honoured.
     #[arg(long, value_name = "FILE")]
     pub cacert: Option<PathBuf>,
@@ -114,7 +118,10 @@ pub struct Cli {
     pub no_proxy: bool,
 
     /// With -o PATH: keep PATH's complete records (a torn last line is cut
-    /// away), skip the lines they cover, and append the rest.
+    /// away), skip the lines they cover, and append the rest. Refused when
+    /// this run's options would give records another shape (--select
+    /// names, --links, --metadata, --headers, --text, --markdown, --tls,
+    /// --warc, --since).
     #[arg(long, requires = "output")]
     pub resume: bool,
 
@@ -143,9 +150,18 @@ pub struct Cli {
 
     /// Obey each host's robots.txt (fetched once per host): a disallowed URL
     /// gets a `robots` error record and is not fetched; Crawl-delay is
-    /// honoured like --delay.
+    /// honoured like --delay. Rules are matched by the product token of
+    /// the User-Agent, as crawlers take it: the NAME of `compatible;
+    /// NAME/1.0` (`Mozilla/5.0 (compatible; mybot/1.0; +http://…)` is
+    /// mybot), else the first product (scrape/0.1.0 is scrape); see
+    /// --robots-agent.
     #[arg(long)]
     pub robots: bool,
+
+    /// With --robots: match robots.txt groups as NAME (letters, digits, `-`
+    /// and `_`, as RFC 9309 says), whatever -A sends.
+    #[arg(long, value_name = "NAME", requires = "robots", value_parser = parse_robots_agent)]
+    pub robots_agent: Option<String>,
 
     /// Write records in input order instead of completion order, through a
     /// reorder window (see --order-window): one slow URL holds back the
@@ -165,11 +181,12 @@ pub struct Cli {
     /// a Kubernetes Indexed Job pod (JOB_COMPLETION_INDEX of
     /// SCRAPE_SHARDS). A typed N that disagrees with the Slurm array's size
     /// or with SCRAPE_SHARDS is refused.
-    #[arg(long, value_name = "K/N|auto")]
+    #[arg(long, value_name = "K/N|auto", value_parser = ShardParser, hide_possible_values = true)]
     pub shard: Option<ShardSpec>,
 
     /// Fetch duplicate URLs again. By default a URL seen before in this run
-    /// is skipped (no record) and counted in the summary.
+    /// is not fetched again: its line gets a short record whose
+    /// `duplicate_of` is the line of the first, counted as `duplicates`.
     #[arg(long)]
     pub no_dedupe: bool,
 
@@ -220,8 +237,8 @@ pub struct Cli {
     pub metadata: bool,
 
     /// Add the final response's headers to each record as `headers`: names
-    /// lower-cased, values as strings, a repeated header's values as an
-    /// array.
+    /// lower-cased, every value an array of strings (`["text/html"]`), so
+    /// every reader of the output infers one type.
     #[arg(long = "headers")]
     pub keep_headers: bool,
 
@@ -235,14 +252,17 @@ pub struct Cli {
     #[arg(long, value_name = "PATH", conflicts_with_all = ["compare", "demo"])]
     pub warc: Option<PathBuf>,
 
-    /// With --warc: once a file would pass BYTES (suffixes k, M, G: 1G),
-    /// go on in the next numbered file: PATH a.warc.gz is written as
-    /// a-00000.warc.gz, a-00001.warc.gz, ... A URL's records stay in one
-    /// file.
+    /// With --warc: once a file would pass BYTES, go on in the next
+    /// numbered file: PATH a.warc.gz is written as a-00000.warc.gz,
+    /// a-00001.warc.gz, ... A URL's records stay in one file. A number with
+    /// an optional K, M or G, all powers of 1024 (a trailing B or iB changes
+    /// nothing: 10K = 10KB = 10KiB = 10240); fractions allowed (1.5G).
     #[arg(long, value_name = "BYTES", requires = "warc", value_parser = parse_size)]
     pub warc_size: Option<u64>,
 
-    /// Re-run against an earlier run's records (its -o output, JSON Lines):
+    /// Re-run against an earlier run's records (its -o output, JSON Lines
+    /// or --format json; lines that are not records are counted on stderr,
+    /// a PREV with no record is refused):
     /// a URL whose earlier record has an ETag or Last-Modified is asked
     /// with If-None-Match / If-Modified-Since, and a 304 Not Modified
     /// yields a record carrying the earlier page data (title, fields,
@@ -305,7 +325,7 @@ pub struct Cli {
 pub enum Format {
     /// One JSON record a line.
     Jsonl,
-    /// One JSON document with `results` and `summary`.
+    /// One JSON document: {"results": [...], "summary": {...}}.
     Json,
 }
 
@@ -388,6 +408,52 @@ pub fn parse_secs(s: &str) -> Result<Duration, String> {
 
 /// A byte count: a number with an optional K, M or G suffix, all powers of
 /// 1024, a trailing `B` or `iB` changing nothing (`10K` = `10KB` = `10KiB`),
+/// `--shard`: K/N or `auto`; `auto` is offered by shell completion.
+#[derive(Clone)]
+struct ShardParser;
+
+impl clap::builder::TypedValueParser for ShardParser {
+    type Value = ShardSpec;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<ShardSpec, clap::Error> {
+        let text = value.to_str().ok_or_else(|| {
+            clap::Error::raw(clap::error::ErrorKind::InvalidUtf8, "--shard: not UTF-8\n")
+        })?;
+        text.parse::<ShardSpec>().map_err(|e| {
+            let name = arg.map_or("--shard".to_string(), |a| a.to_string());
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("invalid value '{text}' for '{name}': {e}\n"),
+            )
+            .with_cmd(cmd)
+        })
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(std::iter::once(
+            clap::builder::PossibleValue::new("auto"),
+        )))
+    }
+}
+
+/// A robots.txt product token: letters, digits, `-` and `_`.
+fn parse_robots_agent(s: &str) -> Result<String, String> {
+    let valid = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    if s.is_empty() || !s.chars().all(valid) {
+        return Err(format!(
+            "{s:?} is not a robots.txt agent name: letters, digits, - and _ only (mybot, not mybot/1.0)"
+        ));
+    }
+    Ok(s.to_string())
+}
+
 /// fractions allowed (`1.5M`): `4096`, `512K`, `10M`, `1GiB`.
 pub fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
@@ -588,6 +654,34 @@ mod tests {
         assert!(parse(&["--man"]).unwrap().man);
         assert!(parse(&["--completions", "bash", "urls.txt"]).is_err());
         assert!(parse(&["--completions", "tcsh"]).is_err());
+    }
+
+    #[test]
+    fn shard_completes_auto_and_sizes_are_documented_alike() {
+        let mut script = Vec::new();
+        let mut cmd = Cli::command();
+        clap_complete::generate(clap_complete::Shell::Bash, &mut cmd, "scrape", &mut script);
+        let script = String::from_utf8(script).unwrap();
+        let at = script.find("--shard)").expect("a --shard case");
+        assert!(
+            script[at..].lines().nth(1).unwrap().contains("\"auto\""),
+            "{}",
+            &script[at..at + 200]
+        );
+        assert!(matches!(
+            parse(&["a", "--shard", "auto"]).unwrap().shard,
+            Some(ShardSpec::Auto)
+        ));
+        assert!(parse(&["a", "--shard", "1/4"]).is_ok());
+        assert!(parse(&["a", "--shard", "4/4"]).is_err());
+        let cmd = Cli::command();
+        let help = |name: &str| {
+            let arg = cmd.get_arguments().find(|a| a.get_id() == name).unwrap();
+            arg.get_help().unwrap().to_string()
+        };
+        let suffixes = "A number with an optional K, M or G, all powers of 1024";
+        assert!(help("max_body").contains(suffixes));
+        assert!(help("warc_size").contains(suffixes));
     }
 
     #[test]

@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::Certificate;
 use reqwest::header::{HeaderMap, HeaderValue};
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
 
 use crate::cli::{Cli, Format, ProgressMode};
 use crate::error::Fatal;
@@ -16,7 +17,9 @@ use crate::fetch::client::ClientSettings;
 use crate::fetch::proxy::Proxies;
 use crate::html::select::Extraction;
 use crate::input::shard::{Shard, engine};
+use crate::output::files;
 use crate::politeness::Politeness;
+use crate::politeness::robots;
 
 /// Everything a run needs, validated.
 pub struct Config {
@@ -51,6 +54,9 @@ pub struct Config {
     pub politeness: Option<Politeness>,
     /// `--robots`: obey robots.txt.
     pub robots: bool,
+    /// The name robots.txt groups are matched by: `--robots-agent`, else
+    /// the User-Agent's product token.
+    pub robots_agent: String,
     /// `--max-host-errors`: unanswered attempts in a row before a host is
     /// no longer asked (0: never).
     pub max_host_errors: u32,
@@ -99,6 +105,10 @@ impl Config {
                 .transpose()
                 .map_err(Fatal::Usage)?,
             robots: cli.robots,
+            robots_agent: match &cli.robots_agent {
+                Some(name) => name.clone(),
+                None => robots::product_token(user_agent(cli).to_str().unwrap_or("scrape")),
+            },
             max_host_errors: cli.max_host_errors,
             politeness: politeness(cli),
             order_window: cli.ordered.then(|| {
@@ -112,11 +122,6 @@ impl Config {
             fetch: fetch_settings(cli)?,
             client: client_settings(cli)?,
         })
-    }
-
-    /// The User-Agent requests are sent with.
-    pub fn user_agent(&self) -> &str {
-        self.client.user_agent.to_str().unwrap_or("scrape")
     }
 }
 
@@ -142,6 +147,26 @@ fn check_combinations(cli: &Cli) -> Result<(), Fatal> {
         return Err(Fatal::Usage(
             "--warc needs a file: the archive is appended to and read back by --resume".into(),
         ));
+    }
+    let streams = [("-o", &cli.output), ("--warc", &cli.warc)];
+    for (option, path) in streams {
+        let Some(path) = path.as_deref().filter(|p| files::is_stream(p)) else {
+            continue;
+        };
+        if cli.resume {
+            return Err(Fatal::Usage(format!(
+                "--resume reads back and appends to {option} {}, which is a stream (a device \
+                 or a pipe): resume needs {option} to be a regular file",
+                path.display()
+            )));
+        }
+        if option == "--warc" && cli.warc_size.is_some() {
+            return Err(Fatal::Usage(format!(
+                "--warc-size rolls over to numbered files beside --warc {}, which is a \
+                 stream (a device or a pipe): give --warc a file, or leave --warc-size out",
+                path.display()
+            )));
+        }
     }
     if cli.warc_size.is_some_and(|size| size < MIN_WARC_SIZE) {
         return Err(Fatal::Usage(format!(
@@ -225,12 +250,14 @@ fn client_settings(cli: &Cli) -> Result<ClientSettings, Fatal> {
 
 /// The certificates of a `--cacert` PEM file: unreadable is an input
 /// error (exit 1), no certificate in it a usage error (exit 2).
-fn read_roots(path: &Path) -> Result<Vec<Certificate>, Fatal> {
+fn read_roots(path: &Path) -> Result<Vec<CertificateDer<'static>>, Fatal> {
     let pem = std::fs::read(path).map_err(|e| Fatal::Input {
         path: path.to_path_buf(),
         source: e,
     })?;
-    let roots = Certificate::from_pem_bundle(&pem).unwrap_or_default();
+    let roots: Vec<_> = CertificateDer::pem_slice_iter(&pem)
+        .filter_map(Result::ok)
+        .collect();
     if roots.is_empty() {
         return Err(Fatal::Usage(format!(
             "--cacert {}: no PEM certificate in it (-----BEGIN CERTIFICATE-----)",

@@ -101,6 +101,15 @@ pub enum Fatal {
         /// Why.
         source: std::io::Error,
     },
+    /// An input list is not text (an executable, an image, a compressed
+    /// file).
+    #[error("{} is not a list of URLs: it looks like {what}", .path.display())]
+    NotAList {
+        /// The list's path (`-` for standard input).
+        path: PathBuf,
+        /// What it looks like.
+        what: String,
+    },
     /// The output (records or summary) cannot be written.
     #[error("cannot write {}: {source}", .path.display())]
     Output {
@@ -161,6 +170,13 @@ impl Fatal {
     pub fn hint(&self) -> Option<String> {
         match self {
             Fatal::Usage(_) => Some("see 'scrape --help'".into()),
+            Fatal::NotAList { what, .. } if what.contains("compressed") => Some(
+                "this looks like a binary file: decompress it first (zcat list.gz | scrape -)"
+                    .into(),
+            ),
+            Fatal::NotAList { .. } => {
+                Some("this looks like a binary file: give a text file with one URL a line".into())
+            }
             Fatal::OpenFiles { need, fits, .. } => Some(format!(
                 "raise the limit first (`ulimit -n {need}`; past the hard limit it takes root), \
                  or use at most --threads {fits}"

@@ -39,6 +39,7 @@ mod fetch;
 mod html;
 mod input;
 mod limits;
+mod log;
 mod manual;
 mod output;
 mod pipeline;

@@ -12,7 +12,7 @@ use crate::cli::Cli;
 
 /// The record's fields, in the order records write them, with what they
 /// hold (a unit test checks them against the record).
-pub const FIELDS: [(&str, &str); 40] = [
+pub const FIELDS: [(&str, &str); 42] = [
     (
         "url",
         "the URL fetched, absolute (a password shown as ***); null when the line is not a URL",
@@ -23,6 +23,10 @@ pub const FIELDS: [(&str, &str); 40] = [
         "the list the line is in, as given (- for standard input)",
     ),
     ("line", "the line's number in its list, from 1"),
+    (
+        "duplicate_of",
+        "a repeated URL: the line of its first record, which has the result; else null",
+    ),
     (
         "final_url",
         "the URL of the final response, after redirects; null without a response",
@@ -48,6 +52,10 @@ pub const FIELDS: [(&str, &str); 40] = [
     ),
     ("lang", "the <html lang> attribute; null when absent"),
     ("redirects", "redirects followed"),
+    (
+        "location",
+        "a redirect not followed (--max-redirects 0, a loop, the limit): its Location, absolute; else null",
+    ),
     ("attempts", "attempts made; 0 when never fetched"),
     (
         "elapsed_ms",
@@ -59,7 +67,7 @@ pub const FIELDS: [(&str, &str); 40] = [
     ),
     (
         "http_version",
-        "the final response's HTTP version (HTTP/1.1, HTTP/2); null without a response",
+        "the final response's HTTP version (HTTP/1.1: scrape speaks HTTP/1.1 only; HTTP/1.0 from an old server); null without a response",
     ),
     ("ip", "the address that answered; null without a response"),
     ("etag", "the final response's ETag; null when absent"),
@@ -83,7 +91,7 @@ pub const FIELDS: [(&str, &str); 40] = [
     ),
     (
         "headers",
-        "with --headers: the final response's headers, names lower-cased, repeated ones as arrays",
+        "with --headers: the final response's headers, names lower-cased, every value an array of strings",
     ),
     (
         "unchanged",
@@ -223,7 +231,20 @@ const ENVIRONMENT: [(&str, &str); 9] = [
 
 /// Writes the manual page (roff) to `w`.
 pub fn render(w: &mut dyn Write) -> io::Result<()> {
-    let cmd = Cli::command().override_usage(synopsis(&Cli::command()));
+    let cmd = Cli::command()
+        .override_usage(synopsis(&Cli::command()))
+        .after_help("")
+        .after_long_help("")
+        .mut_args(|arg| {
+            let help = arg
+                .get_long_help()
+                .or(arg.get_help())
+                .map(|h| plain(&h.to_string()));
+            match help {
+                Some(help) => arg.help(help.clone()).long_help(help),
+                None => arg,
+            }
+        });
     let man = clap_mangen::Man::new(cmd);
     man.render_title(w)?;
     man.render_name_section(w)?;
@@ -234,7 +255,7 @@ pub fn render(w: &mut dyn Write) -> io::Result<()> {
     section(
         &mut roff,
         "RECORD",
-        "Every input line (but a skipped duplicate) gets one JSON object with these fields, in this order:",
+        "Every input line (a repeated URL too: duplicate_of) gets one JSON object with these fields, in this order:",
         &FIELDS,
     );
     section(
@@ -245,9 +266,29 @@ pub fn render(w: &mut dyn Write) -> io::Result<()> {
     );
     section(&mut roff, "EXIT STATUS", "", &EXIT_STATUS);
     section(&mut roff, "ENVIRONMENT", "", &ENVIRONMENT);
+    examples(&mut roff);
     roff.to_writer(w)?;
-    man.render_extra_section(w)?;
     man.render_version_section(w)
+}
+
+/// Help text for roff: Markdown's backticks out (`truncated` → truncated).
+fn plain(help: &str) -> String {
+    help.replace('`', "")
+}
+
+/// EXAMPLES: the command lines of `--help`'s examples, each with what it
+/// does.
+fn examples(roff: &mut Roff) {
+    roff.control("SH", ["EXAMPLES"]);
+    for line in crate::cli::EXAMPLES.lines().filter(|l| l.starts_with("  ")) {
+        let (command, comment) = match line.split_once("  # ") {
+            Some((command, comment)) => (command.trim(), Some(comment.trim())),
+            None => (line.trim(), None),
+        };
+        roff.control("TP", []);
+        roff.text([bold(command)]);
+        roff.text([roman(comment.unwrap_or(""))]);
+    }
 }
 
 fn section(roff: &mut Roff, title: &str, intro: &str, items: &[(&str, &str)]) {
@@ -303,6 +344,25 @@ fn option_usage(arg: &Arg) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn examples_are_under_examples_and_roff_has_no_markdown() {
+        let mut page = Vec::new();
+        render(&mut page).unwrap();
+        let page = String::from_utf8(page).unwrap();
+        let examples = page.find(".SH EXAMPLES").expect("an EXAMPLES section");
+        assert!(
+            page[examples..].contains("scrape urls.txt \\-\\-compare \\-\\-threads 16"),
+            "{}",
+            &page[examples..]
+        );
+        assert!(!page.contains('`'), "Markdown backticks in roff");
+        assert!(
+            !page.contains("scrape \\-\\-man lists"),
+            "no sentence about itself"
+        );
+        assert_eq!(page.matches("Examples:").count(), 0);
+    }
 
     #[test]
     fn the_page_has_the_contract_and_placeholders() {

@@ -35,6 +35,9 @@ pub struct Record {
     pub file: Arc<str>,
     /// Its 1-based line number in its list.
     pub line: u64,
+    /// A repeated URL (dedupe is on): the line of its first record, which
+    /// has the result; null otherwise.
+    pub duplicate_of: Option<u64>,
     /// The URL of the final response, after redirects.
     pub final_url: Option<String>,
     /// The final response's status; null when no response came.
@@ -55,6 +58,10 @@ pub struct Record {
     pub lang: Option<String>,
     /// Redirects followed.
     pub redirects: u32,
+    /// The final response's `Location`, absolute, when it is a redirect
+    /// that was not followed (`--max-redirects 0`, a loop, the limit);
+    /// null otherwise.
+    pub location: Option<String>,
     /// Attempts made (1 + retries used); 0 when never fetched.
     pub attempts: u32,
     /// Milliseconds from the first attempt's start to the end, all attempts.
@@ -62,7 +69,8 @@ pub struct Record {
     /// Milliseconds from the first attempt's start to the final response's
     /// headers; null when no response came.
     pub ttfb_ms: Option<f64>,
-    /// The final response's HTTP version (`HTTP/1.1`, `HTTP/2`).
+    /// The final response's HTTP version (`HTTP/1.1`; `HTTP/1.0` from an
+    /// old server: scrape speaks HTTP/1.1 only).
     pub http_version: Option<String>,
     /// The IP address that answered.
     pub ip: Option<String>,
@@ -123,6 +131,7 @@ impl Record {
             input: redact::line(&job.input).into_owned(),
             file: job.file,
             line: job.line,
+            duplicate_of: None,
             final_url: f.final_url.as_ref().map(|u| redact::url(u).into_owned()),
             status: f.status,
             ok,
@@ -133,6 +142,7 @@ impl Record {
             description: f.page.description,
             lang: f.page.lang,
             redirects: f.redirects,
+            location: f.location.as_ref().map(|u| redact::url(u).into_owned()),
             attempts: f.attempts,
             elapsed_ms: millis(f.elapsed),
             ttfb_ms: f.ttfb.map(millis),
@@ -160,6 +170,26 @@ impl Record {
         Record::failed(file, line, input, None, error)
     }
 
+    /// The record of a repeated URL (dedupe): not fetched, pointing at
+    /// the line of its first record.
+    pub fn duplicate(
+        file: Arc<str>,
+        line: u64,
+        input: &str,
+        url: Option<&Url>,
+        first: u64,
+    ) -> Record {
+        Record {
+            duplicate_of: Some(first),
+            ..Record::unfetched(file, line, input, url)
+        }
+    }
+
+    /// Whether this is a repeated URL's record.
+    pub fn is_duplicate(&self) -> bool {
+        self.duplicate_of.is_some()
+    }
+
     /// The record of a URL whose handling failed before any result, such as a
     /// worker that hit a bug.
     pub fn failed(
@@ -174,10 +204,19 @@ impl Record {
             message: redact::message(error.message, &[url]),
         };
         Record {
+            error: Some(error),
+            ..Record::unfetched(file, line, &input, url)
+        }
+    }
+
+    /// A line that got no response: nothing but where it is.
+    fn unfetched(file: Arc<str>, line: u64, input: &str, url: Option<&Url>) -> Record {
+        Record {
             url: url.map(|u| redact::url(u).into_owned()),
-            input: redact::line(&input).into_owned(),
+            input: redact::line(input).into_owned(),
             file,
             line,
+            duplicate_of: None,
             final_url: None,
             status: None,
             ok: false,
@@ -188,6 +227,7 @@ impl Record {
             description: None,
             lang: None,
             redirects: 0,
+            location: None,
             attempts: 0,
             elapsed_ms: 0.0,
             ttfb_ms: None,
@@ -197,7 +237,7 @@ impl Record {
             last_modified: None,
             sha256: None,
             unchanged: None,
-            error: Some(error),
+            error: None,
             fields: None,
             links: None,
             metadata: None,
@@ -300,6 +340,7 @@ mod tests {
             "input",
             "file",
             "line",
+            "duplicate_of",
             "final_url",
             "status",
             "ok",
@@ -310,6 +351,7 @@ mod tests {
             "description",
             "lang",
             "redirects",
+            "location",
             "attempts",
             "elapsed_ms",
             "ttfb_ms",

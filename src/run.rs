@@ -83,15 +83,20 @@ impl Run<'_> {
         let config = self.config;
         let sources = input::open_sources(&config.files)?;
         check_outputs(config)?;
+        let since = open_since(config)?;
         let (out, path) = writer::open_output(config.output.as_deref(), config.resume)?;
         let done = match (&config.output, config.resume) {
             (Some(path), true) => Some(resume::prepare(path, config.retry_errors)?),
             _ => None,
         };
+        if let (Some(done), Some(path)) = (&done, &config.output) {
+            check_shape(done, path, config)?;
+        }
         let summary_file = create_summary_file(config.summary_json.as_deref())?;
         let writer = RecordWriter::new(out, config.format, path);
         let mut pass = Pipeline::new(self, config.threads, "");
         pass.done = done;
+        pass.since = since;
         pass.archive = config
             .warc
             .as_ref()
@@ -114,6 +119,7 @@ impl Run<'_> {
         let config = self.config;
         input::open_sources(&config.files)?;
         check_outputs(config)?;
+        let since = open_since(config)?;
         let mut output = match config.output.as_deref() {
             Some(p) => Some(writer::open_output(Some(p), false)?),
             None => None,
@@ -129,7 +135,9 @@ impl Run<'_> {
             let (out, path) = records.unwrap_or_else(|| (Box::new(io::sink()), PathBuf::from("-")));
             let writer = RecordWriter::new(out, config.format, path);
             let label = format!("{threads} thread(s): ");
-            let report = Pipeline::new(self, threads, &label).run(sources, writer)?;
+            let mut pipeline = Pipeline::new(self, threads, &label);
+            pipeline.since = since.clone();
+            let report = pipeline.run(sources, writer)?;
             if report.summary.interrupted {
                 eprintln!(
                     "scrape: the pass with {} was interrupted: it is not in the table",
@@ -166,6 +174,8 @@ pub struct Pipeline<'a> {
     done: Option<resume::Done>,
     /// `--warc`: the archive.
     archive: Option<Archive>,
+    /// `--since`: the earlier run's records.
+    since: Option<Arc<Since>>,
 }
 
 impl<'a> Pipeline<'a> {
@@ -178,6 +188,7 @@ impl<'a> Pipeline<'a> {
             label: label.to_string(),
             done: None,
             archive: None,
+            since: None,
         }
     }
 
@@ -193,9 +204,18 @@ impl<'a> Pipeline<'a> {
         let window = config.order_window.map(Window::new);
         let (msg_tx, msg_rx) = bounded::<Msg>(MSG_QUEUE.max(threads * 4 + 64));
         let archive = self.archive.take();
+        let prev = self.since.as_ref().map(|s| {
+            let counts = s.counts();
+            summary::PrevCounts {
+                records: counts.records,
+                unreadable: counts.unreadable,
+            }
+        });
         self.reader(sources, msg_tx, window.clone())?.spawn()?;
         Aggregator::new(writer, progress, signals, window, config.shard)
             .with_archive(archive)
+            .with_since(prev)
+            .with_robots_agent(config.robots.then(|| config.robots_agent.clone()))
             .run(&msg_rx, started, threads)
     }
 
@@ -255,8 +275,9 @@ impl<'a> Pipeline<'a> {
         let robots = match config.robots {
             true => Some(RobotsCache::new(
                 client::build(&config.client, Pooling::None)?,
-                config.user_agent(),
+                &config.robots_agent,
                 config.fetch.timeout,
+                config.fetch.verbose,
             )),
             false => None,
         };
@@ -266,9 +287,8 @@ impl<'a> Pipeline<'a> {
             true => Some(Arc::new(Extractor::per_core(wanted).map_err(Fatal::Setup)?)),
             false => None,
         };
-        let since = config.since.as_deref().map(Since::open).transpose()?;
         let crew = Crew {
-            since: since.map(Arc::new),
+            since: self.since.clone(),
             fetcher: Arc::new(fetcher),
             gate: Arc::new(Gate::new(hosts.clone(), robots, breaker)),
             msgs,
@@ -320,13 +340,65 @@ fn count_in_background(config: &Config, progress: &Progress) {
         });
 }
 
+/// Refuses a `--resume` whose options would give its records another
+/// shape than the earlier ones (`--text` over a run without it…): options
+/// that change no key (`--threads`, timeouts, progress) may differ.
+fn check_shape(done: &resume::Done, path: &Path, config: &Config) -> Result<(), Fatal> {
+    let Some(before) = &done.shape else {
+        return Ok(());
+    };
+    let extraction = &config.fetch.extraction;
+    let names = extraction.selects.iter().map(|s| s.name.clone());
+    let now = resume::Shape {
+        fields: Some(names.collect()),
+        links: extraction.links,
+        metadata: extraction.metadata,
+        headers: config.fetch.keep_headers,
+        text: extraction.content.text,
+        markdown: extraction.content.markdown,
+        tls: extraction.tls,
+        warc: config.warc.is_some(),
+        unchanged: extraction.since,
+    };
+    let differences = before.differences(&now, done.responded);
+    if differences.is_empty() {
+        return Ok(());
+    }
+    Err(Fatal::Usage(format!(
+        "--resume {}: the records would not all have one shape: {}; resume with the \
+         options of the earlier run, or write to a new file",
+        path.display(),
+        differences.join("; ")
+    )))
+}
+
+/// `--since PREV`, indexed before any output is opened (a PREV that is
+/// refused truncates nothing); what it could not read said on stderr.
+fn open_since(config: &Config) -> Result<Option<Arc<Since>>, Fatal> {
+    let Some(path) = config.since.as_deref() else {
+        return Ok(None);
+    };
+    let since = Since::open(path)?;
+    let counts = since.counts();
+    if counts.unreadable > 0 && !config.quiet {
+        eprintln!(
+            "scrape: --since {}: {} not a record (torn or not JSON), skipped: \
+             their URLs are fetched as new; {} read",
+            path.display(),
+            summary::count(counts.unreadable, "line is", "lines are"),
+            summary::count(counts.records, "record", "records"),
+        );
+    }
+    Ok(Some(Arc::new(since)))
+}
+
 fn create_summary_file(path: Option<&Path>) -> Result<Option<(File, PathBuf)>, Fatal> {
     path.map(|p| {
         File::create(p)
             .map(|f| (f, p.to_path_buf()))
             .map_err(|e| Fatal::Output {
                 path: p.to_path_buf(),
-                source: e,
+                source: files::explain(p, e),
             })
     })
     .transpose()

@@ -30,6 +30,7 @@ fn every_field_for_200_404_500() {
         "input",
         "file",
         "line",
+        "duplicate_of",
         "final_url",
         "status",
         "ok",
@@ -40,6 +41,7 @@ fn every_field_for_200_404_500() {
         "description",
         "lang",
         "redirects",
+        "location",
         "attempts",
         "elapsed_ms",
         "ttfb_ms",
@@ -101,6 +103,17 @@ fn redirects_are_followed_and_counted() {
 }
 
 #[test]
+fn a_redirect_to_itself_that_sets_a_cookie_is_followed_not_a_loop() {
+    let server = Server::start();
+    let (r, _) = one(&server.url("/consent"), &[]);
+    assert_eq!(r["error"], Value::Null, "{r}");
+    assert_eq!(r["status"], 200);
+    assert_eq!(r["title"], "Consented");
+    assert_eq!(r["redirects"], 1);
+    assert_eq!(server.hits("/consent"), 2);
+}
+
+#[test]
 fn too_many_redirects_and_loops_are_redirect_errors() {
     let server = Server::start();
     let urls = vec![
@@ -150,14 +163,20 @@ fn max_redirects_zero_returns_the_redirect_itself() {
     assert_eq!(r["status"], 302);
     assert_eq!(r["redirects"], 0);
     assert!(r["error"].is_null());
+    assert_eq!(r["location"], server.url("/redirect/0"), "absolute: {r}");
     assert_eq!(server.hits("/redirect/0"), 0);
 }
 
 #[test]
-fn connection_refused_is_a_connect_error() {
+fn connection_refused_is_a_connect_error_said_in_words() {
     let addr = refused_addr();
     let (r, _) = one(&format!("http://{addr}/"), &["--retries", "0"]);
     assert_eq!(r["error"]["kind"], "connect");
+    assert_eq!(
+        r["error"]["message"],
+        format!("connection refused by {addr}"),
+        "not the client's error chain"
+    );
     assert!(r["status"].is_null());
     assert!(r["ttfb_ms"].is_null());
     assert_eq!(r["ok"], false);
@@ -510,13 +529,31 @@ fn max_body_truncates_but_keeps_an_early_title() {
 }
 
 #[test]
-fn duplicates_are_skipped_and_counted_unless_no_dedupe() {
+fn a_duplicate_gets_a_record_pointing_at_the_first_unless_no_dedupe() {
     let server = Server::start();
     let url = server.url("/page/d");
     let file = list(&[url.clone(), url.clone(), format!("{url}#frag"), url.clone()]);
     let out = scrape().arg(file.path()).output().unwrap();
-    assert_eq!(records(&out.stdout).len(), 1);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("3 duplicates skipped"));
+    let recs = records(&out.stdout);
+    // One record per line, so a join on `line` has no gaps.
+    let mut lines: Vec<u64> = recs.iter().map(|r| r["line"].as_u64().unwrap()).collect();
+    lines.sort_unstable();
+    assert_eq!(lines, [1, 2, 3, 4]);
+    for r in &recs {
+        if r["line"] == 1 {
+            assert_eq!(r["duplicate_of"], Value::Null);
+            assert_eq!(r["ok"], true);
+        } else {
+            assert_eq!(r["duplicate_of"], 1, "{r}");
+            assert_eq!(
+                (r["ok"].clone(), r["attempts"].clone()),
+                (false.into(), 0.into())
+            );
+            assert_eq!(r["error"], Value::Null);
+            assert_eq!(r["status"], Value::Null);
+        }
+    }
+    assert!(String::from_utf8_lossy(&out.stderr).contains("3 duplicates"));
     assert_eq!(server.hits("/page/d"), 1);
     let out = scrape()
         .arg(file.path())
@@ -672,7 +709,7 @@ fn version_completions_and_man_page() {
         "{man}"
     );
     assert!(man.contains("\\-\\-select"), "man page lists --select");
-    assert!(man.contains("Examples:"), "man page has the examples");
+    assert!(man.contains(".SH EXAMPLES"), "man page has the examples");
     scrape().args(["--man", "urls.txt"]).assert().code(2);
 }
 
@@ -762,4 +799,366 @@ fn help_explains_the_options() {
     ] {
         assert!(help.contains(option), "{option} missing from --help");
     }
+}
+
+#[test]
+fn devices_pipes_and_fifos_are_written_as_streams() {
+    let server = Server::start();
+    let file = list(&[server.url("/page/1"), server.url("/page/2")]);
+    for args in [
+        vec!["-o", "/dev/null"],
+        vec!["--warc", "/dev/null"],
+        vec!["-o", "/dev/null", "--warc", "/dev/null"],
+    ] {
+        let out = scrape().arg(file.path()).args(&args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+    }
+    // /dev/stdout is the pipe the test reads.
+    let out = scrape()
+        .arg(file.path())
+        .args(["-o", "/dev/stdout"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(records(&out.stdout).len(), 2);
+    // A named pipe with a reader on the other end.
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("records");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(fifo).unwrap())
+    };
+    let out = scrape()
+        .arg(file.path())
+        .arg("-o")
+        .arg(&fifo)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(records(&reader.join().unwrap()).len(), 2);
+    // --resume reads its output back: a stream cannot be.
+    let out = scrape()
+        .arg(file.path())
+        .args(["--resume", "-o", "/dev/null"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("stream") && err.contains("--resume"), "{err}");
+}
+
+#[test]
+fn a_resume_that_would_change_the_records_shape_is_refused_naming_the_option() {
+    let server = Server::start();
+    let urls: Vec<String> = (0..4).map(|n| server.url(&format!("/page/{n}"))).collect();
+    let file = list(&urls);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.jsonl");
+    // An earlier run that did the first two lines, with --select.
+    let first = scrape()
+        .arg(file.path())
+        .args(["--select", "h=title", "-o"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(first.status.success());
+    let text = std::fs::read_to_string(&out).unwrap();
+    let kept: String = text.lines().take(2).map(|l| format!("{l}\n")).collect();
+    std::fs::write(&out, &kept).unwrap();
+    let resume = |extra: &[&str]| {
+        scrape()
+            .arg(file.path())
+            .args(["--resume", "-o"])
+            .arg(&out)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    for (extra, says) in [
+        (vec!["--select", "h=title", "--text"], "--text"),
+        (vec![], "--select names differ"),
+        (vec!["--select", "x=title"], "--select names differ"),
+        (vec!["--select", "h=title", "--links"], "--links"),
+    ] {
+        let refused = resume(&extra);
+        assert_eq!(refused.status.code(), Some(2), "{extra:?}");
+        let err = String::from_utf8_lossy(&refused.stderr);
+        assert!(err.contains(says), "{extra:?}: {err}");
+        assert_eq!(
+            std::fs::read_to_string(&out).unwrap(),
+            kept,
+            "nothing written"
+        );
+    }
+    // Options that change no key may differ.
+    let ok = resume(&["--select", "h=h1", "-t", "3", "--timeout", "7", "-q"]);
+    assert!(ok.status.success(), "{ok:?}");
+    let recs = records(&std::fs::read(&out).unwrap());
+    assert_eq!(recs.len(), 4);
+    assert!(recs.iter().all(|r| r["fields"]["h"].is_array()));
+}
+
+#[test]
+fn robots_rules_for_the_bot_apply_to_the_usual_crawler_user_agent() {
+    let server = Server::start();
+    server.set_robots("User-agent: mybot\nDisallow: /\n\nUser-agent: *\nAllow: /\n");
+    let url = server.url("/page/1");
+    let run = |args: &[&str]| {
+        let out = scrape()
+            .args([
+                "--robots",
+                "-v",
+                "--summary-json",
+                "/dev/stdout",
+                "-o",
+                "/dev/null",
+                "-",
+            ])
+            .args(args)
+            .write_stdin(url.clone())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (summary, String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (s, err) = run(&[
+        "-A",
+        "Mozilla/5.0 (compatible; mybot/1.0; +http://bot.example/)",
+    ]);
+    assert_eq!(s["failed_by_kind"]["robots"], 1, "{s}");
+    assert_eq!(s["robots_agent"], "mybot");
+    assert!(err.contains("User-agent: mybot"), "{err}");
+    assert!(err.contains("obeyed as \"mybot\""), "{err}");
+    // -v lines start with their time.
+    let line = err.lines().find(|l| l.contains("robots.txt:")).unwrap();
+    assert!(
+        line.as_bytes()[..4].iter().all(u8::is_ascii_digit) && line.contains("Z scrape: "),
+        "{line}"
+    );
+    // --robots-agent says it outright; another name falls under *.
+    let (s, _) = run(&["--robots-agent", "mybot"]);
+    assert_eq!(s["failed_by_kind"]["robots"], 1);
+    let (s, err) = run(&["--robots-agent", "otherbot"]);
+    assert_eq!(s["ok"], 1, "{s}");
+    assert!(err.contains("User-agent: *"), "{err}");
+    let bad = scrape()
+        .args(["--robots", "--robots-agent", "my bot/1.0", "-"])
+        .write_stdin(url.clone())
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn a_binary_list_is_refused_before_any_request_and_bad_hosts_are_invalid_urls() {
+    let server = Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    // An executable, with a real URL inside it: nothing is fetched.
+    let mut exe = std::fs::read(env!("CARGO_BIN_EXE_scrape")).unwrap();
+    exe.truncate(1 << 20);
+    exe.extend_from_slice(format!("\n{}\n", server.url("/page/1")).as_bytes());
+    let bin = dir.path().join("scrape.bin");
+    std::fs::write(&bin, &exe).unwrap();
+    let out = scrape().arg(&bin).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("looks like a binary file"), "{err}");
+    assert!(out.stdout.is_empty());
+    // The same on standard input, and for a gzip file.
+    let out = scrape().arg("-").write_stdin(exe).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let gz = dir.path().join("list.gz");
+    std::fs::write(&gz, b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03").unwrap();
+    let out = scrape().arg(&gz).output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("zcat"),
+        "{out:?}"
+    );
+    assert_eq!(server.total_hits(), 0);
+    // A text list with a few bad lines: a record each, the good ones fetched.
+    let bad = ["}", ")", "-x-", "foo..bar", "exa mple.com"];
+    let mut lines: Vec<String> = bad.iter().map(|s| s.to_string()).collect();
+    lines.push(server.url("/page/2"));
+    let file = list(&lines);
+    let out = scrape().arg(file.path()).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let recs = records(&out.stdout);
+    assert_eq!(recs.len(), 6);
+    for b in bad {
+        let r = by_input(&recs, b);
+        assert_eq!(r["error"]["kind"], "invalid_url", "{r}");
+        assert_eq!(r["attempts"], 0);
+    }
+    let space = by_input(&recs, "exa mple.com");
+    assert!(
+        space["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("space"),
+        "{space}"
+    );
+    assert_eq!(by_input(&recs, &server.url("/page/2"))["ok"], true);
+}
+
+#[test]
+fn an_output_in_a_missing_directory_names_the_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("no-such-dir/sub/out.jsonl");
+    let run = scrape()
+        .arg("-o")
+        .arg(&out)
+        .arg("-")
+        .write_stdin("")
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&run.stderr);
+    let missing = dir.path().join("no-such-dir");
+    assert!(
+        err.contains(&format!(
+            "the directory {} does not exist",
+            missing.display()
+        )),
+        "{err}"
+    );
+}
+
+/// Runs scrape with stderr on a pseudo-terminal (so the bar is drawn) and
+/// returns everything drawn there.
+fn on_a_pty(args: &[&str]) -> String {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let (mut master, mut slave) = (0, 0);
+    // SAFETY: openpty writes two new descriptors into the two ints.
+    let opened = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(opened, 0, "openpty");
+    // SAFETY: both descriptors are new and owned here alone.
+    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    let reader = std::thread::spawn(move || {
+        let mut file = std::fs::File::from(master);
+        let mut all = Vec::new();
+        let mut buf = [0u8; 4096];
+        // EIO once the last writer is gone: the end of the terminal.
+        while let Ok(n) = file.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            all.extend_from_slice(&buf[..n]);
+        }
+        all
+    });
+    let mut child = Command::new(env!("CARGO_BIN_EXE_scrape"))
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(slave))
+        .env("NO_PROXY", "*")
+        .spawn()
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    String::from_utf8_lossy(&reader.join().unwrap()).into_owned()
+}
+
+#[test]
+fn every_frame_of_the_bar_adds_up() {
+    let server = Server::start();
+    let refused = refused_addr();
+    let mut urls = Vec::new();
+    for i in 0..120 {
+        urls.push(match i % 6 {
+            0 => server.url(&format!("/status/404?{i}")),
+            1 => format!("http://{refused}/{i}"),
+            2 => server.url("/slow/dup?ms=5"),
+            _ => server.url(&format!("/slow/{i}?ms=15")),
+        });
+    }
+    let file = list(&urls);
+    let path = file.path().to_str().unwrap().to_string();
+    let drawn = on_a_pty(&[&path, "-t", "3", "--retries", "0", "-o", "/dev/null"]);
+    let mut frames = 0;
+    for piece in drawn.split(['\r', '\n', '\u{1b}']) {
+        let Some(at) = piece.find(" done · ") else {
+            continue;
+        };
+        let number = |s: &str| {
+            let n = s.trim().split('/').next().unwrap_or("");
+            n.parse::<u64>()
+                .unwrap_or_else(|_| panic!("{n:?} in {piece:?}"))
+        };
+        let done = number(piece[..at].rsplit(' ').next().unwrap());
+        let counts: Vec<u64> = piece[at + " done · ".len()..]
+            .split(" · ")
+            .take(4)
+            .map(|part| number(part.split(' ').next().unwrap()))
+            .collect();
+        assert_eq!(counts.len(), 4, "{piece}");
+        assert_eq!(
+            done,
+            counts.iter().sum::<u64>(),
+            "a frame that does not add up: {piece:?}"
+        );
+        frames += 1;
+    }
+    assert!(frames >= 2, "the bar was drawn: {drawn:?}");
+}
+
+#[test]
+fn after_a_resume_the_summary_says_what_was_resumed_and_what_was_fetched_now() {
+    let server = Server::start();
+    let urls: Vec<String> = (0..10).map(|n| server.url(&format!("/page/{n}"))).collect();
+    let file = list(&urls);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.jsonl");
+    let summary = dir.path().join("s.json");
+    let run = || {
+        scrape()
+            .arg(file.path())
+            .arg("-o")
+            .arg(&out)
+            .arg("--summary-json")
+            .arg(&summary)
+            .arg("--resume")
+            .output()
+            .unwrap()
+    };
+    assert!(run().status.success());
+    let text = std::fs::read_to_string(&out).unwrap();
+    let kept: String = text.lines().take(7).map(|l| format!("{l}\n")).collect();
+    std::fs::write(&out, kept).unwrap();
+    let again = run();
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(err.contains("done: 3 URLs in"), "{err}");
+    assert!(
+        err.contains(
+            "resumed: 7 lines already had their records (--resume), 3 records written now"
+        ),
+        "{err}"
+    );
+    let s: Value = serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
+    assert_eq!(
+        (
+            s["urls"].clone(),
+            s["records"].clone(),
+            s["resumed"].clone()
+        ),
+        (10.into(), 3.into(), 7.into())
+    );
+    let rate = s["urls_per_s"].as_f64().unwrap();
+    let wall = s["wall_s"].as_f64().unwrap();
+    // The rate is over the 3 records written now (not the 10 lines).
+    assert!((rate * wall - 3.0).abs() < 1.0, "{s}");
 }

@@ -125,13 +125,26 @@ fn assert_merged_whole(fixture: &Fixture, dir: &Path, shards: u64) {
     let out = merge(&fixture.path("urls.txt"), dir);
     assert!(out.status.success(), "merge.sh: {}", stderr(&out));
     let records = lines(&dir.join("all.jsonl"));
-    assert_eq!(records.len(), fixture.urls + 1, "201 URLs and a non-URL");
+    assert_eq!(
+        records.len(),
+        fixture.urls + 1 + 4,
+        "201 URLs, a non-URL and 4 repeats"
+    );
     let numbers: Vec<u64> = records
         .iter()
         .map(|r| r["line"].as_u64().unwrap())
         .collect();
     assert!(numbers.windows(2).all(|w| w[0] < w[1]), "list order");
-    let failed: Vec<_> = records.iter().filter(|r| r["ok"] != true).collect();
+    let duplicates = records.iter().filter(|r| r["duplicate_of"].is_u64());
+    assert_eq!(
+        duplicates.count(),
+        4,
+        "each repeat points at its first line"
+    );
+    let failed: Vec<_> = records
+        .iter()
+        .filter(|r| r["ok"] != true && r["duplicate_of"].is_null())
+        .collect();
     assert_eq!(
         failed.len(),
         1,
@@ -141,8 +154,8 @@ fn assert_merged_whole(fixture: &Fixture, dir: &Path, shards: u64) {
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("all.summary.json")).unwrap())
             .unwrap();
-    assert_eq!(summary["records"], fixture.urls as u64 + 1);
-    assert_eq!(summary["skipped_duplicates"], 4);
+    assert_eq!(summary["records"], fixture.urls as u64 + 1 + 4);
+    assert_eq!(summary["duplicates"], 4);
     assert_eq!(summary["shards"], shards);
 }
 
@@ -736,15 +749,22 @@ fn a_resumed_run_counts_every_line_once_and_repeats_keep_their_own_records() {
         (Some(1), Some(2))
     );
     assert_eq!(fixture.requests(), before + 2);
-    // With dedupe, a resume of a run that had skipped them counts them as
-    // the duplicates they are, not as lines done.
+    // With dedupe, a resume gives the others records pointing at the one
+    // kept (whichever line it is: the first run wrote in completion
+    // order), not fetched.
     std::fs::write(&out, format!("{line1}\n")).unwrap();
+    let kept: serde_json::Value = serde_json::from_str(&line1).unwrap();
     let s = resumed(&[]);
-    assert_eq!(lines(&out).len(), 1);
+    let records = lines(&out);
+    assert_eq!(records.len(), 3);
+    for r in &records[1..] {
+        assert_eq!(r["duplicate_of"], kept["line"], "{r:?}");
+    }
+    assert_eq!(fixture.requests(), before + 2, "nothing fetched");
     assert_eq!(
         (
             s["resumed"].as_u64(),
-            s["skipped_duplicates"].as_u64(),
+            s["duplicates"].as_u64(),
             s["urls"].as_u64()
         ),
         (Some(1), Some(2), Some(3))

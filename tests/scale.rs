@@ -68,7 +68,7 @@ fn ordered_output_follows_input_order_under_random_latency() {
             lines.push("not a url".into());
         }
         if i % 10 == 7 {
-            lines.push(url); // a duplicate: skipped, its place kept
+            lines.push(url); // a duplicate: a record of its own, in its place
         }
     }
     let file = list(&lines);
@@ -83,7 +83,7 @@ fn ordered_output_follows_input_order_under_random_latency() {
     let mut sorted = got.clone();
     sorted.sort();
     assert_eq!(got, sorted, "records out of input order");
-    assert_eq!(recs.len(), 80 + 8, "duplicates skipped, invalid lines kept");
+    assert_eq!(recs.len(), 80 + 8 + 8, "duplicates and invalid lines kept");
     assert!(
         server.max_inflight() > 1,
         "ordering must not serialize the fetching"

@@ -194,3 +194,76 @@ fn a_hand_written_earlier_record_with_an_etag_is_enough_to_ask() {
     assert_eq!(after[0]["unchanged"], true);
     assert_eq!(after[0]["title"], "Kept");
 }
+
+#[test]
+fn a_format_json_output_is_read_as_prev_and_unreadable_lines_are_counted() {
+    let server = Server::start();
+    let urls: Vec<String> = (0..5)
+        .map(|n| server.url(&format!("/versioned/{n}")))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let doc = dir.path().join("all.json");
+    let file = list(&urls);
+    let first = scrape()
+        .arg(file.path())
+        .args(["--format", "json", "-o"])
+        .arg(&doc)
+        .output()
+        .unwrap();
+    assert!(first.status.success(), "{first:?}");
+    let since = ["--since", doc.to_str().unwrap()];
+    let (after, summary) = run(&urls, &dir.path().join("2.jsonl"), &since);
+    assert!(after.iter().all(|r| r["unchanged"] == true), "{after:?}");
+    assert_eq!(server.not_modified(), 5);
+    assert_eq!(summary["since"]["records"], 5, "{summary}");
+    assert_eq!(summary["since"]["unreadable"], 0);
+
+    // JSON Lines with garbage and a torn line among the records: the
+    // records are used, the rest counted on stderr and in the summary.
+    let (jsonl, _) = run(&urls, &dir.path().join("3.jsonl"), &[]);
+    let mut text = String::new();
+    for (i, r) in jsonl.iter().enumerate() {
+        text.push_str(&format!("{r}\n"));
+        if i < 3 {
+            text.push_str("garbage, not JSON\n");
+        }
+    }
+    text.push_str("{\"url\":\"http://torn");
+    let prev = dir.path().join("messy.jsonl");
+    std::fs::write(&prev, text).unwrap();
+    let file = list(&urls);
+    let out = scrape()
+        .arg(file.path())
+        .args(["--since", prev.to_str().unwrap(), "--summary-json"])
+        .arg(dir.path().join("s.json"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(records(&out.stdout).iter().all(|r| r["unchanged"] == true));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("4 lines are not a record"), "{err}");
+    let s: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("s.json")).unwrap()).unwrap();
+    assert_eq!(
+        (
+            s["since"]["records"].clone(),
+            s["since"]["unreadable"].clone()
+        ),
+        (5.into(), 4.into())
+    );
+
+    // Nothing usable: refused, and the message names real options.
+    std::fs::write(&prev, "garbage\n{\"torn\n").unwrap();
+    let out = scrape()
+        .args(["--since", prev.to_str().unwrap(), "-"])
+        .write_stdin(urls[0].clone())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("2 lines unreadable") && err.contains("--format json"),
+        "{err}"
+    );
+    assert!(!err.contains("-f "), "{err}");
+}

@@ -107,3 +107,31 @@ fn without_tls_records_have_no_tls_key() {
     let (r, _) = support::one(&server.url("/page/1"), &[]);
     assert!(r.get("tls").is_none(), "{r}");
 }
+
+#[test]
+fn cacert_accepts_the_everyday_self_signed_certificate_it_lists() {
+    let (addr, dir) = support::tls::self_signed_ca_server();
+    let cert = dir.path().join("cert.pem");
+    let url = format!("https://localhost:{}/", addr.port());
+    let (r, _) = support::one(
+        &url,
+        &["--retries", "0", "--cacert", cert.to_str().unwrap()],
+    );
+    assert_eq!(r["ok"], true, "{r}");
+    assert_eq!(r["title"], "Secret");
+    // Another self-signed certificate in --cacert does not vouch for it.
+    let (_, other) = support::tls::self_signed_ca_server();
+    let other = other.path().join("cert.pem");
+    let (r, _) = support::one(
+        &url,
+        &["--retries", "0", "--cacert", other.to_str().unwrap()],
+    );
+    assert_eq!(r["error"]["kind"], "tls", "{r}");
+    // Nor does it when the name asked for is not the certificate's.
+    let wrong_name = format!("https://{addr}/");
+    let (r, _) = support::one(
+        &wrong_name,
+        &["--retries", "0", "--cacert", cert.to_str().unwrap()],
+    );
+    assert_eq!(r["error"]["kind"], "tls", "{r}");
+}

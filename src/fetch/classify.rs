@@ -18,9 +18,17 @@ pub fn classify(e: &reqwest::Error, settings: &FetchSettings) -> FetchError {
     if let Some(tls) = causes(e).find_map(tls_error) {
         return FetchError::new(ErrorKind::Tls, tls_message(tls, e.url()));
     }
+    if e.is_builder() {
+        return FetchError::new(
+            ErrorKind::InvalidUrl,
+            format!("not a URL an HTTP request can carry: {}", describe(e)),
+        );
+    }
     let message = describe(e);
     let kind = kind_of(e);
     let message = match kind {
+        ErrorKind::Connect => connect_message(e, settings),
+        ErrorKind::Dns => dns_message(e, settings),
         ErrorKind::Timeout if e.is_connect() => format!(
             "could not connect within {} (--connect-timeout)",
             secs(settings.connect_timeout)
@@ -189,8 +197,10 @@ fn tls_message(e: &rustls::Error, url: Option<&url::Url>) -> String {
                 format!("the certificate of {host} is malformed or its signature is wrong")
             }
             other if format!("{other:?}").contains("CaUsedAsEndEntity") => format!(
-                "{host} presented a CA certificate as its own (a server needs a certificate \
-                 its CA signed for it): {TRUST_HINT}"
+                "{host} presented a CA certificate as its own (a self-signed one, as \
+                 `openssl req -x509` makes): give that certificate itself with --cacert FILE \
+                 (a certificate listed there is trusted as the server's own), or accept any \
+                 certificate with --insecure"
             ),
             other => format!("the certificate of {host} was refused: {other:?}; {TRUST_HINT}"),
         },
@@ -216,6 +226,84 @@ fn causes<'a>(
     std::iter::successors(Some(e), |&c| c.source())
 }
 
+/// Where a request connects: the proxy it goes through, else its URL's
+/// host, as `host:port`.
+fn endpoint(e: &reqwest::Error, settings: &FetchSettings) -> (String, String) {
+    let Some(url) = e.url() else {
+        return ("the server".into(), "the server".into());
+    };
+    let to = settings.proxies.for_url(url).unwrap_or(url);
+    let host = to.host_str().unwrap_or("the server").to_string();
+    let port = to.port_or_known_default().unwrap_or(0);
+    (format!("{host}:{port}"), host)
+}
+
+/// A connection that failed, in words: "connection refused by
+/// 127.0.0.1:8080".
+fn connect_message(e: &reqwest::Error, settings: &FetchSettings) -> String {
+    let (at, _) = endpoint(e, settings);
+    let io = causes(e).find_map(|c| c.downcast_ref::<io::Error>());
+    match io.map(io::Error::kind) {
+        Some(io::ErrorKind::ConnectionRefused) => format!("connection refused by {at}"),
+        Some(io::ErrorKind::HostUnreachable) => format!("no route to {at} (host unreachable)"),
+        Some(io::ErrorKind::NetworkUnreachable) => format!("network unreachable for {at}"),
+        Some(io::ErrorKind::ConnectionReset) => {
+            format!("connection reset by {at} while connecting")
+        }
+        Some(io::ErrorKind::PermissionDenied) => {
+            format!("connecting to {at} was not permitted (a firewall rule?)")
+        }
+        Some(io::ErrorKind::AddrNotAvailable) => {
+            format!("cannot connect to {at}: no local address or port free")
+        }
+        _ => format!(
+            "could not connect to {at}: {}",
+            without_os_error(&last_cause(e))
+        ),
+    }
+}
+
+/// A name that did not resolve, in words: "no such host: foo.invalid".
+fn dns_message(e: &reqwest::Error, settings: &FetchSettings) -> String {
+    let (_, host) = endpoint(e, settings);
+    dns_words(&host, &describe(e), &last_cause(e))
+}
+
+/// [`dns_message`] from the resolver's words (`text`: the whole chain,
+/// `last`: its innermost cause).
+fn dns_words(host: &str, text: &str, last: &str) -> String {
+    let missing = [
+        "Name or service not known",
+        "No address associated with hostname",
+        "nodename nor servname provided",
+        "Name does not resolve",
+        "No such host",
+    ];
+    if missing.iter().any(|m| text.contains(m)) {
+        format!("no such host: {host}")
+    } else if text.contains("Temporary failure in name resolution") {
+        format!("could not resolve {host}: no DNS server answered (temporary failure)")
+    } else {
+        format!("could not resolve {host}: {}", without_os_error(last))
+    }
+}
+
+/// The innermost cause's words.
+fn last_cause(e: &reqwest::Error) -> String {
+    causes(e)
+        .last()
+        .map(ToString::to_string)
+        .unwrap_or_default()
+}
+
+/// "Connection refused (os error 111)" → "Connection refused".
+fn without_os_error(text: &str) -> String {
+    match text.find(" (os error ") {
+        Some(i) => text[..i].to_string(),
+        None => text.to_string(),
+    }
+}
+
 /// The error chain as one line, without reqwest's leading "error sending
 /// request for url (...)" (the record already has the URL).
 fn describe(e: &reqwest::Error) -> String {
@@ -238,4 +326,30 @@ fn describe(e: &reqwest::Error) -> String {
 
 pub fn secs(d: Duration) -> String {
     format!("{} s", d.as_secs_f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolver_words_become_sentences() {
+        let chain = "client error (Connect): dns error: failed to lookup address \
+                     information: Name or service not known";
+        assert_eq!(
+            dns_words("foo.invalid", chain, ""),
+            "no such host: foo.invalid"
+        );
+        let busy =
+            "dns error: failed to lookup address information: Temporary failure in name resolution";
+        assert!(dns_words("a.example", busy, "").contains("no DNS server answered"));
+        assert_eq!(
+            dns_words("a.example", "dns error: odd", "odd (os error 5)"),
+            "could not resolve a.example: odd"
+        );
+        assert_eq!(
+            without_os_error("Connection refused (os error 111)"),
+            "Connection refused"
+        );
+    }
 }

@@ -11,15 +11,17 @@
 //!   where hosts rarely repeat, a kept connection that is not reused within
 //!   seconds will not be.
 //! - Roots: the bundled ones, the system's (with `SSL_CERT_FILE` and
-//!   `SSL_CERT_DIR`), and the certificates of `--cacert`.
+//!   `SSL_CERT_DIR`), and the certificates of `--cacert`, which are also
+//!   trusted as a server's own certificate (`trust.rs`).
 //! - Proxies: as `proxy.rs` says.
 
 use std::time::Duration;
 
+use reqwest::Proxy;
 use reqwest::blocking::Client;
 use reqwest::header::HeaderValue;
 use reqwest::redirect::Policy;
-use reqwest::{Certificate, Proxy};
+use rustls::pki_types::CertificateDer;
 
 use super::proxy::Proxies;
 use crate::error::Fatal;
@@ -39,8 +41,9 @@ pub struct ClientSettings {
     pub timeout: Duration,
     /// `--insecure`.
     pub insecure: bool,
-    /// `--cacert`: certificates trusted beside the bundled roots.
-    pub extra_roots: Vec<Certificate>,
+    /// `--cacert`: certificates trusted beside the bundled roots
+    /// (`trust.rs`).
+    pub extra_roots: Vec<CertificateDer<'static>>,
     /// `--proxy`, `--no-proxy`, or the environment.
     pub proxies: Proxies,
     /// `--tls`: responses carry the server's certificate.
@@ -72,8 +75,9 @@ pub fn build(c: &ClientSettings, pooling: Pooling) -> Result<Client, Fatal> {
     if pooling == Pooling::None {
         builder = builder.pool_max_idle_per_host(0);
     }
-    for root in &c.extra_roots {
-        builder = builder.add_root_certificate(root.clone());
+    if !c.extra_roots.is_empty() && !c.insecure {
+        let config = super::trust::client_config(&c.extra_roots).map_err(Fatal::Setup)?;
+        builder = builder.use_preconfigured_tls(config);
     }
     builder = match &c.proxies {
         Proxies::Direct => builder.no_proxy(),

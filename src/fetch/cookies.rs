@@ -27,6 +27,19 @@ impl Jar {
         self.0.store_response_cookies(cookies, url);
     }
 
+    /// The cookies the jar would send to `url`, in one canonical order
+    /// (`a=1; b=2`): what tells a redirect to the same URL with a new
+    /// cookie from a loop.
+    pub fn sent_to(&self, url: &Url) -> String {
+        let mut pairs: Vec<String> = self
+            .0
+            .get_request_values(url)
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect();
+        pairs.sort_unstable();
+        pairs.join("; ")
+    }
+
     /// Adds to `headers` the cookies of the jar that `url` may have,
     /// after any `Cookie` header already there.
     pub fn add_to(&self, headers: &mut HeaderMap, url: &Url) {

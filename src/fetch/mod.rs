@@ -35,6 +35,7 @@ pub mod retry;
 pub mod sockets;
 pub mod spool;
 pub mod tls;
+mod trust;
 pub mod validators;
 
 use std::net::SocketAddr;
@@ -108,6 +109,8 @@ pub struct Fetched {
     pub page: Page,
     /// Redirects followed in the last attempt.
     pub redirects: u32,
+    /// The final response's `Location`, resolved, when it is a redirect.
+    pub location: Option<Url>,
     /// Attempts made.
     pub attempts: u32,
     /// Time from the first attempt's start to the end of the last.
@@ -182,9 +185,9 @@ struct Chain<'a> {
     current: Url,
     /// The cookies the chain's responses set.
     jar: Jar,
-    /// Every URL of the chain, for loop detection; filled on the first
-    /// redirect only (most URLs have none).
-    visited: Vec<Url>,
+    /// Every hop of the chain with the cookies it was sent, for loop
+    /// detection; filled on the first redirect only (most URLs have none).
+    visited: Vec<(Url, String)>,
     redirects: u32,
     /// With `--warc`: the chain's exchanges so far.
     exchanges: Vec<Exchange>,
@@ -481,10 +484,10 @@ impl Fetcher {
         }
     }
 
-    /// With `-v`: one line on stderr (whole: `eprintln!` locks stderr).
+    /// With `-v`: one line on stderr, with its time.
     fn log(&self, line: std::fmt::Arguments) {
         if self.settings.verbose {
-            eprintln!("scrape: {line}");
+            crate::log::verbose(line);
         }
     }
 
@@ -547,11 +550,14 @@ impl Chain<'_> {
         max: u32,
     ) -> Result<(), FetchError> {
         if self.visited.is_empty() {
-            self.visited.push(first.clone());
+            // The first request went out before any response set a cookie.
+            self.visited.push((first.clone(), String::new()));
         }
-        let next = redirect::check_hop(next, &self.visited, self.redirects, max)?;
+        let next = next?;
+        let cookies = self.jar.sent_to(&next);
+        let next = redirect::check_hop(Ok(next), &cookies, &self.visited, self.redirects, max)?;
         self.redirects += 1;
-        self.visited.push(next.clone());
+        self.visited.push((next.clone(), cookies));
         self.current = next;
         Ok(())
     }
@@ -577,6 +583,7 @@ impl Fetched {
                 .get(header::CONTENT_TYPE)
                 .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
             redirects,
+            location: redirect::location(resp, url),
             ttfb: Some(ttfb),
             validators: Validators::of(resp),
             remote: resp.remote_addr(),

@@ -39,6 +39,16 @@ pub fn target(
     Some(target)
 }
 
+/// Where a redirect response points, resolved against `current`, whether
+/// it is followed or not (for the record's `location`).
+pub fn location(resp: &Response, current: &Url) -> Option<Url> {
+    if !is_redirect(resp.status()) {
+        return None;
+    }
+    let location = resp.headers().get(header::LOCATION)?;
+    current.join(location_text(location.as_bytes()).trim()).ok()
+}
+
 /// A `Location` as text. Servers send raw non-ASCII bytes there (RFC 9110
 /// allows them as obs-text); as browsers and curl do, UTF-8 is taken as is
 /// (the URL parser percent-encodes it) and any other byte above 0x7F is
@@ -74,11 +84,15 @@ pub fn headers_for(headers: &HeaderMap, original: &Url, current: &Url) -> Header
     headers
 }
 
-/// Validates the next redirect hop: an http(s) target, not seen before in
-/// this chain, within `--max-redirects`.
+/// Validates the next redirect hop: an http(s) target, within
+/// `--max-redirects`, and not a loop: a loop is a URL the chain has
+/// requested before with the same `cookies` (what the chain's jar sends
+/// it). A site that sets a cookie and redirects to itself (a consent or
+/// session check) is followed, as browsers and curl do.
 pub fn check_hop(
     next: Result<Url, FetchError>,
-    visited: &[Url],
+    cookies: &str,
+    visited: &[(Url, String)],
     redirects: u32,
     max: u32,
 ) -> Result<Url, FetchError> {
@@ -89,7 +103,10 @@ pub fn check_hop(
             format!("refused redirect to a non-http(s) URL: {next}"),
         ));
     }
-    if visited.contains(&next) {
+    if visited
+        .iter()
+        .any(|(url, sent)| *url == next && sent == cookies)
+    {
         return Err(FetchError::new(
             ErrorKind::Redirect,
             format!(
@@ -131,17 +148,24 @@ mod tests {
     fn hops_are_checked() {
         let a = Url::parse("http://a.example/").unwrap();
         let b = Url::parse("http://b.example/").unwrap();
+        let none = String::new();
+        let visited = [(a.clone(), none.clone()), (b.clone(), none.clone())];
         assert_eq!(
-            check_hop(Ok(b.clone()), std::slice::from_ref(&a), 0, 10),
+            check_hop(Ok(b.clone()), "", &visited[..1], 0, 10),
             Ok(b.clone())
         );
-        let lp = check_hop(Ok(a.clone()), &[a.clone(), b.clone()], 1, 10).unwrap_err();
+        let lp = check_hop(Ok(a.clone()), "", &visited, 1, 10).unwrap_err();
         assert_eq!(lp.kind, ErrorKind::Redirect);
         assert!(lp.message.contains("loop") && lp.message.contains("chain of 2"));
-        let many = check_hop(Ok(b.clone()), std::slice::from_ref(&a), 3, 3).unwrap_err();
+        // The same URL with a cookie it did not have: not a loop.
+        assert_eq!(
+            check_hop(Ok(a.clone()), "consent=1", &visited, 1, 10),
+            Ok(a.clone())
+        );
+        let many = check_hop(Ok(b.clone()), "", &visited[..1], 3, 3).unwrap_err();
         assert!(many.message.contains("longer than 3"));
         let ftp = Url::parse("ftp://a.example/").unwrap();
-        let refused = check_hop(Ok(ftp), &[a], 0, 10).unwrap_err();
+        let refused = check_hop(Ok(ftp), "", &visited, 0, 10).unwrap_err();
         assert!(refused.message.contains("non-http"));
     }
 }

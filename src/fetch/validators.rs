@@ -10,7 +10,8 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 /// The final response's headers (`--headers`): names lower-cased, in the
-/// order they first came; a repeated header's values as an array.
+/// order they first came; every value an array of strings (a header sent
+/// once too), so readers of the output infer one type.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Headers(pub Vec<(String, Vec<String>)>);
 
@@ -33,10 +34,7 @@ impl Serialize for Headers {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.0.len()))?;
         for (name, values) in &self.0 {
-            match values.as_slice() {
-                [one] => map.serialize_entry(name, one)?,
-                many => map.serialize_entry(name, many)?,
-            }
+            map.serialize_entry(name, values)?;
         }
         map.end()
     }
@@ -49,7 +47,7 @@ pub struct Validators {
     pub etag: Option<String>,
     /// `Last-Modified`, as sent.
     pub last_modified: Option<String>,
-    /// `HTTP/1.1`, `HTTP/2`, …
+    /// `HTTP/1.1` (`HTTP/1.0` from an old server).
     pub http_version: Option<String>,
     /// The address that answered.
     pub ip: Option<String>,
@@ -148,8 +146,8 @@ mod tests {
         map.append("X-Raw", HeaderValue::from_bytes(b"caf\xe9").unwrap());
         let json = serde_json::to_value(Headers::of(&map)).unwrap();
         assert_eq!(json["set-cookie"], serde_json::json!(["a=1", "b=2"]));
-        assert_eq!(json["content-type"], "text/html");
-        assert_eq!(json["x-raw"], "caf\u{fffd}");
+        assert_eq!(json["content-type"], serde_json::json!(["text/html"]));
+        assert_eq!(json["x-raw"], serde_json::json!(["caf\u{fffd}"]));
     }
 
     #[test]

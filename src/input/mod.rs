@@ -140,7 +140,7 @@ pub fn parse_url(text: &str) -> Result<Url, String> {
     } else {
         format!("https://{text}")
     };
-    let url = Url::parse(&candidate).map_err(|e| format!("not a URL: {e}"))?;
+    let url = Url::parse(&candidate).map_err(|e| not_a_url(&candidate, e))?;
     match url.scheme() {
         "http" | "https" => {}
         other => {
@@ -149,10 +149,58 @@ pub fn parse_url(text: &str) -> Result<Url, String> {
             ));
         }
     }
-    match url.host_str() {
-        Some(h) if !h.is_empty() => Ok(url),
-        _ => Err("not a URL: no host".into()),
+    match url.host() {
+        Some(url::Host::Domain(name)) => check_host_name(name).map(|()| url),
+        Some(_) => Ok(url),
+        None => Err("not a URL: no host".into()),
     }
+}
+
+/// Why `candidate` is not a URL, in words: the `url` crate's reason, or
+/// the space in its host.
+fn not_a_url(candidate: &str, e: url::ParseError) -> String {
+    let authority = candidate
+        .split_once("://")
+        .map_or(candidate, |(_, rest)| rest)
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or("");
+    if authority.chars().any(char::is_whitespace) {
+        return format!("not a URL: the host {authority:?} has a space in it");
+    }
+    format!("not a URL: {e}")
+}
+
+/// A host name as DNS can carry it (RFC 1123, after IDNA, which the URL
+/// parser has done): at most 253 characters, labels of 1 to 63 letters,
+/// digits, hyphens (not first or last) and underscores (real names have
+/// them: `_dmarc`, `my_host`), a final dot allowed. `}`, `)`, `-x-`,
+/// `foo..bar` pass the URL standard but name no host: `invalid_url`, not
+/// a `connect` error retried as transient.
+fn check_host_name(name: &str) -> Result<(), String> {
+    let bad = |why: &str| Err(format!("not a URL: the host {name:?} {why}"));
+    let labels = name.strip_suffix('.').unwrap_or(name);
+    if labels.len() > 253 {
+        return bad("is longer than 253 characters");
+    }
+    for label in labels.split('.') {
+        if label.is_empty() {
+            return bad("has an empty label (two dots in a row, or a dot first)");
+        }
+        if label.len() > 63 {
+            return bad("has a label longer than 63 characters");
+        }
+        if let Some(c) = label
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
+        {
+            return bad(&format!("has {c:?} in it (letters, digits, - and _ only)"));
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return bad("has a label that starts or ends with -");
+        }
+    }
+    Ok(())
 }
 
 /// Whether `text` starts with `scheme:` rather than `host:port`.
@@ -198,9 +246,35 @@ impl Source {
         }
     }
 
+    /// Refuses a list that is binary ([`binary`]) from its first block,
+    /// before any of it is read as lines (standard input: when it comes).
+    fn check_text(&mut self) -> Result<(), Fatal> {
+        let head = loop {
+            match self.reader.fill_buf() {
+                Ok(head) => break head,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    return Err(Fatal::Input {
+                        path: self.path.clone(),
+                        source: e,
+                    });
+                }
+            }
+        };
+        match binary(head) {
+            Some(what) => Err(Fatal::NotAList {
+                path: self.path.clone(),
+                what: what.to_string(),
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// Streams the list's items to `emit`, which returns false to stop early.
-    /// A read error ends the list with [`Fatal::Input`].
+    /// A read error ends the list with [`Fatal::Input`]; a binary list
+    /// (`check_text`) with [`Fatal::NotAList`], before its first item.
     pub fn for_each_item(&mut self, mut emit: impl FnMut(Item) -> bool) -> Result<(), Fatal> {
+        self.check_text()?;
         let mut buf = Vec::with_capacity(256);
         let mut line_no = 0u64;
         let file: Arc<str> = self.path.to_string_lossy().into();
@@ -289,6 +363,48 @@ fn memchr_newline(b: &[u8]) -> Option<usize> {
     b.iter().position(|&c| c == b'\n')
 }
 
+/// What a list's first block says it is when it is not text: a known
+/// binary format by its magic number, else more than one byte in ten
+/// that is NUL, or neither text nor UTF-8 (as `file` and `grep` tell binary
+/// files; a stray NUL on one line is that line's problem). A text list with a few bad lines is text: each bad
+/// line gets its `invalid_url` record.
+pub fn binary(head: &[u8]) -> Option<&'static str> {
+    const MAGIC: &[(&[u8], &str)] = &[
+        (b"\x1f\x8b", "gzip-compressed data"),
+        (b"\x28\xb5\x2f\xfd", "zstd-compressed data"),
+        (b"BZh", "bzip2-compressed data"),
+        (b"\xfd7zXZ\x00", "xz-compressed data"),
+        (b"PK\x03\x04", "a zip archive"),
+        (b"\x7fELF", "an executable (ELF)"),
+        (b"\x89PNG", "a PNG image"),
+        (b"\xff\xd8\xff", "a JPEG image"),
+        (b"GIF8", "a GIF image"),
+        (b"%PDF-", "a PDF document"),
+    ];
+    let head = &head[..head.len().min(8192)];
+    if let Some((_, what)) = MAGIC.iter().find(|(magic, _)| head.starts_with(magic)) {
+        return Some(what);
+    }
+    let nul = head.iter().filter(|&&b| b == 0).count();
+    if nul * 10 > head.len() {
+        return Some("binary data (NUL bytes)");
+    }
+    let control = head
+        .iter()
+        .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | 0x1b))
+        .count();
+    let mut invalid = 0;
+    let mut rest = head;
+    while let Err(e) = std::str::from_utf8(rest) {
+        let skip = e.valid_up_to() + e.error_len().unwrap_or(rest.len() - e.valid_up_to());
+        if e.error_len().is_some() {
+            invalid += skip - e.valid_up_to();
+        }
+        rest = &rest[skip..];
+    }
+    ((control + invalid) * 10 > head.len()).then_some("binary data")
+}
+
 /// Opens the lists named on the command line, all before any request is
 /// sent, so an unreadable file fails the run at once (exit 1). No names means
 /// standard input, unless it is a terminal (a usage error).
@@ -317,7 +433,9 @@ pub fn open_sources(files: &[PathBuf]) -> Result<Vec<Source>, Fatal> {
                     source: io::Error::other("is a directory"),
                 });
             }
-            Ok(Source::from_reader(path.clone(), file))
+            let mut source = Source::from_reader(path.clone(), file);
+            source.check_text()?;
+            Ok(source)
         })
         .collect()
 }
@@ -423,6 +541,70 @@ mod tests {
         }
         let lossy = parse_line(b"\xff\xfe\x00garbage");
         assert!(matches!(lossy, Line::Entry(_, Err(_))));
+    }
+
+    #[test]
+    fn hosts_that_name_no_host_are_invalid_with_the_reason() {
+        for (line, why) in [
+            ("}", "'}'"),
+            (")", "')'"),
+            ("http://-x-/", "starts or ends with -"),
+            ("foo..bar", "empty label"),
+            ("https://a.b$c.example/", "'$'"),
+            ("exa mple.com", "space"),
+            ("https://exa mple.com/x", "space"),
+        ] {
+            let err = url(line).unwrap_err();
+            assert!(err.contains(why), "{line}: {err}");
+        }
+        let long = format!("{}.example", "a".repeat(64));
+        assert!(url(&long).unwrap_err().contains("63"));
+        for fine in [
+            "example.com.",
+            "_dmarc.example.com",
+            "my_host.example.com",
+            "xn--bcher-kva.example",
+            "a-b.c-d.example",
+            "localhost:8080",
+            "http://[::1]/",
+            "http://10.0.0.1/",
+        ] {
+            assert!(url(fine).is_ok(), "{fine}");
+        }
+    }
+
+    #[test]
+    fn binary_lists_are_told_from_text_with_a_few_bad_lines() {
+        assert_eq!(
+            binary(b"\x7fELF\x02\x01\x01\0\0"),
+            Some("an executable (ELF)")
+        );
+        assert_eq!(binary(b"\x1f\x8b\x08\0"), Some("gzip-compressed data"));
+        assert_eq!(
+            binary(b"example.com\n\0\0\0"),
+            Some("binary data (NUL bytes)")
+        );
+        let mut stray = b"http://exa\0mple.com/\n".to_vec();
+        stray.extend(b"example.com\n".repeat(20));
+        assert_eq!(binary(&stray), None, "one bad line is that line's record");
+        let noise: Vec<u8> = (0..4096u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8 | 0x80)
+            .collect();
+        assert_eq!(binary(&noise), Some("binary data"));
+        let mut list = b"example.com\n".repeat(200);
+        list.extend_from_slice(b"caf\xe9.example\n\x01bad\n");
+        assert_eq!(binary(&list), None);
+        assert_eq!(binary("bücher.example\n日本.example\n".as_bytes()), None);
+        assert_eq!(binary(b""), None);
+        let mut src =
+            Source::from_reader("bin", io::Cursor::new(b"\x7fELF\nexample.com\n".to_vec()));
+        let mut items = 0;
+        let err = src.for_each_item(|_| {
+            items += 1;
+            true
+        });
+        assert!(matches!(err, Err(Fatal::NotAList { .. })));
+        assert_eq!(items, 0, "not a line read");
     }
 
     #[test]

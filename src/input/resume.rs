@@ -3,12 +3,11 @@
 //! The earlier run's output (`-o PATH`, JSON Lines) is read back before any
 //! request: every whole record is kept, and its line is marked done — by the
 //! record's `line` number and `input` text (hashed). Its `url` is kept too
-//! (as dedupe does: a hash, fragment ignored), so that a later line with the
-//! same URL is a skipped duplicate, as it would have been in one run —
-//! while with `--no-dedupe` it is still fetched, since it has no record of
-//! its own. A resumed run's summary thus counts every line once: `resumed`
-//! (records kept), `skipped_duplicates` (all of the list's duplicates) and
-//! the new records. A torn last line (no newline: the run was killed
+//! (as dedupe does: a hash, fragment ignored) with the line of its first
+//! record, so that a later line with the same URL gets a `duplicate_of`
+//! record pointing there, as it would have in one run — while with
+//! `--no-dedupe` it is fetched. A resumed run's summary thus counts every
+//! line once: `resumed` (records kept) and the new records. A torn last line (no newline: the run was killed
 //! mid-write) is dropped and the file truncated to the last complete line.
 //! The new run then appends only the records of lines not done, so over all
 //! runs every line gets exactly one record and every URL is fetched once.
@@ -31,11 +30,14 @@ use std::hash::{BuildHasher, RandomState};
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::Path;
 
-use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Deserializer};
 use url::Url;
 
 use super::redact;
-use super::seen::FingerprintSet;
+use super::seen::{FingerprintSet, FirstLines};
 use crate::error::Fatal;
 
 /// The lines an earlier run already finished.
@@ -44,14 +46,20 @@ pub struct Done {
     keys: RandomState,
     /// Each kept record's line: its number and text ([`Done::line_key`]).
     lines: FingerprintSet,
-    /// Each kept record's URL, for the duplicates of done lines.
-    urls: FingerprintSet,
+    /// Each kept record's URL and the line of its first record, for the
+    /// duplicates of done lines.
+    urls: FirstLines,
     /// Records kept from the earlier run.
     pub kept: u64,
     /// A torn last line was dropped.
     pub dropped_torn_line: bool,
     /// Lines to fetch again (`--retry-errors`).
     pub retried: u64,
+    /// The keys the earlier records have (those of the first record, and
+    /// `headers` if any has it); `None` when there was none.
+    pub shape: Option<Shape>,
+    /// Whether any earlier record got a response.
+    pub responded: bool,
 }
 
 /// What the earlier run did for one line of the list.
@@ -60,21 +68,133 @@ pub enum Prior {
     /// The line has its record.
     Record,
     /// The line has none, but its URL has a record on another line: with
-    /// dedupe, this line is a skipped duplicate, as in one uninterrupted
-    /// run.
-    SameUrl,
+    /// dedupe, this line is a duplicate of that line (its number here),
+    /// as in one uninterrupted run.
+    SameUrl(u64),
     /// Nothing: the line is still to do.
     Nothing,
 }
 
-/// The fields of a record that identify its line, and its error kind.
+/// The fields of a record that identify its line, its error kind, and
+/// which of the keys that options add it has.
 #[derive(Deserialize)]
 struct Seen {
     url: Option<String>,
     input: String,
     line: u64,
     #[serde(default)]
+    duplicate_of: Option<u64>,
+    #[serde(default)]
     error: Option<SeenError>,
+    #[serde(default)]
+    status: Option<u16>,
+    #[serde(default, deserialize_with = "names")]
+    fields: Option<BTreeSet<String>>,
+    #[serde(default, deserialize_with = "there")]
+    links: bool,
+    #[serde(default, deserialize_with = "there")]
+    metadata: bool,
+    #[serde(default, deserialize_with = "there")]
+    headers: bool,
+    #[serde(default, deserialize_with = "there")]
+    text: bool,
+    #[serde(default, deserialize_with = "there")]
+    markdown: bool,
+    #[serde(default, deserialize_with = "there")]
+    tls: bool,
+    #[serde(default, deserialize_with = "there")]
+    warc: bool,
+    #[serde(default, deserialize_with = "there")]
+    unchanged: bool,
+}
+
+/// The keys options add to every record, as a run's records show them:
+/// what a resumed run must ask for again so that every record of the file
+/// has one shape.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Shape {
+    /// `--select`: the names.
+    pub fields: Option<BTreeSet<String>>,
+    /// `--links`.
+    pub links: bool,
+    /// `--metadata`.
+    pub metadata: bool,
+    /// `--headers` (only on records with a response).
+    pub headers: bool,
+    /// `--text`.
+    pub text: bool,
+    /// `--markdown`.
+    pub markdown: bool,
+    /// `--tls`.
+    pub tls: bool,
+    /// `--warc`.
+    pub warc: bool,
+    /// `--since`.
+    pub unchanged: bool,
+}
+
+/// A key that is there, whatever its value (null too).
+fn there<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    IgnoredAny::deserialize(d).map(|_| true)
+}
+
+/// The names of `fields`.
+fn names<'de, D: Deserializer<'de>>(d: D) -> Result<Option<BTreeSet<String>>, D::Error> {
+    let fields = Option::<BTreeMap<String, IgnoredAny>>::deserialize(d)?;
+    Ok(Some(
+        fields.map(|f| f.into_keys().collect()).unwrap_or_default(),
+    ))
+}
+
+impl Shape {
+    /// What differs between the records of an earlier run (`self`) and
+    /// those of a run asking for `now`, by option; `responded`: whether an
+    /// earlier record got a response (`headers` is on those only).
+    pub fn differences(&self, now: &Shape, responded: bool) -> Vec<String> {
+        let mut out = Vec::new();
+        let flags = [
+            ("--links", self.links, now.links),
+            ("--metadata", self.metadata, now.metadata),
+            (
+                "--headers",
+                self.headers || !responded && now.headers,
+                now.headers,
+            ),
+            ("--text", self.text, now.text),
+            ("--markdown", self.markdown, now.markdown),
+            ("--tls", self.tls, now.tls),
+            ("--warc", self.warc, now.warc),
+            ("--since", self.unchanged, now.unchanged),
+        ];
+        for (option, before, after) in flags {
+            match (before, after) {
+                (true, false) => out.push(format!(
+                    "the earlier records were written with {option}, this run does not ask for it"
+                )),
+                (false, true) => out.push(format!(
+                    "this run asks for {option}, the earlier records were written without it"
+                )),
+                _ => {}
+            }
+        }
+        let list = |names: &Option<BTreeSet<String>>| match names {
+            Some(n) if !n.is_empty() => n.iter().cloned().collect::<Vec<_>>().join(", "),
+            _ => "none".to_string(),
+        };
+        let empty = BTreeSet::new();
+        let (before, after) = (
+            self.fields.as_ref().unwrap_or(&empty),
+            now.fields.as_ref().unwrap_or(&empty),
+        );
+        if before != after {
+            out.push(format!(
+                "--select names differ: the earlier records have {}, this run asks for {}",
+                list(&self.fields),
+                list(&now.fields)
+            ));
+        }
+        out
+    }
 }
 
 #[derive(Deserialize)]
@@ -83,6 +203,20 @@ struct SeenError {
 }
 
 impl Seen {
+    fn shape(&self) -> Shape {
+        Shape {
+            fields: self.fields.clone(),
+            links: self.links,
+            metadata: self.metadata,
+            headers: self.headers,
+            text: self.text,
+            markdown: self.markdown,
+            tls: self.tls,
+            warc: self.warc,
+            unchanged: self.unchanged,
+        }
+    }
+
     /// Whether the record's error is one another attempt may not have.
     fn is_transient(&self) -> bool {
         self.error.as_ref().is_some_and(|e| {
@@ -100,8 +234,8 @@ impl Done {
     pub fn prior(&self, line: u64, url: Option<&Url>, input: &str) -> Prior {
         if self.lines.contains(self.line_key(line, input)) {
             Prior::Record
-        } else if url.is_some_and(|u| self.urls.contains(self.url_key(u))) {
-            Prior::SameUrl
+        } else if let Some(first) = url.and_then(|u| self.urls.get(self.url_key(u))) {
+            Prior::SameUrl(first)
         } else {
             Prior::Nothing
         }
@@ -124,6 +258,11 @@ impl Done {
     }
 
     fn add(&mut self, seen: Seen, retry_errors: bool) {
+        self.responded |= seen.status.is_some();
+        match &mut self.shape {
+            Some(shape) => shape.headers |= seen.headers,
+            None => self.shape = Some(seen.shape()),
+        }
         if retry_errors && seen.is_transient() {
             self.retried += 1;
             return;
@@ -132,7 +271,10 @@ impl Done {
         self.lines.insert(key);
         if let Some(Ok(url)) = seen.url.as_deref().map(Url::parse) {
             let key = self.url_key(&url);
-            self.urls.insert(key);
+            // A duplicate's record names the first line; it may come
+            // before that line's record (it was written at once).
+            self.urls
+                .insert_first(key, seen.duplicate_of.unwrap_or(seen.line));
         }
         self.kept += 1;
     }
@@ -322,9 +464,12 @@ mod tests {
         let a = Url::parse("http://a.example/#top").unwrap();
         assert_eq!(done.prior(1, Some(&a), "a.example"), Prior::Record);
         // The same URL on a later line: no record of its own.
-        assert_eq!(done.prior(5, Some(&a), "a.example/#top"), Prior::SameUrl);
+        assert_eq!(done.prior(5, Some(&a), "a.example/#top"), Prior::SameUrl(1));
         // Line 1 changed since: not the line that has the record.
-        assert_eq!(done.prior(1, Some(&a), "http://a.example/"), Prior::SameUrl);
+        assert_eq!(
+            done.prior(1, Some(&a), "http://a.example/"),
+            Prior::SameUrl(1)
+        );
     }
 
     #[test]

@@ -10,6 +10,10 @@
 //!   the same file — a command started twice, a replacement pod starting
 //!   while the old one still runs — is refused and writes nothing, instead
 //!   of interleaving records with the first.
+//! - A stream — a character device (`/dev/null`, `/dev/stdout` on a
+//!   terminal), a pipe (`-o >(gzip > x.gz)`), a FIFO, a socket — is written
+//!   as it comes: opened for writing only, never locked, truncated or read
+//!   back (`--resume` on one is a usage error, said in `config.rs`).
 
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io;
@@ -42,9 +46,46 @@ pub fn check_distinct(inputs: &[Named], outputs: &[Named]) -> Result<(), Fatal> 
     Ok(())
 }
 
-/// Whether two paths name one file.
+/// An error opening `path` for writing, in words where the system's are
+/// vague: "No such file or directory" for a file being created means its
+/// directory is missing, and says which.
+pub fn explain(path: &Path, e: io::Error) -> io::Error {
+    if e.kind() != io::ErrorKind::NotFound {
+        return e;
+    }
+    let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) else {
+        return e;
+    };
+    let missing = dir
+        .ancestors()
+        .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
+        .last();
+    match missing {
+        Some(first) => io::Error::new(
+            e.kind(),
+            format!(
+                "the directory {} does not exist (create it first)",
+                first.display()
+            ),
+        ),
+        None => e,
+    }
+}
+
+/// Whether `path` is a stream: a character device, pipe, FIFO or socket
+/// that is there now (a path not there yet is a file to create).
+pub fn is_stream(path: &Path) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    fs::metadata(path).is_ok_and(|m| {
+        let t = m.file_type();
+        t.is_char_device() || t.is_fifo() || t.is_socket()
+    })
+}
+
+/// Whether two paths name one file (streams never clash: writing to
+/// `/dev/stdout` overwrites nothing).
 fn same_file(a: &Path, b: &Path) -> bool {
-    if a == Path::new("-") || b == Path::new("-") {
+    if a == Path::new("-") || b == Path::new("-") || is_stream(a) || is_stream(b) {
         return false;
     }
     match (fs::metadata(a), fs::metadata(b)) {
@@ -75,12 +116,19 @@ fn entry(path: &Path) -> Option<PathBuf> {
 }
 
 /// Opens `-o PATH` for the run: locked first, then truncated (or, with
-/// `append`, written at its end).
+/// `append`, written at its end); a stream ([`is_stream`]) only opened
+/// for writing.
 pub fn open_locked(path: &Path, append: bool) -> Result<File, Fatal> {
     let output_error = |e: io::Error| Fatal::Output {
         path: path.to_path_buf(),
-        source: e,
+        source: explain(path, e),
     };
+    if is_stream(path) {
+        return OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(output_error);
+    }
     let file = OpenOptions::new()
         .create(true)
         .read(true)
@@ -108,6 +156,42 @@ pub fn open_locked(path: &Path, append: bool) -> Result<File, Fatal> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_missing_directory_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("missing/deeper/x.jsonl");
+        let Err(Fatal::Output { source, .. }) = open_locked(&path, false) else {
+            panic!("opened");
+        };
+        let text = source.to_string();
+        assert!(
+            text.contains("missing") && !text.contains("deeper"),
+            "{text}"
+        );
+        assert!(text.contains("does not exist"), "{text}");
+    }
+
+    #[test]
+    fn devices_and_fifos_are_streams_written_without_truncate_or_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(is_stream(Path::new("/dev/null")));
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.unwrap().success());
+        assert!(is_stream(&fifo));
+        let file = dir.path().join("x.jsonl");
+        assert!(!is_stream(&file), "not there yet: a file to create");
+        fs::write(&file, "x").unwrap();
+        assert!(!is_stream(&file));
+        // Twice at once: no lock on a device, and no truncate to fail.
+        let a = open_locked(Path::new("/dev/null"), false).unwrap();
+        let b = open_locked(Path::new("/dev/null"), false).unwrap();
+        drop((a, b));
+        // A stream never clashes with an input.
+        let null = named("the input list", Path::new("/dev/null"));
+        assert!(check_distinct(&[null], &[named("-o", Path::new("/dev/null"))]).is_ok());
+    }
 
     fn named<'a>(role: &'static str, path: &'a Path) -> Named<'a> {
         Named { role, path }

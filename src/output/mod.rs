@@ -35,7 +35,7 @@ use crate::record::Record;
 use crate::signals::Signals;
 use progress::Progress;
 use reorder::Reorder;
-use summary::{Stats, Summary};
+use summary::{PrevCounts, Stats, Summary};
 use writer::RecordWriter;
 
 /// How long in-flight requests may still finish after Ctrl-C.
@@ -89,6 +89,19 @@ impl<'a> Aggregator<'a> {
             grace_ends: None,
             pacer: Pacer::default(),
         }
+    }
+
+    /// `--since`: what PREV held, for the summary.
+    pub fn with_since(mut self, prev: Option<PrevCounts>) -> Aggregator<'a> {
+        self.stats.since = prev;
+        self
+    }
+
+    /// `--robots`: the name robots.txt groups are matched by, for the
+    /// summary.
+    pub fn with_robots_agent(mut self, agent: Option<String>) -> Aggregator<'a> {
+        self.stats.robots_agent = agent;
+        self
     }
 
     /// Writes each record's WARC records to `archive` before the record.
@@ -197,13 +210,12 @@ impl<'a> Aggregator<'a> {
             Msg::Record(seq, mut record) => {
                 self.archive(&mut record)?;
                 self.stats.add(&record);
-                self.progress.record(record.ok, record.error.is_some());
+                if record.is_duplicate() {
+                    self.progress.skipped();
+                } else {
+                    self.progress.record(record.ok, record.error.is_some());
+                }
                 self.deliver(seq, Some(record))
-            }
-            Msg::Skipped(seq) => {
-                self.stats.skip();
-                self.progress.skipped();
-                self.deliver(seq, None)
             }
             Msg::Resumed(seq) => {
                 self.stats.resumed();

@@ -8,7 +8,11 @@
 //!   status line a second, for logs.
 //! - Otherwise nothing.
 //!
-//! Records and skipped duplicates both count as done.
+//! Every record and resumed line counts as done; duplicates' records and
+//! resumed lines as `skipped`. Every figure of a frame comes from one
+//! message, made at once, so `done` is always ok + HTTP errors + failed +
+//! skipped on screen (indicatif's own `{pos}` is not shown: it could be
+//! drawn between two updates).
 
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
@@ -88,7 +92,6 @@ impl Progress {
         Arc::clone(&self.total)
     }
 
-    /// One record done.
     /// One record done: ok, an HTTP error status, or failed.
     pub fn record(&mut self, ok: bool, failed: bool) {
         self.done += 1;
@@ -112,7 +115,7 @@ impl Progress {
         let now = Instant::now();
         let total = self.total.load(Ordering::Relaxed);
         let message_due = now >= self.last_message + MESSAGE_EVERY;
-        let message = message_due.then(|| self.counts());
+        let message = message_due.then(|| self.counts(total));
         let line = matches!(&self.draw, Draw::Lines { next } if now >= *next)
             .then(|| self.status_line(total));
         if message_due {
@@ -126,8 +129,8 @@ impl Progress {
                     bar.set_style(bar_style());
                     self.total_shown = true;
                 }
-                bar.set_position(self.done);
                 if let Some(message) = message {
+                    bar.set_position(self.done);
                     bar.set_message(message);
                 }
             }
@@ -158,12 +161,18 @@ impl Progress {
         }
     }
 
-    /// The counts, which add up to `done`.
-    fn counts(&self) -> String {
+    /// `done` (of `total`, when known) and the counts, which add up to it.
+    fn counts(&self, total: u64) -> String {
         let secs = self.started.elapsed().as_secs_f64().max(1e-3);
+        let of = if total == UNKNOWN {
+            String::new()
+        } else {
+            format!("/{total}")
+        };
         format!(
-            "{}{} ok · {} HTTP error · {} failed · {} skipped · {:.1}/s",
+            "{}{}{of} done · {} ok · {} HTTP error · {} failed · {} skipped · {:.1}/s",
             self.label,
+            self.done,
             self.ok,
             self.http_errors,
             self.failed,
@@ -173,17 +182,12 @@ impl Progress {
     }
 
     fn status_line(&self, total: u64) -> String {
-        let of = if total == UNKNOWN {
-            String::new()
-        } else {
-            format!("/{total}")
-        };
-        format!("scrape: {}{of} done · {}", self.done, self.counts())
+        format!("scrape: {}", self.counts(total))
     }
 }
 
-const SPINNER_TEMPLATE: &str = "{spinner} [{elapsed_precise}] {pos} done · {msg}";
-const BAR_TEMPLATE: &str = "[{elapsed_precise}] {wide_bar} {pos}/{len} (eta {eta}) · {msg}";
+const SPINNER_TEMPLATE: &str = "{spinner} [{elapsed_precise}] {msg}";
+const BAR_TEMPLATE: &str = "[{elapsed_precise}] {wide_bar} {msg} · eta {eta}";
 
 fn spinner_style() -> ProgressStyle {
     ProgressStyle::with_template(SPINNER_TEMPLATE)
@@ -211,8 +215,8 @@ mod tests {
             (4, 1, 1, 1, 1)
         );
         assert!(
-            p.counts()
-                .contains("1 ok · 1 HTTP error · 1 failed · 1 skipped")
+            p.counts(UNKNOWN)
+                .contains("4 done · 1 ok · 1 HTTP error · 1 failed · 1 skipped")
         );
         assert!(p.status_line(10).contains("4/10 done"));
         assert!(p.status_line(UNKNOWN).contains("4 done"));

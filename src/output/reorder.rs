@@ -1,6 +1,6 @@
 //! `--ordered`: records in input order.
 //!
-//! The reader numbers every line it hands on (records, skipped duplicates,
+//! The reader numbers every line it hands on (records, duplicates,
 //! resumed lines) with a [`Seq`]. The aggregator keeps results that arrive
 //! early in a [`Reorder`] buffer and writes them once every earlier line is
 //! done, moving the [`Window`] the reader waits on — so memory never grows
@@ -20,7 +20,7 @@ pub struct Reorder {
     window: Arc<Window>,
     next: u64,
     /// Early results by sequence number; `None` for a line without a record
-    /// (a skipped duplicate, a resumed line).
+    /// (a resumed line).
     pending: BTreeMap<u64, Option<Box<Record>>>,
 }
 

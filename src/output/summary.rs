@@ -1,7 +1,7 @@
 //! Run statistics (README "Summary and exit codes"), kept apart from
 //! printing them.
 //!
-//! [`Stats`] takes every record and skipped duplicate as the aggregator sees
+//! [`Stats`] takes every record and resumed line as the aggregator sees
 //! them, in bounded memory (latencies go into an HDR histogram, not a list).
 //! [`Summary`] is the finished figures: written to stderr for people
 //! ([`Summary::write_human`]), as JSON for programs (`--summary-json`, the
@@ -34,7 +34,7 @@ pub struct Stats {
     http_errors: u64,
     failed: BTreeMap<ErrorKind, u64>,
     with_error: u64,
-    skipped: u64,
+    duplicates: u64,
     resumed: u64,
     other_shards: u64,
     shard: Option<Shard>,
@@ -42,6 +42,10 @@ pub struct Stats {
     /// `--since`: records unchanged, and 304s among them; `None` in runs
     /// without it.
     unchanged: Option<Unchanged>,
+    /// `--since`: what PREV held.
+    pub since: Option<PrevCounts>,
+    /// `--robots`: the name robots.txt groups were matched by.
+    pub robots_agent: Option<String>,
     latency_us: Option<Histogram<u64>>,
 }
 
@@ -53,12 +57,14 @@ impl Default for Stats {
             http_errors: 0,
             failed: BTreeMap::new(),
             with_error: 0,
-            skipped: 0,
+            duplicates: 0,
             resumed: 0,
             other_shards: 0,
             shard: None,
             bytes: 0,
             unchanged: None,
+            since: None,
+            robots_agent: None,
             latency_us: Histogram::new_with_bounds(1, MAX_LATENCY_US, 3).ok(),
         }
     }
@@ -76,6 +82,10 @@ impl Stats {
     /// Counts one record.
     pub fn add(&mut self, r: &Record) {
         self.records += 1;
+        if r.is_duplicate() {
+            self.duplicates += 1;
+            return;
+        }
         if let Some(unchanged) = r.unchanged {
             let counts = self.unchanged.get_or_insert_default();
             counts.unchanged += u64::from(unchanged == Some(true));
@@ -99,11 +109,6 @@ impl Stats {
         }
     }
 
-    /// Counts one skipped duplicate.
-    pub fn skip(&mut self) {
-        self.skipped += 1;
-    }
-
     /// Counts one line an earlier run already did (`--resume`).
     pub fn resumed(&mut self) {
         self.resumed += 1;
@@ -116,7 +121,7 @@ impl Stats {
 
     /// The finished figures for a run that took `wall`.
     pub fn summary(&self, wall: Duration, threads: usize, interrupted: bool) -> Summary {
-        let urls = self.records + self.skipped + self.resumed;
+        let urls = self.records + self.resumed;
         let wall_s = wall.as_secs_f64();
         let latency = self.latency_us.as_ref().filter(|h| !h.is_empty());
         let ms = |us: u64| (us as f64 / 10.0).round() / 100.0;
@@ -127,13 +132,13 @@ impl Stats {
             http_errors: self.http_errors,
             failed: self.with_error,
             failed_by_kind: self.failed.iter().map(|(k, n)| (k.as_str(), *n)).collect(),
-            skipped_duplicates: self.skipped,
+            duplicates: self.duplicates,
             resumed: self.resumed,
             other_shards: self.other_shards,
             shard: self.shard,
             wall_s: (wall_s * 1000.0).round() / 1000.0,
             urls_per_s: if wall_s > 0.0 {
-                ((urls as f64 / wall_s) * 10.0).round() / 10.0
+                ((self.records as f64 / wall_s) * 10.0).round() / 10.0
             } else {
                 0.0
             },
@@ -144,6 +149,8 @@ impl Stats {
             },
             bytes: self.bytes,
             unchanged: self.unchanged,
+            since: self.since,
+            robots_agent: self.robots_agent.clone(),
             threads,
             interrupted,
         }
@@ -153,8 +160,8 @@ impl Stats {
 /// The summary of a run, as `--summary-json` writes it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Summary {
-    /// Input lines handled: records, skipped duplicates and lines done by
-    /// an earlier run.
+    /// Input lines handled: records (duplicates' too) and lines done by an
+    /// earlier run.
     pub urls: u64,
     /// Records written.
     pub records: u64,
@@ -166,8 +173,8 @@ pub struct Summary {
     pub failed: u64,
     /// Records with an error, by kind.
     pub failed_by_kind: BTreeMap<&'static str, u64>,
-    /// Duplicate URLs skipped (no record).
-    pub skipped_duplicates: u64,
+    /// Records of repeated URLs (`duplicate_of`: not fetched again).
+    pub duplicates: u64,
     /// Lines skipped because the resumed output has their records.
     pub resumed: u64,
     /// Lines left to other shards (`--shard`); not in `urls`.
@@ -177,7 +184,8 @@ pub struct Summary {
     pub shard: Option<Shard>,
     /// Wall time of the run, seconds.
     pub wall_s: f64,
-    /// Input lines handled per second of wall time.
+    /// Records written per second of wall time (lines an earlier run did,
+    /// `resumed`, are not in it: they took no time).
     pub urls_per_s: f64,
     /// Latency (`elapsed_ms`) of fetched records.
     pub latency_ms: Latency,
@@ -189,6 +197,16 @@ pub struct Summary {
     /// `--since`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unchanged: Option<Unchanged>,
+    /// `--since`: PREV's `records` (with a URL) and `unreadable` lines
+    /// (torn, not JSON: their URLs were fetched as new); only with
+    /// `--since`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since: Option<PrevCounts>,
+    /// `--robots`: the name robots.txt groups were matched by
+    /// (`--robots-agent`, else the User-Agent's product token); only with
+    /// `--robots`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub robots_agent: Option<String>,
     /// Worker threads.
     pub threads: usize,
     /// The run was stopped by Ctrl-C or SIGTERM.
@@ -202,6 +220,15 @@ pub struct Unchanged {
     pub unchanged: u64,
     /// Those that came as 304 Not Modified.
     pub not_modified: u64,
+}
+
+/// `--since`: what PREV held.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct PrevCounts {
+    /// Records with a URL.
+    pub records: u64,
+    /// Lines that are not records (torn, not JSON).
+    pub unreadable: u64,
 }
 
 /// Latency quantiles in milliseconds; null when nothing was fetched.
@@ -234,14 +261,14 @@ impl Summary {
         }
         writeln!(
             w,
-            "scrape: {status} {} in {:.2} s ({:.1} URLs/s, {}): {} ok, {}, {failed}, {} skipped",
-            count(self.urls, "URL", "URLs"),
+            "scrape: {status} {} in {:.2} s ({:.1} URLs/s, {}): {} ok, {}, {failed}, {}",
+            count(self.records, "URL", "URLs"),
             self.wall_s,
             self.urls_per_s,
             count(self.threads as u64, "thread", "threads"),
             self.ok,
             count(self.http_errors, "HTTP error", "HTTP errors"),
-            count(self.skipped_duplicates, "duplicate", "duplicates"),
+            count(self.duplicates, "duplicate", "duplicates"),
         )?;
         if let Some(shard) = self.shard {
             let lines = count(self.other_shards, "line belongs", "lines belong");
@@ -253,10 +280,26 @@ impl Summary {
         }
         if let Some(u) = self.unchanged {
             let not_modified = count(u.not_modified, "304 Not Modified", "304 Not Modified");
-            writeln!(
+            write!(
                 w,
                 "scrape: {} unchanged since --since ({not_modified}, no body downloaded)",
                 u.unchanged
+            )?;
+            match self.since {
+                Some(prev) if prev.unreadable > 0 => writeln!(
+                    w,
+                    "; {} in it not read (torn or not JSON)",
+                    count(prev.unreadable, "line", "lines")
+                )?,
+                _ => writeln!(w)?,
+            }
+        }
+        if let Some(agent) = &self.robots_agent {
+            let refused = self.failed_by_kind.get("robots").copied().unwrap_or(0);
+            writeln!(
+                w,
+                "scrape: robots.txt obeyed as {agent:?}: {} disallowed",
+                count(refused, "URL", "URLs")
             )?;
         }
         if self.resumed > 0 {
@@ -265,7 +308,11 @@ impl Summary {
                 "line already had its record",
                 "lines already had their records",
             );
-            writeln!(w, "scrape: {lines} (--resume)")?;
+            writeln!(
+                w,
+                "scrape: resumed: {lines} (--resume), {} now",
+                count(self.records, "record written", "records written")
+            )?;
         }
         let l = &self.latency_ms;
         match (l.p50, l.p95, l.max) {
@@ -331,6 +378,7 @@ mod tests {
             input: "a".into(),
             file: "-".into(),
             line: 1,
+            duplicate_of: None,
             final_url: None,
             status,
             ok: kind.is_none() && status.is_some_and(|s| s < 400),
@@ -341,6 +389,7 @@ mod tests {
             description: None,
             lang: None,
             redirects: 0,
+            location: None,
             attempts: if kind == Some(ErrorKind::InvalidUrl) {
                 0
             } else {
@@ -375,24 +424,30 @@ mod tests {
         s.add(&record(Some(500), None, 5.0));
         s.add(&record(None, Some(ErrorKind::Timeout), 1000.0));
         s.add(&record(None, Some(ErrorKind::InvalidUrl), 0.0));
-        s.skip();
+        let mut duplicate = record(None, None, 0.0);
+        duplicate.duplicate_of = Some(1);
+        duplicate.attempts = 0;
+        s.add(&duplicate);
+        s.resumed();
         s
     }
 
     #[test]
     fn counts_add_up() {
         let s = sample().summary(Duration::from_secs(2), 4, false);
-        assert_eq!(s.records, 104);
-        assert_eq!(s.urls, 105);
+        assert_eq!(s.records, 105);
+        assert_eq!(s.urls, 106);
         assert_eq!(s.ok, 100);
         assert_eq!(s.http_errors, 2);
         assert_eq!(s.failed, 2);
         assert_eq!(s.failed_by_kind.get("timeout"), Some(&1));
         assert_eq!(s.failed_by_kind.get("invalid_url"), Some(&1));
-        assert_eq!(s.skipped_duplicates, 1);
+        assert_eq!(s.duplicates, 1);
+        assert_eq!(s.resumed, 1);
         assert_eq!(s.bytes, 10400);
+        // The rate is over this run's records, not the resumed line.
         assert_eq!(s.urls_per_s, 52.5);
-        assert_eq!(s.ok + s.http_errors + s.failed, s.records);
+        assert_eq!(s.ok + s.http_errors + s.failed + s.duplicates, s.records);
     }
 
     #[test]
@@ -424,6 +479,13 @@ mod tests {
         s.write_human(&mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(text.contains("interrupted after 105 URLs"), "{text}");
+        assert!(text.contains("1 duplicate"), "{text}");
+        assert!(
+            text.contains(
+                "resumed: 1 line already had its record (--resume), 105 records written now"
+            ),
+            "{text}"
+        );
         assert!(text.contains("timeout 1"), "{text}");
         assert!(text.contains("100 ok, 2 HTTP errors"), "{text}");
     }

@@ -5,7 +5,7 @@
 //!  reader.rs                pool.rs                              output/
 //!  lists ──Task──▶ (job channel, or politeness::HostQueue) ──▶ N workers ──Msg──▶ aggregator
 //!    │                                                                        ▲
-//!    └───────────── invalid lines, skipped duplicates, resumed lines ─────────┘
+//!    └───────────── invalid lines, duplicate URLs, resumed lines ────────────┘
 //! ```
 //!
 //! This module is the protocol both ends speak, owned by neither:
@@ -27,8 +27,8 @@ use crate::error::Fatal;
 use crate::input::Job;
 use crate::record::Record;
 
-/// A line's place among all lines the reader handed on (records, skipped
-/// duplicates and resumed lines alike), counted from 0.
+/// A line's place among all lines the reader handed on (records and
+/// resumed lines alike), counted from 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Seq(pub u64);
 
@@ -45,8 +45,6 @@ pub struct Task {
 pub enum Msg {
     /// A finished record for line `Seq`.
     Record(Seq, Box<Record>),
-    /// A duplicate URL was skipped.
-    Skipped(Seq),
     /// A line the resumed output already has was skipped.
     Resumed(Seq),
     /// This many lines belong to other shards (`--shard`), sent at the end.

@@ -3,10 +3,11 @@
 //!
 //! Before a line becomes a job it passes the filters of `input/`: its shard
 //! (`--shard`: other shards' lines are only counted), an earlier run
-//! (`--resume`: done lines are skipped) and dedupe (a repeated URL is
-//! skipped). Every line handed on gets the next [`Seq`]; with `--ordered`
-//! the reader waits for room in the [`Window`] first. Lines that are not
-//! URLs get their `invalid_url` record here. The reader blocks when the
+//! (`--resume`: done lines are skipped) and dedupe (a repeated URL is not
+//! fetched again). Every line handed on gets the next [`Seq`]; with
+//! `--ordered` the reader waits for room in the [`Window`] first. Lines that
+//! are not URLs get their `invalid_url` record here, repeated URLs their
+//! `duplicate_of` record. The reader blocks when the
 //! pool's queue is full, so memory never grows with the list.
 
 use std::sync::Arc;
@@ -111,8 +112,17 @@ impl Reader {
         {
             return false;
         }
-        if let Some(msg) = self.filter.skip(seq, line, target.as_ref().ok(), &input) {
-            return self.msgs.send(msg).is_ok();
+        let url = target.as_ref().ok();
+        let record = match self.filter.skip(line, url, &input) {
+            Some(Skip::Resumed) => return self.msgs.send(Msg::Resumed(seq)).is_ok(),
+            Some(Skip::Duplicate(first)) => {
+                Some(Record::duplicate(file.clone(), line, &input, url, first))
+            }
+            None => None,
+        };
+        if let Some(mut record) = record {
+            record.complete(&self.extraction);
+            return self.msgs.send(Msg::Record(seq, Box::new(record))).is_ok();
         }
         match target {
             Err(reason) => {
@@ -139,17 +149,27 @@ impl Reader {
     }
 }
 
+/// A line that is not fetched.
+enum Skip {
+    /// An earlier run has its record (`--resume`).
+    Resumed,
+    /// Its URL was on this line first (dedupe).
+    Duplicate(u64),
+}
+
 impl Filter {
-    /// The message for a line that needs no record now, if it is one.
-    fn skip(&mut self, seq: Seq, line: u64, url: Option<&Url>, input: &str) -> Option<Msg> {
+    /// Whether line `line` is done already or a repeat.
+    fn skip(&mut self, line: u64, url: Option<&Url>, input: &str) -> Option<Skip> {
         let prior = self.done.as_ref().map(|d| d.prior(line, url, input));
         match prior {
-            Some(Prior::Record) => return Some(Msg::Resumed(seq)),
-            Some(Prior::SameUrl) if self.seen.is_some() => return Some(Msg::Skipped(seq)),
+            Some(Prior::Record) => return Some(Skip::Resumed),
+            Some(Prior::SameUrl(first)) if self.seen.is_some() => {
+                return Some(Skip::Duplicate(first));
+            }
             _ => {}
         }
         let seen = self.seen.as_mut()?;
-        let repeat = url.is_some_and(|u| !seen.first_time(u));
-        repeat.then_some(Msg::Skipped(seq))
+        url.and_then(|u| seen.first_line(u, line))
+            .map(Skip::Duplicate)
     }
 }

@@ -30,12 +30,62 @@ const MAX_ROBOTS: u64 = 512 * 1024;
 
 /// What a host's robots.txt says for us.
 pub enum Rules {
-    /// Parsed rules.
-    Parsed(Box<Robot>),
+    /// Parsed rules, and the group they came from: `User-agent: NAME` for
+    /// our name, else `*`, else none (everything allowed).
+    Parsed(Box<Robot>, Group),
     /// No usable file: everything allowed.
     AllowAll,
     /// The server failed (5xx): everything disallowed, with the reason.
     DisallowAll(String),
+}
+
+impl Rules {
+    /// Which rules apply, for `-v`.
+    fn describe(&self) -> String {
+        match self {
+            Rules::Parsed(_, Group::Named(name)) => format!("the rules of User-agent: {name}"),
+            Rules::Parsed(_, Group::Star) => {
+                "the rules of User-agent: * (no group names us)".into()
+            }
+            Rules::Parsed(_, Group::None) => "no group for us or *, everything allowed".into(),
+            Rules::AllowAll => "none usable, everything allowed".into(),
+            Rules::DisallowAll(why) => format!("{why}, everything disallowed"),
+        }
+    }
+}
+
+/// Which group of a robots.txt applies to us.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Group {
+    /// A `User-agent:` line with our name (as written there).
+    Named(String),
+    /// `User-agent: *`.
+    Star,
+    /// Neither.
+    None,
+}
+
+impl Group {
+    /// The group `agent` falls in, by the `User-agent:` lines of `body`
+    /// (names compared case-insensitively, as RFC 9309 says).
+    fn of(agent: &str, body: &[u8]) -> Group {
+        let mut star = false;
+        for line in String::from_utf8_lossy(body).lines() {
+            let line = line.split('#').next().unwrap_or("").trim();
+            let Some((key, value)) = line.split_once(':') else {
+                continue;
+            };
+            if !key.trim().eq_ignore_ascii_case("user-agent") {
+                continue;
+            }
+            let value = value.trim();
+            if value.eq_ignore_ascii_case(agent) {
+                return Group::Named(value.to_string());
+            }
+            star |= value == "*";
+        }
+        if star { Group::Star } else { Group::None }
+    }
 }
 
 /// The verdict for one URL.
@@ -52,16 +102,20 @@ pub struct RobotsCache {
     client: Client,
     agent: String,
     timeout: Duration,
+    /// `-v`: say which group each host's rules came from.
+    verbose: bool,
     hosts: Mutex<HashMap<HostKey, Arc<OnceLock<Rules>>>>,
 }
 
 impl RobotsCache {
-    /// A cache that fetches with `client` as `agent`.
-    pub fn new(client: Client, agent: &str, timeout: Duration) -> RobotsCache {
+    /// A cache that fetches with `client` and matches groups as `agent`
+    /// (a product token, [`product_token`]).
+    pub fn new(client: Client, agent: &str, timeout: Duration, verbose: bool) -> RobotsCache {
         RobotsCache {
             client,
             agent: agent.to_string(),
             timeout,
+            verbose,
             hosts: Mutex::new(HashMap::new()),
         }
     }
@@ -72,7 +126,19 @@ impl RobotsCache {
             let mut hosts = self.hosts.lock().unwrap_or_else(|e| e.into_inner());
             Arc::clone(hosts.entry(host_key(url)).or_default())
         };
-        let rules = cell.get_or_init(|| self.fetch_rules(url));
+        let rules = cell.get_or_init(|| {
+            let rules = self.fetch_rules(url);
+            if self.verbose {
+                let host = crate::input::redact::url(url);
+                let host = host.split('/').take(3).collect::<Vec<_>>().join("/");
+                crate::log::verbose(format_args!(
+                    "{host}/robots.txt: {} (matched as {:?})",
+                    rules.describe(),
+                    self.agent
+                ));
+            }
+            rules
+        });
         verdict(rules, url)
     }
 
@@ -121,11 +187,37 @@ impl RobotsCache {
     }
 }
 
-/// Parses robots.txt for `agent` (its product token, before any `/`).
+/// The name a User-Agent is matched by in robots.txt, as crawlers take it:
+/// the product of `compatible; NAME/…` (`Mozilla/5.0 (compatible;
+/// mybot/1.0; +http://…)` → `mybot`), else the first product
+/// (`scrape/0.1.0` → `scrape`); only the characters RFC 9309 allows in a
+/// product token.
+pub fn product_token(user_agent: &str) -> String {
+    let token_of = |s: &str| -> String {
+        s.trim_start()
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect()
+    };
+    let lower = user_agent.to_ascii_lowercase();
+    if let Some(at) = lower.find("compatible;") {
+        let name = token_of(&user_agent[at + "compatible;".len()..]);
+        if !name.is_empty() {
+            return name;
+        }
+    }
+    let first = token_of(user_agent);
+    if first.is_empty() {
+        "scrape".to_string()
+    } else {
+        first
+    }
+}
+
+/// Parses robots.txt for the product token `agent`.
 pub fn parse(agent: &str, body: &[u8]) -> Rules {
-    let token = agent.split(['/', ' ']).next().unwrap_or(agent);
-    match Robot::new(token, body) {
-        Ok(robot) => Rules::Parsed(Box::new(robot)),
+    match Robot::new(agent, body) {
+        Ok(robot) => Rules::Parsed(Box::new(robot), Group::of(agent, body)),
         Err(_) => Rules::AllowAll,
     }
 }
@@ -135,7 +227,7 @@ pub fn verdict(rules: &Rules, url: &Url) -> Verdict {
     match rules {
         Rules::AllowAll => Verdict::Allowed(None),
         Rules::DisallowAll(why) => Verdict::Disallowed(why.clone()),
-        Rules::Parsed(robot) => {
+        Rules::Parsed(robot, _) => {
             if robot.allowed(url.as_str()) {
                 let delay = robot
                     .delay
@@ -158,15 +250,48 @@ mod tests {
     }
 
     #[test]
+    fn the_product_token_is_taken_as_crawlers_take_it() {
+        for (ua, token) in [
+            (
+                "Mozilla/5.0 (compatible; mybot/1.0; +http://example.com/bot)",
+                "mybot",
+            ),
+            (
+                "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+                "Googlebot",
+            ),
+            ("Mozilla/5.0 (Compatible;  my_bot-2 )", "my_bot-2"),
+            ("scrape/0.1.0", "scrape"),
+            ("curl/8.5.0", "curl"),
+            ("Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0", "Mozilla"),
+            ("", "scrape"),
+        ] {
+            assert_eq!(product_token(ua), token, "{ua}");
+        }
+        let txt = b"User-agent: mybot\nDisallow: /\n\nUser-agent: *\nAllow: /\n";
+        let ua = "Mozilla/5.0 (compatible; mybot/1.0; +http://example.com/bot)";
+        let rules = parse(&product_token(ua), txt);
+        assert!(matches!(
+            verdict(&rules, &url("http://a/x")),
+            Verdict::Disallowed(_)
+        ));
+        assert!(matches!(&rules, Rules::Parsed(_, Group::Named(n)) if n == "mybot"));
+        assert!(matches!(
+            parse("otherbot", txt),
+            Rules::Parsed(_, Group::Star)
+        ));
+    }
+
+    #[test]
     fn rules_for_our_agent_and_for_everyone() {
         let txt = b"User-agent: scrape\nDisallow: /private/\n\nUser-agent: *\nDisallow: /\n";
-        let ours = parse("scrape/0.1.0", txt);
+        let ours = parse("scrape", txt);
         assert_eq!(verdict(&ours, &url("http://a/x")), Verdict::Allowed(None));
         assert!(matches!(
             verdict(&ours, &url("http://a/private/1")),
             Verdict::Disallowed(_)
         ));
-        let other = parse("otherbot/2", txt);
+        let other = parse("otherbot", txt);
         assert!(matches!(
             verdict(&other, &url("http://a/x")),
             Verdict::Disallowed(_)

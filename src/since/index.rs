@@ -28,14 +28,16 @@ struct Entry {
 pub struct Index {
     entries: Vec<Entry>,
     hasher: RandomState,
-    /// Lines that are not records with a URL (blank, torn, not JSON).
-    pub skipped: u64,
+    /// Lines that are not records: torn, not JSON, not an object.
+    pub unreadable: u64,
+    /// Records without a URL (lines that were not URLs).
+    pub without_url: u64,
 }
 
 /// The only part of a line read while indexing.
 #[derive(Deserialize)]
 struct Key<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, default)]
     url: Option<Cow<'a, str>>,
 }
 
@@ -45,7 +47,8 @@ impl Index {
         let mut index = Index {
             entries: Vec::new(),
             hasher: RandomState::new(),
-            skipped: 0,
+            unreadable: 0,
+            without_url: 0,
         };
         let mut reader = BufReader::with_capacity(256 * 1024, file);
         reader.rewind()?;
@@ -57,18 +60,19 @@ impl Index {
             if n == 0 {
                 break;
             }
-            let key = serde_json::from_slice::<Key>(&line)
-                .ok()
-                .and_then(|k| k.url);
+            let key = serde_json::from_slice::<Key>(&line);
+            let whole = line.ends_with(b"\n");
             match (key, u32::try_from(n)) {
-                (Some(url), Ok(length)) if line.ends_with(b"\n") => {
+                _ if line.iter().all(u8::is_ascii_whitespace) => {}
+                (Ok(Key { url: Some(url) }), Ok(length)) if whole => {
                     index.entries.push(Entry {
                         fingerprint: index.fingerprint(&url),
                         offset,
                         length,
                     });
                 }
-                _ => index.skipped += 1,
+                (Ok(Key { url: None }), _) if whole => index.without_url += 1,
+                _ => index.unreadable += 1,
             }
             offset += n as u64;
         }
@@ -127,7 +131,7 @@ mod tests {
         write!(f, r#"{{"url":"http://torn/""#).unwrap();
         let index = Index::build(&f).unwrap();
         assert_eq!(index.len(), 2);
-        assert_eq!(index.skipped, 3);
+        assert_eq!((index.unreadable, index.without_url), (2, 1));
         let (offset, length) = index.find("http://a/").unwrap();
         let all: String = lines.iter().map(|l| format!("{l}\n")).collect();
         assert_eq!(

@@ -16,6 +16,7 @@
 //!   any other response is `unchanged: false`; no response, or a URL PREV
 //!   does not have, is `unchanged: null`.
 
+mod document;
 pub mod index;
 
 use std::collections::BTreeMap;
@@ -40,6 +41,17 @@ use index::Index;
 pub struct Since {
     file: File,
     index: Index,
+    unreadable: u64,
+}
+
+/// What PREV held.
+#[derive(Debug, Clone, Copy)]
+pub struct Counts {
+    /// Records with a URL (the last of each URL counts).
+    pub records: u64,
+    /// Lines (or elements of a JSON document) that are not records: torn,
+    /// not JSON; their URLs are fetched as new.
+    pub unreadable: u64,
 }
 
 /// An earlier record of a URL, and the conditional request it allows.
@@ -99,22 +111,46 @@ fn present_metadata<'de, D: Deserializer<'de>>(
 }
 
 impl Since {
-    /// Indexes `path`. Fails when it cannot be read, or holds no record.
+    /// Indexes `path`: JSON Lines, or a `--format json` document
+    /// ([`document`]). Fails when it cannot be read, or holds no record
+    /// with a URL.
     pub fn open(path: &Path) -> Result<Since, Fatal> {
         let input_error = |e| Fatal::Input {
             path: path.to_path_buf(),
             source: e,
         };
-        let file = File::open(path).map_err(input_error)?;
+        let mut file = File::open(path).map_err(input_error)?;
+        let mut unreadable = 0;
+        if document::is_document(&file).map_err(input_error)?
+            && let Some(lines) = document::to_lines(&file).map_err(input_error)?
+        {
+            file = lines.file;
+            unreadable = lines.unreadable;
+        }
         let index = Index::build(&file).map_err(input_error)?;
-        if index.len() == 0 && index.skipped > 0 {
+        let since = Since {
+            file,
+            unreadable: unreadable + index.unreadable,
+            index,
+        };
+        if since.index.len() == 0 {
             return Err(Fatal::Usage(format!(
-                "--since {}: no record in it (scrape's JSON Lines output, one record a line, \
-                 is what --since reads; -f json is not)",
-                path.display()
+                "--since {}: no record with a URL in it ({} unreadable, {} without a URL): \
+                 --since reads the output of an earlier scrape run, JSON Lines or --format json",
+                path.display(),
+                summary_count(since.unreadable, "line"),
+                summary_count(since.index.without_url, "record"),
             )));
         }
-        Ok(Since { file, index })
+        Ok(since)
+    }
+
+    /// What PREV held.
+    pub fn counts(&self) -> Counts {
+        Counts {
+            records: self.index.len() as u64,
+            unreadable: self.unreadable,
+        }
     }
 
     /// The earlier record of `url`, if PREV has one; with the validators
@@ -162,6 +198,11 @@ impl Earlier {
             && (!wanted.text || self.text.is_some())
             && (!wanted.markdown || self.markdown.is_some())
     }
+}
+
+/// "1 line", "3 lines".
+fn summary_count(n: u64, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }
 
 /// Marks `record` against its earlier one (`None`: PREV does not have

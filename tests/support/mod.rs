@@ -55,6 +55,8 @@ pub struct Seen {
     versions: Mutex<HashMap<String, u32>>,
     /// 304 Not Modified answers given.
     not_modified: AtomicUsize,
+    /// `/robots.txt` when set ([`Server::set_robots`]).
+    robots: Mutex<Option<String>>,
 }
 
 impl Seen {
@@ -208,6 +210,11 @@ impl Server {
             .or_default() += 1;
     }
 
+    /// Serves `text` as `/robots.txt` from now on.
+    pub fn set_robots(&self, text: &str) {
+        *self.seen.robots.lock().unwrap() = Some(text.to_string());
+    }
+
     /// 304 Not Modified answers given.
     pub fn not_modified(&self) -> usize {
         self.seen.not_modified.load(Ordering::SeqCst)
@@ -242,10 +249,8 @@ fn app(seen: Arc<Seen>) -> Router {
         .route("/redirect/{n}", get(redirect))
         .route("/loop", get(|| async { redirect_to("/loop") }))
         .route("/go", get(go))
-        .route(
-            "/robots.txt",
-            get(|| async { "User-agent: *\nDisallow: /private/\nCrawl-delay: 0.2\n" }),
-        )
+        .route("/consent", get(consent))
+        .route("/robots.txt", get(robots))
         .route(
             "/to-ftp",
             get(|| async { redirect_to("ftp://127.0.0.1/file") }),
@@ -314,6 +319,28 @@ async fn redirect(Path(n): Path<u32>) -> Response {
 
 async fn go(Query(q): Query<HashMap<String, String>>) -> Response {
     redirect_to(q.get("to").map(String::as_str).unwrap_or("/"))
+}
+
+async fn robots(State(seen): State<Arc<Seen>>) -> String {
+    let set = seen.robots.lock().unwrap().clone();
+    set.unwrap_or_else(|| "User-agent: *\nDisallow: /private/\nCrawl-delay: 0.2\n".into())
+}
+
+/// A consent check: without its cookie, sets it and redirects to itself.
+async fn consent(headers: HeaderMap) -> Response {
+    let consented = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .any(|v| v.to_str().unwrap_or("").contains("consent=yes"));
+    if consented {
+        return html("Consented");
+    }
+    let mut resp = redirect_to("/consent");
+    resp.headers_mut().insert(
+        header::SET_COOKIE,
+        header::HeaderValue::from_static("consent=yes; Path=/"),
+    );
+    resp
 }
 
 fn redirect_to(location: &str) -> Response {

@@ -12,15 +12,36 @@ use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 pub fn self_signed_server() -> SocketAddr {
     let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()])
         .expect("self-signed certificate");
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
-        certified.signing_key.serialize_der(),
-    ));
+    serve_self_signed(certified.cert.der().clone(), &certified.signing_key)
+}
+
+/// An HTTPS server on 127.0.0.1:0 with the certificate plain `openssl req
+/// -x509` makes: self-signed and marked a CA (basicConstraints CA:TRUE),
+/// for localhost only (not 127.0.0.1); the certificate is written to
+/// `cert.pem` in the returned directory.
+pub fn self_signed_ca_server() -> (SocketAddr, tempfile::TempDir) {
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).expect("params");
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let key = rcgen::KeyPair::generate().expect("key");
+    let cert = params
+        .self_signed(&key)
+        .expect("self-signed CA certificate");
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("cert.pem"), cert.pem()).expect("cert.pem");
+    (serve_self_signed(cert.der().clone(), &key), dir)
+}
+
+fn serve_self_signed(
+    cert: rustls::pki_types::CertificateDer<'static>,
+    signing_key: &rcgen::KeyPair,
+) -> SocketAddr {
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(signing_key.serialize_der()));
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .expect("protocol versions")
         .with_no_client_auth()
-        .with_single_cert(vec![certified.cert.der().clone()], key)
+        .with_single_cert(vec![cert], key)
         .expect("server config");
     let config = Arc::new(config);
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
