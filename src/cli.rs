@@ -10,11 +10,13 @@ use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Arg, Parser, ValueEnum};
+use clap::{Arg, Parser};
 use reqwest::header::{HeaderName, HeaderValue};
 
-use crate::html::select::Select;
+use crate::plan::Select;
 use crate::input::shard::ShardSpec;
+use crate::output::progress::ProgressMode;
+use crate::output::writer::Format;
 
 /// The most worker threads `--threads` accepts.
 pub const MAX_THREADS: usize = 4096;
@@ -318,26 +320,6 @@ pub struct Cli {
     /// `scrape --man > scrape.1 && man ./scrape.1`.
     #[arg(long, exclusive = true)]
     pub man: bool,
-}
-
-/// How records are written.
-#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// One JSON record a line.
-    Jsonl,
-    /// One JSON document: {"results": [...], "summary": {...}}.
-    Json,
-}
-
-/// When to draw progress on standard error.
-#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProgressMode {
-    /// Only when standard error is a terminal.
-    Auto,
-    /// Always: a bar on a terminal, a status line each second elsewhere.
-    Always,
-    /// Never.
-    Never,
 }
 
 /// One `-H 'Name: value'` pair, validated.

@@ -9,15 +9,17 @@ use reqwest::header::{HeaderMap, HeaderValue};
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 
-use crate::cli::{Cli, Format, ProgressMode};
+use crate::cli::Cli;
+use crate::output::progress::ProgressMode;
+use crate::output::writer::Format;
 use crate::error::Fatal;
-use crate::extract::Wanted;
+use crate::plan::Wanted;
 use crate::fetch::FetchSettings;
 use crate::fetch::client::ClientSettings;
 use crate::fetch::proxy::Proxies;
-use crate::html::select::Extraction;
+use crate::plan::Extraction;
 use crate::input::shard::{Shard, engine};
-use crate::output::files;
+use crate::files;
 use crate::politeness::Politeness;
 use crate::politeness::robots;
 

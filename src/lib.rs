@@ -30,11 +30,13 @@
 //! Modules are private: the binary uses [`run()`] and the types it returns.
 
 mod archive;
+mod budget;
 mod cli;
 mod config;
 mod demo;
 mod error;
 mod extract;
+mod files;
 mod fetch;
 mod html;
 mod input;
@@ -43,10 +45,12 @@ mod log;
 mod manual;
 mod output;
 mod pipeline;
+mod plan;
 mod politeness;
 mod record;
 mod run;
 mod signals;
+mod urls;
 mod since;
 
 pub use cli::Cli;

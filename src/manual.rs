@@ -397,8 +397,8 @@ mod tests {
         let job = crate::input::Job::for_test("http://a.example/");
         let mut record = crate::record::Record::fetched(job, f);
         let mut extraction =
-            crate::html::select::Extraction::new(vec!["h=h1".parse().unwrap()], true).unwrap();
-        extraction.content = crate::extract::Wanted {
+            crate::plan::Extraction::new(vec!["h=h1".parse().unwrap()], true).unwrap();
+        extraction.content = crate::plan::Wanted {
             text: true,
             markdown: true,
         };

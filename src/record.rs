@@ -19,8 +19,9 @@ use crate::fetch::tls::Tls;
 use crate::fetch::validators::Headers;
 use crate::html::metadata::Metadata;
 use crate::html::page::Fields;
-use crate::html::select::Extraction;
-use crate::input::{Job, redact};
+use crate::plan::Extraction;
+use crate::input::Job;
+use crate::urls::redact;
 use url::Url;
 
 /// One result line.

@@ -23,7 +23,7 @@ use flate2::bufread::GzDecoder;
 
 use super::{Blob, WarcRef, warcinfo};
 use crate::error::Fatal;
-use crate::output::files;
+use crate::files;
 
 /// The archive being written.
 pub struct Archive {

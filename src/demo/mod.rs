@@ -12,7 +12,7 @@ pub mod site;
 use std::io::{self, Cursor, Write};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::cli::Format;
+use crate::output::writer::Format;
 use crate::error::{Exit, Fatal};
 use crate::input::Source;
 use crate::output::summary::{self, Summary};

@@ -17,7 +17,7 @@ use std::borrow::Cow;
 use chardetng::EncodingDetector;
 use encoding_rs::UTF_8;
 
-use super::{Body, Declared};
+use crate::html::page::{Body, Declared};
 
 /// At most one invalid sequence per this many non-ASCII characters, and a
 /// body still counts as UTF-8 with stray bytes.

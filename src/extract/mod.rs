@@ -40,7 +40,6 @@
 
 mod about;
 mod article;
-pub mod budget;
 mod decode;
 mod dom;
 mod furniture;
@@ -56,58 +55,18 @@ mod survey;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use encoding_rs::Encoding;
+use crate::html::page::Body;
+use crate::plan::Wanted;
 
 use dom_query::{Document, NodeId, NodeRef};
 use url::Url;
 
 use crate::error::panic_message;
 use about::About;
-use budget::Held;
 pub use kind::Kind;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use spare::Spare;
 use survey::Survey;
-
-/// What the run asks to extract from each page.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Wanted {
-    /// `--text`.
-    pub text: bool,
-    /// `--markdown`.
-    pub markdown: bool,
-}
-
-impl Wanted {
-    /// Whether bodies must be kept for extraction at all.
-    pub fn any(self) -> bool {
-        self.text || self.markdown
-    }
-}
-
-/// The body of an HTML page, kept for extraction.
-#[derive(Debug, PartialEq)]
-pub struct Body {
-    /// The decoded (content-coding undone) bytes, at most `--max-body`.
-    pub bytes: Vec<u8>,
-    /// The charset the scanner decided.
-    pub encoding: &'static Encoding,
-    /// What declared it.
-    pub declared: Declared,
-    /// Its share of the body budget, given back when the body is dropped.
-    pub held: Option<Held>,
-}
-
-/// What declared a page's charset.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Declared {
-    /// Nothing: the scanner took UTF-8.
-    Nothing,
-    /// A `<meta>` in the page.
-    Meta,
-    /// The Content-Type header or a byte order mark.
-    Header,
-}
 
 /// What extraction yields for one record: the fields `page_type`, `text`,
 /// `markdown`, `byline`, `published`, `modified`, `site_name`, `excerpt`,
@@ -386,6 +345,7 @@ impl Block {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::html::page::Declared;
     use encoding_rs::UTF_8;
     use proptest::prelude::*;
 

@@ -18,7 +18,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use crossbeam_channel::{Receiver, Sender, bounded};
 use rayon::{ThreadPool, ThreadPoolBuilder};
 
-use super::{Content, Page, Wanted, extract};
+use super::{Content, Page, extract};
+use crate::plan::Wanted;
 
 /// Stack of each extraction thread (reserved, touched as used).
 const STACK: usize = 64 << 20;
@@ -133,7 +134,7 @@ fn return_large_blocks() {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::extract::Body;
+    use crate::html::page::Body;
     use encoding_rs::UTF_8;
     use std::sync::Mutex;
 
@@ -147,7 +148,7 @@ mod tests {
             body: Body {
                 bytes: html.into_bytes(),
                 encoding: UTF_8,
-                declared: crate::extract::Declared::Header,
+                declared: crate::html::page::Declared::Header,
                 held: None,
             },
             url: Some(format!("http://127.0.0.1/{i}")),

@@ -22,10 +22,10 @@ use super::spool::{Limit, Spool, Stored};
 use super::validators::BodyHash;
 use super::{Fetched, Fetcher};
 use crate::error::{ErrorKind, FetchError};
-use crate::extract::budget::UNKNOWN_SIZE;
+use crate::budget::UNKNOWN_SIZE;
 use crate::html::Scanner;
 use crate::html::collector::Collector;
-use crate::input::redact;
+use crate::urls::redact;
 
 /// How much body is read at once: first [`FIRST_CHUNK`], then, once a read
 /// fills that, up to this. Most pages are a few kilobytes, and thousands of

@@ -15,7 +15,7 @@
 //!   client; a `Transfer-Encoding` header is kept as sent.
 //!
 //! A payload is held until its records are built. Payloads in memory share
-//! a budget ([`RAW_PER_CORE`] bytes per core, `extract::budget`); a payload
+//! a budget ([`RAW_PER_CORE`] bytes per core, `crate::budget`); a payload
 //! the budget has no room for goes on in a temporary file (`spool`), so a
 //! thousand workers reading ten-megabyte files do not hold ten gigabytes,
 //! and no worker ever waits for another.
@@ -30,7 +30,7 @@ use reqwest::header::{self, HeaderName, HeaderValue};
 use url::Url;
 
 use super::spool::{Spool, Stored};
-use crate::input::redact;
+use crate::urls::redact;
 
 /// Raw payload bytes held per core at most (before the bodies already
 /// started overshoot it): a few hundred pages of average size per core,

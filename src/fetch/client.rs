@@ -25,7 +25,7 @@ use rustls::pki_types::CertificateDer;
 
 use super::proxy::Proxies;
 use crate::error::Fatal;
-use crate::input::redact;
+use crate::urls::redact;
 
 /// How long an idle connection stays in a client's pool.
 pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(5);

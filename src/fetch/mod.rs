@@ -49,10 +49,10 @@ use reqwest::tls::TlsInfo;
 use url::Url;
 
 use crate::error::{ErrorKind, FetchError};
-use crate::extract::budget::Budget;
+use crate::budget::Budget;
 use crate::html::page::Page;
-use crate::html::select::Extraction;
-use crate::input::redact::{self, url as redact_url};
+use crate::plan::Extraction;
+use crate::urls::redact::{self, url as redact_url};
 use capture::{Exchange, Sent};
 use classify::{classify, classify_send, secs};
 use cookies::Jar;

@@ -12,7 +12,7 @@ use std::net::IpAddr;
 
 use url::Url;
 
-use crate::input::redact;
+use crate::urls::redact;
 
 /// Which proxy requests go through.
 #[derive(Debug, Clone, Default)]

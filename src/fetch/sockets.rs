@@ -41,7 +41,7 @@ use std::time::{Duration, Instant};
 
 use url::Url;
 
-use crate::input::host_hash;
+use crate::urls::host_hash;
 
 /// Connections kept for reuse, and the demand that justifies them.
 pub struct Sockets {

@@ -15,7 +15,7 @@ use std::io::{self, BufWriter, Write};
 use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 
-use crate::extract::budget::{Budget, Held};
+use crate::budget::{Budget, Held};
 
 /// How much a spool may hold in memory.
 pub enum Limit {

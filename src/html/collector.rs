@@ -38,7 +38,7 @@ use url::Url;
 
 use super::metadata::MetaScanner;
 use super::page::{Page, RawPage};
-use super::select::Extraction;
+use crate::plan::Extraction;
 
 /// The "error" a handler returns to stop the parser early, once nothing
 /// later in the document can change the result.
@@ -513,7 +513,7 @@ mod tests {
     #[test]
     fn nested_unclosed_matches_cost_at_most_the_page_budget() {
         use crate::html::Scanner;
-        use crate::html::select::Extraction;
+        use crate::plan::Extraction;
         // 200 000 nested unclosed <div>s, each with text: every open div
         // would take a copy of every later chunk (2·10¹⁰ copies).
         let n = 200_000;

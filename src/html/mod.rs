@@ -28,7 +28,6 @@ pub mod charset;
 pub mod collector;
 pub mod metadata;
 pub mod page;
-pub mod select;
 
 use std::borrow::Cow;
 
@@ -37,7 +36,7 @@ use lol_html::html_content::{Element, TextChunk};
 use lol_html::{ElementContentHandlers, HtmlRewriter, MemorySettings, Selector, Settings};
 use url::Url;
 
-use crate::extract::{Body, Declared};
+use page::{Body, Declared};
 use charset::{charset_from_content_type, looks_like_html, meta_charset, mime_essence};
 use collector::Collector;
 use metadata::MetaScanner;
@@ -354,7 +353,7 @@ mod tests {
     use super::*;
 
     fn scanner(content_type: Option<&str>) -> Scanner {
-        let extraction = std::sync::Arc::new(select::Extraction::default());
+        let extraction = std::sync::Arc::new(crate::plan::Extraction::default());
         Scanner::new(content_type, Collector::new(extraction))
     }
 
@@ -649,7 +648,7 @@ mod tests {
         fn extract(body: &[u8], cuts: &[usize]) -> Page {
             let specs = ["p=p", "li=ul li", "x=div.x", "img=img@src", "alt=img@alt"];
             let selects = specs.iter().map(|s| s.parse().unwrap()).collect();
-            let extraction = select::Extraction::new(selects, true).unwrap();
+            let extraction = crate::plan::Extraction::new(selects, true).unwrap();
             let mut s = Scanner::new(
                 Some("text/html"),
                 Collector::new(std::sync::Arc::new(extraction)),

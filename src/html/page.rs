@@ -6,11 +6,12 @@
 use std::collections::HashSet;
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
+use encoding_rs::Encoding;
 use url::Url;
 
 use super::metadata::{MetaScanner, Metadata};
-use super::select::{Extraction, is_url_attribute};
-use crate::extract::Body;
+use crate::plan::{Extraction, is_url_attribute};
+use crate::budget::Held;
 
 /// Everything extracted from one page.
 #[derive(Debug, Default, PartialEq)]
@@ -49,7 +50,8 @@ impl Fields {
     }
 
     /// The values of NAME.
-    #[cfg(test)]
+    
+#[cfg(test)]
     pub fn get(&self, name: &str) -> Option<&[String]> {
         self.0
             .iter()
@@ -198,4 +200,28 @@ mod tests {
         let f = Fields(vec![("z".into(), vec!["1".into()]), ("a".into(), vec![])]);
         assert_eq!(serde_json::to_string(&f).unwrap(), r#"{"z":["1"],"a":[]}"#);
     }
+}
+
+/// The body of an HTML page, kept for extraction.
+#[derive(Debug, PartialEq)]
+pub struct Body {
+    /// The decoded (content-coding undone) bytes, at most `--max-body`.
+    pub bytes: Vec<u8>,
+    /// The charset the scanner decided.
+    pub encoding: &'static Encoding,
+    /// What declared it.
+    pub declared: Declared,
+    /// Its share of the body budget, given back when the body is dropped.
+    pub held: Option<Held>,
+}
+
+/// What declared a page's charset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Declared {
+    /// Nothing: the scanner took UTF-8.
+    Nothing,
+    /// A `<meta>` in the page.
+    Meta,
+    /// The Content-Type header or a byte order mark.
+    Header,
 }

@@ -10,10 +10,9 @@
 //!
 //! Beside the reader: [`seen`] (dedupe), [`resume`] (`--resume`) and
 //! [`shard`] (`--shard`), the three filters a line passes before it is
-//! fetched; [`host_key`], the host as politeness and the connection budget
-//! count it.
+//! fetched. What a URL is (parsing, host keys, redaction) is
+//! `crate::urls`.
 
-pub mod redact;
 pub mod resume;
 pub mod seen;
 pub mod shard;
@@ -74,32 +73,6 @@ impl Job {
     }
 }
 
-/// A host as politeness and the connection budget count it: scheme, host
-/// and port (`https://example.com:443`).
-pub type HostKey = String;
-
-/// The key of a URL's host.
-pub fn host_key(url: &Url) -> HostKey {
-    format!(
-        "{}://{}:{}",
-        url.scheme(),
-        url.host_str().unwrap_or(""),
-        url.port_or_known_default().unwrap_or(0)
-    )
-}
-
-/// A host's key as a number (a hash of scheme, host and port), where a
-/// collision costs nothing but a wrong guess: the connection budget, the
-/// host breaker.
-pub fn host_hash(url: &Url) -> u64 {
-    use std::hash::{DefaultHasher, Hash, Hasher};
-    let mut h = DefaultHasher::new();
-    url.scheme().hash(&mut h);
-    url.host_str().hash(&mut h);
-    url.port_or_known_default().hash(&mut h);
-    h.finish()
-}
-
 /// What one raw line is.
 #[derive(Debug, PartialEq)]
 pub enum Line {
@@ -127,99 +100,9 @@ pub fn parse_line(raw: &[u8]) -> Line {
             u32::from(c)
         ))
     } else {
-        parse_url(text)
+        crate::urls::parse_url(text)
     };
     Line::Entry(text.to_string(), target)
-}
-
-/// Parses a trimmed line into an http(s) URL, adding `https://` when the line
-/// has no scheme (`example.com/a`, `localhost:8080`).
-pub fn parse_url(text: &str) -> Result<Url, String> {
-    let candidate = if has_scheme(text) {
-        text.to_string()
-    } else {
-        format!("https://{text}")
-    };
-    let url = Url::parse(&candidate).map_err(|e| not_a_url(&candidate, e))?;
-    match url.scheme() {
-        "http" | "https" => {}
-        other => {
-            return Err(format!(
-                "unsupported scheme '{other}' (only http and https)"
-            ));
-        }
-    }
-    match url.host() {
-        Some(url::Host::Domain(name)) => check_host_name(name).map(|()| url),
-        Some(_) => Ok(url),
-        None => Err("not a URL: no host".into()),
-    }
-}
-
-/// Why `candidate` is not a URL, in words: the `url` crate's reason, or
-/// the space in its host.
-fn not_a_url(candidate: &str, e: url::ParseError) -> String {
-    let authority = candidate
-        .split_once("://")
-        .map_or(candidate, |(_, rest)| rest)
-        .split(['/', '?', '#'])
-        .next()
-        .unwrap_or("");
-    if authority.chars().any(char::is_whitespace) {
-        return format!("not a URL: the host {authority:?} has a space in it");
-    }
-    format!("not a URL: {e}")
-}
-
-/// A host name as DNS can carry it (RFC 1123, after IDNA, which the URL
-/// parser has done): at most 253 characters, labels of 1 to 63 letters,
-/// digits, hyphens (not first or last) and underscores (real names have
-/// them: `_dmarc`, `my_host`), a final dot allowed. `}`, `)`, `-x-`,
-/// `foo..bar` pass the URL standard but name no host: `invalid_url`, not
-/// a `connect` error retried as transient.
-fn check_host_name(name: &str) -> Result<(), String> {
-    let bad = |why: &str| Err(format!("not a URL: the host {name:?} {why}"));
-    let labels = name.strip_suffix('.').unwrap_or(name);
-    if labels.len() > 253 {
-        return bad("is longer than 253 characters");
-    }
-    for label in labels.split('.') {
-        if label.is_empty() {
-            return bad("has an empty label (two dots in a row, or a dot first)");
-        }
-        if label.len() > 63 {
-            return bad("has a label longer than 63 characters");
-        }
-        if let Some(c) = label
-            .chars()
-            .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
-        {
-            return bad(&format!("has {c:?} in it (letters, digits, - and _ only)"));
-        }
-        if label.starts_with('-') || label.ends_with('-') {
-            return bad("has a label that starts or ends with -");
-        }
-    }
-    Ok(())
-}
-
-/// Whether `text` starts with `scheme:` rather than `host:port`.
-fn has_scheme(text: &str) -> bool {
-    let Some((head, rest)) = text.split_once(':') else {
-        return false;
-    };
-    let is_scheme = head.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && head
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
-    if !is_scheme {
-        return false;
-    }
-    // `host:8080` or `host:8080/path` is a port, not a scheme.
-    let port: &str = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let looks_like_port =
-        !port.is_empty() && port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit());
-    !looks_like_port || rest.starts_with("//")
 }
 
 /// An input list: a name for messages and a reader.
@@ -464,6 +347,7 @@ pub fn count_entries(files: &[PathBuf], shard: Option<Shard>) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::urls::{host_key, parse_url};
 
     fn url(line: &str) -> Result<String, String> {
         match parse_line(line.as_bytes()) {

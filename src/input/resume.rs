@@ -36,7 +36,7 @@ use serde::de::IgnoredAny;
 use serde::{Deserialize, Deserializer};
 use url::Url;
 
-use super::redact;
+use crate::urls::redact;
 use super::seen::{FingerprintSet, FirstLines};
 use crate::error::Fatal;
 

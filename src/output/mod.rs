@@ -13,7 +13,6 @@
 //! [`writer`] writes, [`summary`] keeps the statistics, [`progress`] draws
 //! on stderr, [`reorder`] restores input order.
 
-pub mod files;
 pub mod progress;
 pub mod reorder;
 pub mod summary;

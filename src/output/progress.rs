@@ -21,7 +21,17 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::cli::ProgressMode;
+
+/// When to draw progress on standard error (`--progress`).
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProgressMode {
+    /// Only when standard error is a terminal.
+    Auto,
+    /// Always: a bar on a terminal, a status line each second elsewhere.
+    Always,
+    /// Never.
+    Never,
+}
 
 /// 0 in [`Progress::total_handle`] means "not known (yet)".
 const UNKNOWN: u64 = 0;

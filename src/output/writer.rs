@@ -13,11 +13,19 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::cli::Format;
 use crate::error::Fatal;
-use crate::output::files;
+use crate::files;
 use crate::output::summary::Summary;
 use crate::record::Record;
+
+/// How records are written (`--format`).
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// One JSON record a line.
+    Jsonl,
+    /// One JSON document: {"results": [...], "summary": {...}}.
+    Json,
+}
 
 /// The longest a written record waits in the buffer while the run idles.
 pub const FLUSH_EVERY: Duration = Duration::from_millis(100);

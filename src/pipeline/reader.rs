@@ -20,7 +20,7 @@ use super::pool::Pool;
 use super::window::Window;
 use super::{Msg, Seq, Task};
 use crate::error::Fatal;
-use crate::html::select::Extraction;
+use crate::plan::Extraction;
 use crate::input::resume::{Done, Prior};
 use crate::input::seen::Deduper;
 use crate::input::shard::Shard;

@@ -20,7 +20,7 @@ use std::sync::{Mutex, MutexGuard};
 use url::Url;
 
 use crate::error::{ErrorKind, FetchError};
-use crate::input::host_hash;
+use crate::urls::host_hash;
 
 /// Failures in a row per host, and the hosts shut.
 pub struct Breaker {

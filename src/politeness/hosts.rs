@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::Politeness;
-use crate::input::HostKey;
+use crate::urls::HostKey;
 
 struct Host<T> {
     queue: VecDeque<T>,
@@ -337,7 +337,7 @@ fn is_idle<T>(h: &Host<T>, now: Instant) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::input::host_key;
+    use crate::urls::host_key;
     use url::Url;
 
     type Queue = HostQueue<Url>;

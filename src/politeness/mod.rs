@@ -29,7 +29,7 @@ use url::Url;
 
 use crate::error::{ErrorKind, FetchError};
 use crate::fetch::Watch;
-use crate::input::host_key;
+use crate::urls::host_key;
 use breaker::Breaker;
 use hosts::HostQueue;
 use robots::{RobotsCache, Verdict};

@@ -23,7 +23,7 @@ use texting_robots::Robot;
 use url::Url;
 
 use crate::fetch::decode;
-use crate::input::{HostKey, host_key};
+use crate::urls::{HostKey, host_key};
 
 /// The most robots.txt a host may send that is read.
 const MAX_ROBOTS: u64 = 512 * 1024;
@@ -129,7 +129,7 @@ impl RobotsCache {
         let rules = cell.get_or_init(|| {
             let rules = self.fetch_rules(url);
             if self.verbose {
-                let host = crate::input::redact::url(url);
+                let host = crate::urls::redact::url(url);
                 let host = host.split('/').take(3).collect::<Vec<_>>().join("/");
                 crate::log::verbose(format_args!(
                     "{host}/robots.txt: {} (matched as {:?})",

@@ -32,8 +32,8 @@ use crate::extract::{Content, Kind};
 use crate::fetch::validators::Conditional;
 use crate::html::metadata::Metadata;
 use crate::html::page::Fields;
-use crate::html::select::Extraction;
-use crate::input::redact;
+use crate::plan::Extraction;
+use crate::urls::redact;
 use crate::record::Record;
 use index::Index;
 

@@ -609,7 +609,7 @@ mod tests {
     use crate::html::Scanner;
     use crate::html::collector::Collector;
     use crate::html::metadata::MAX_BYTES;
-    use crate::html::select::Extraction;
+    use crate::plan::Extraction;
 
     /// `metadata` of a body fed in pieces of `piece` bytes, and how long
     /// the scan took.

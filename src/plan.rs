@@ -1,5 +1,8 @@
-//! What to extract from pages beyond the default fields: `--select` specs
-//! and `--links` (README "Extraction: `--select` and `--links`").
+//! The run's extraction plan: what records carry beyond the default
+//! fields — `--select` specs, `--links`, `--text`/`--markdown`
+//! ([`Wanted`]), `--metadata`, `--tls`, `--since` — decided once from the
+//! command line and read by every stage. It depends on nothing of scrape's
+//! (a ground-floor module).
 //!
 //! A spec is `NAME=CSS` (the text of each matching element) or
 //! `NAME=CSS@ATTR` (an attribute of each). Specs are checked once, on the
@@ -14,7 +17,21 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use lol_html::Selector;
 
-use crate::extract::Wanted;
+/// What the run asks to extract from each page's DOM.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Wanted {
+    /// `--text`.
+    pub text: bool,
+    /// `--markdown`.
+    pub markdown: bool,
+}
+
+impl Wanted {
+    /// Whether bodies must be kept for extraction at all.
+    pub fn any(self) -> bool {
+        self.text || self.markdown
+    }
+}
 
 /// One `--select NAME=CSS[@ATTR]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
