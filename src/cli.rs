@@ -13,10 +13,10 @@ use std::time::Duration;
 use clap::{Arg, Parser};
 use reqwest::header::{HeaderName, HeaderValue};
 
-use crate::plan::Select;
 use crate::input::shard::ShardSpec;
 use crate::output::progress::ProgressMode;
 use crate::output::writer::Format;
+use crate::plan::Select;
 
 /// The most worker threads `--threads` accepts.
 pub const MAX_THREADS: usize = 4096;

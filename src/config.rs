@@ -10,16 +10,16 @@ use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 
 use crate::cli::Cli;
-use crate::output::progress::ProgressMode;
-use crate::output::writer::Format;
 use crate::error::Fatal;
-use crate::plan::Wanted;
 use crate::fetch::FetchSettings;
 use crate::fetch::client::ClientSettings;
 use crate::fetch::proxy::Proxies;
-use crate::plan::Extraction;
-use crate::input::shard::{Shard, engine};
 use crate::files;
+use crate::input::shard::{Shard, engine};
+use crate::output::progress::ProgressMode;
+use crate::output::writer::Format;
+use crate::plan::Extraction;
+use crate::plan::Wanted;
 use crate::politeness::Politeness;
 use crate::politeness::robots;
 

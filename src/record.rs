@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::archive::{self, Blob, WarcRef};
+use crate::archive::WarcRef;
 use crate::error::{ErrorKind, FetchError};
 use crate::extract::Content;
 use crate::fetch::Fetched;
@@ -19,8 +19,8 @@ use crate::fetch::tls::Tls;
 use crate::fetch::validators::Headers;
 use crate::html::metadata::Metadata;
 use crate::html::page::Fields;
-use crate::plan::Extraction;
 use crate::input::Job;
+use crate::plan::Extraction;
 use crate::urls::redact;
 use url::Url;
 
@@ -113,10 +113,6 @@ pub struct Record {
     /// (null without a response); only in runs with an archive.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub warc: Option<Option<WarcRef>>,
-    /// `--warc`: this URL's WARC records, compressed, on their way to the
-    /// aggregator, which writes them and fills `warc`.
-    #[serde(skip)]
-    pub archive: Option<Box<Blob>>,
 }
 
 impl Record {
@@ -161,7 +157,6 @@ impl Record {
             content: None,
             tls: f.tls.map(Some),
             warc: None,
-            archive: (!f.exchanges.is_empty()).then(|| Box::new(archive::encode(&f.exchanges))),
         }
     }
 
@@ -246,7 +241,6 @@ impl Record {
             content: None,
             tls: None,
             warc: None,
-            archive: None,
         }
     }
 

@@ -6,6 +6,7 @@
 //! binary, the test keeps that share small, so the bound checked is an
 //! honest upper bound on scrape's peak.
 
+#[path = "it/support/mod.rs"]
 mod support;
 
 use support::faults::FaultServer;

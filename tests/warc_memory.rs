@@ -3,6 +3,7 @@
 //! `RAW_PER_CORE` bytes per core (README "WARC archives"). A test binary
 //! of its own, like `memory.rs`, so the child's peak RSS is its own.
 
+#[path = "it/support/mod.rs"]
 mod support;
 
 use support::faults::FaultServer;

@@ -12,12 +12,11 @@ pub mod site;
 use std::io::{self, Cursor, Write};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::output::writer::Format;
 use crate::error::{Exit, Fatal};
 use crate::input::Source;
 use crate::output::summary::{self, Summary};
-use crate::output::writer::RecordWriter;
-use crate::run::{Pipeline, Run};
+use crate::output::writer::Format;
+use crate::pipeline::pass::{self, Run};
 use site::Site;
 
 /// How many records the demo shows.
@@ -34,23 +33,16 @@ pub fn run(run: &Run) -> Result<Exit, Fatal> {
         site.base()
     );
     let records = Captured::default();
-    let mut runs: Vec<Summary> = Vec::new();
-    for (pass, threads) in [1, threads].into_iter().enumerate() {
+    let sources = || {
         let list = Cursor::new(site.list().into_bytes());
-        let sources = vec![Source::from_reader("demo", list)];
-        let out: Box<dyn Write> = match pass {
-            1 => Box::new(records.clone()),
-            _ => Box::new(io::sink()),
-        };
-        let writer = RecordWriter::new(out, Format::Jsonl, "-".into());
-        let label = format!("{threads} thread(s): ");
-        let report = Pipeline::new(run, threads, &label).run(sources, writer)?;
-        if report.summary.interrupted {
-            return Ok(Exit::Interrupted);
-        }
-        runs.push(report.summary);
+        Ok(vec![Source::from_reader("demo", list)])
+    };
+    let second = (Box::new(records.clone()) as Box<dyn Write>, "-".into());
+    let passes = pass::twice(run, threads, sources, Format::Jsonl, second)?;
+    if passes.interrupted.is_some() {
+        return Ok(Exit::Interrupted);
     }
-    show(&runs, &records).or_else(|e| match e.kind() {
+    show(&passes.finished, &records).or_else(|e| match e.kind() {
         io::ErrorKind::BrokenPipe => Ok(()),
         _ => Err(Fatal::Output {
             path: "-".into(),

@@ -48,8 +48,8 @@ use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::tls::TlsInfo;
 use url::Url;
 
-use crate::error::{ErrorKind, FetchError};
 use crate::budget::Budget;
+use crate::error::{ErrorKind, FetchError};
 use crate::html::page::Page;
 use crate::plan::Extraction;
 use crate::urls::redact::{self, url as redact_url};

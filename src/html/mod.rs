@@ -36,11 +36,11 @@ use lol_html::html_content::{Element, TextChunk};
 use lol_html::{ElementContentHandlers, HtmlRewriter, MemorySettings, Selector, Settings};
 use url::Url;
 
-use page::{Body, Declared};
 use charset::{charset_from_content_type, looks_like_html, meta_charset, mime_essence};
 use collector::Collector;
 use metadata::MetaScanner;
 use page::Page;
+use page::{Body, Declared};
 
 /// How many leading bytes decide the charset and whether a body is HTML.
 pub const SNIFF_LEN: usize = 1024;

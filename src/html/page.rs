@@ -5,13 +5,13 @@
 
 use std::collections::HashSet;
 
-use serde::ser::{Serialize, SerializeMap, Serializer};
 use encoding_rs::Encoding;
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use url::Url;
 
 use super::metadata::{MetaScanner, Metadata};
-use crate::plan::{Extraction, is_url_attribute};
 use crate::budget::Held;
+use crate::plan::{Extraction, is_url_attribute};
 
 /// Everything extracted from one page.
 #[derive(Debug, Default, PartialEq)]
@@ -50,8 +50,7 @@ impl Fields {
     }
 
     /// The values of NAME.
-    
-#[cfg(test)]
+    #[cfg(test)]
     pub fn get(&self, name: &str) -> Option<&[String]> {
         self.0
             .iter()

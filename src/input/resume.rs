@@ -36,9 +36,9 @@ use serde::de::IgnoredAny;
 use serde::{Deserialize, Deserializer};
 use url::Url;
 
-use crate::urls::redact;
 use super::seen::{FingerprintSet, FirstLines};
 use crate::error::Fatal;
+use crate::urls::redact;
 
 /// The lines an earlier run already finished.
 #[derive(Default)]

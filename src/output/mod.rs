@@ -25,11 +25,12 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 
+use crate::archive::Blob;
 use crate::archive::file::Archive;
 use crate::error::Fatal;
+use crate::flow::window::Window;
+use crate::flow::{Msg, Pacer, Seq};
 use crate::input::shard::Shard;
-use crate::pipeline::window::Window;
-use crate::pipeline::{Msg, Pacer, Seq};
 use crate::record::Record;
 use crate::signals::Signals;
 use progress::Progress;
@@ -206,8 +207,8 @@ impl<'a> Aggregator<'a> {
     /// Counts a message and writes what it carries.
     fn take(&mut self, msg: Msg) -> Result<(), Stop> {
         match msg {
-            Msg::Record(seq, mut record) => {
-                self.archive(&mut record)?;
+            Msg::Record(seq, mut record, warc) => {
+                self.archive(&mut record, warc)?;
                 self.stats.add(&record);
                 if record.is_duplicate() {
                     self.progress.skipped();
@@ -231,11 +232,11 @@ impl<'a> Aggregator<'a> {
 
     /// With `--warc`: appends the record's WARC records to the archive and
     /// notes in the record where its response went.
-    fn archive(&mut self, record: &mut Record) -> Result<(), Stop> {
+    fn archive(&mut self, record: &mut Record, blob: Option<Box<Blob>>) -> Result<(), Stop> {
         let Some(archive) = &mut self.archive else {
             return Ok(());
         };
-        let warc = match record.archive.take() {
+        let warc = match blob {
             Some(blob) => archive.append(&blob).map_err(Stop::Fatal)?,
             None => None,
         };

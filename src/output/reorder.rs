@@ -11,8 +11,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::pipeline::Seq;
-use crate::pipeline::window::Window;
+use crate::flow::Seq;
+use crate::flow::window::Window;
 use crate::record::Record;
 
 /// The aggregator's side: results that came early wait here.

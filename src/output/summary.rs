@@ -404,7 +404,6 @@ mod tests {
             content: None,
             tls: None,
             warc: None,
-            archive: None,
             http_version: None,
             ip: None,
             etag: None,

@@ -21,29 +21,21 @@
 //! for 100 requests. Workers that block on the network for their whole
 //! life need no work stealing; rayon is for CPU-bound work.
 //!
-//! A panic while handling one URL is caught and becomes an `internal`
-//! record; the worker carries on with the next URL.
+//! What a worker does with each URL is `worker.rs`; this file keeps only
+//! the threads, their idle count and the job queue.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 
-use super::{Msg, Pacer, Seq, Task};
-use crate::error::{ErrorKind, Fatal, FetchError, panic_message};
-use crate::extract::pool::Extractor;
-use crate::extract::Page as ExtractPage;
-use crate::html::page::Body;
-use crate::fetch::{Fetched, Fetcher};
+use super::worker::{self, Crew};
+use crate::error::Fatal;
+use crate::flow::{Pacer, Seq, Task};
 use crate::input::Job;
-use crate::urls::host_key;
-use crate::politeness::Gate;
 use crate::politeness::hosts::HostQueue;
-use crate::record::Record;
-use crate::since::{self, Since};
-use url::Url;
+use crate::urls::host_key;
 
 /// Each worker's stack. A thread touches only the pages it uses: a worker
 /// touches 16 KiB of it (measured from `/proc/PID/smaps` at `-t 4096`), the
@@ -72,23 +64,6 @@ impl Jobs {
         };
         (!cancel.load(Ordering::Relaxed)).then_some(task)
     }
-}
-
-/// What every worker shares.
-pub struct Crew {
-    /// The HTTP side.
-    pub fetcher: Arc<Fetcher>,
-    /// Politeness.
-    pub gate: Arc<Gate<Task>>,
-    /// Records go here.
-    pub msgs: Sender<Msg>,
-    /// With `--text` / `--markdown`: where pages are extracted before
-    /// their records go on.
-    pub extractor: Option<Arc<Extractor>>,
-    /// Set when the run stops.
-    pub cancel: Arc<AtomicBool>,
-    /// `--since`: the earlier run's records.
-    pub since: Option<Arc<Since>>,
 }
 
 /// The pool, as the reader drives it: it queues jobs and starts workers.
@@ -176,7 +151,11 @@ impl Pool {
         std::thread::Builder::new()
             .name(format!("scrape-worker-{}", self.started))
             .stack_size(WORKER_STACK)
-            .spawn(move || work(&crew, &jobs, &idle))
+            .spawn(move || {
+                run_jobs(&jobs, &crew.cancel, &idle, |seq, job| {
+                    worker::handle(&crew, seq, job)
+                })
+            })
             .map_err(|e| {
                 Fatal::Setup(format!(
                     "cannot start worker thread {} of {}: {e}",
@@ -195,53 +174,6 @@ impl Drop for Pool {
             q.close();
         }
     }
-}
-
-/// One worker: jobs in, records out, until the jobs end or the run stops.
-fn work(crew: &Crew, jobs: &Jobs, idle: &AtomicUsize) {
-    let extraction = crew.fetcher.extraction();
-    run_jobs(jobs, &crew.cancel, idle, |seq, job| {
-        let prev = crew.since.as_ref().map(|s| s.lookup(&job.url, extraction));
-        let conditional = prev.as_ref().and_then(|p| p.as_ref()?.conditional.as_ref());
-        let fetch = |url: &Url| crew.fetcher.fetch(url, &*crew.gate, conditional);
-        let url = job.url.clone();
-        let (mut record, body) = handle(job, &crew.gate, fetch);
-        crew.fetcher.sockets().finished(&url);
-        if let Some(prev) = prev {
-            since::apply(prev, &mut record, extraction);
-        }
-        // Every key the run asks for, null where nothing filled it (the
-        // extractor replaces `content`).
-        record.complete(extraction);
-        match (body, &crew.extractor) {
-            (Some(body), Some(extractor)) => {
-                extract_then_send(extractor, &crew.msgs, seq, record, body);
-                true
-            }
-            _ => crew.msgs.send(Msg::Record(seq, Box::new(record))).is_ok(),
-        }
-    });
-}
-
-/// Hands the page to the extraction pool, which sends the record on with
-/// what it found (waiting while the pool's queue is full).
-fn extract_then_send(
-    extractor: &Extractor,
-    msgs: &Sender<Msg>,
-    seq: Seq,
-    mut record: Record,
-    body: Body,
-) {
-    let page = ExtractPage {
-        body,
-        url: record.final_url.clone(),
-        truncated: record.truncated,
-    };
-    let msgs = msgs.clone();
-    extractor.submit(page, move |content| {
-        record.content = Some(content);
-        let _ = msgs.send(Msg::Record(seq, Box::new(record)));
-    });
 }
 
 /// The worker loop: takes jobs until there are none or the run stops,
@@ -266,34 +198,6 @@ fn run_jobs(
     }
 }
 
-/// One job through the gate: admitted, fetched, its host's slot released;
-/// the record, and the body when it was kept for extraction. A panic
-/// becomes an `internal` record.
-fn handle<T>(
-    job: Job,
-    gate: &Gate<T>,
-    fetch: impl FnOnce(&Url) -> Fetched,
-) -> (Record, Option<Body>) {
-    let url = &job.url;
-    let fetched = catch_unwind(AssertUnwindSafe(|| match gate.admit(url) {
-        Err(refused) => Fetched::failed(0, refused),
-        Ok(()) => fetch(url),
-    }));
-    gate.release(url);
-    match fetched {
-        Ok(mut fetched) => {
-            let body = fetched.page.body.take();
-            (Record::fetched(job, fetched), body)
-        }
-        Err(panic) => {
-            let message = format!("bug: the worker panicked: {}", panic_message(&*panic));
-            let error = FetchError::new(ErrorKind::Internal, message);
-            let record = Record::failed(job.file, job.line, job.input, Some(&job.url), error);
-            (record, None)
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,55 +209,21 @@ mod tests {
         }
     }
 
-    fn records(rx: &Receiver<Msg>) -> Vec<Record> {
-        rx.try_iter()
-            .filter_map(|m| match m {
-                Msg::Record(_, r) => Some(*r),
-                _ => None,
-            })
-            .collect()
-    }
-
     #[test]
-    fn a_panicking_fetch_is_an_internal_record_and_the_worker_goes_on() {
+    fn a_worker_takes_every_job_and_is_not_idle_when_done() {
         let (job_tx, job_rx) = bounded(8);
-        let (msg_tx, msg_rx) = bounded(8);
-        for (i, url) in [
-            "http://a.example/",
-            "http://boom.example/",
-            "http://c.example/",
-        ]
-        .iter()
-        .enumerate()
-        {
-            job_tx.send(task(i as u64, url)).unwrap();
+        for i in 0..3 {
+            job_tx.send(task(i, "http://a.example/")).unwrap();
         }
         drop(job_tx);
-        let gate: Gate<Task> = Gate::new(None, None, None);
-        let fetch = |url: &Url| {
-            if url.as_str().contains("boom") {
-                panic!("injected bug");
-            }
-            Fetched {
-                status: Some(200),
-                attempts: 1,
-                ..Fetched::default()
-            }
-        };
         let idle = AtomicUsize::new(1);
-        let jobs = Jobs::Channel(job_rx);
         let cancel = AtomicBool::new(false);
-        run_jobs(&jobs, &cancel, &idle, |seq, job| {
-            let (record, _) = handle(job, &gate, fetch);
-            msg_tx.send(Msg::Record(seq, Box::new(record))).is_ok()
+        let mut seen = Vec::new();
+        run_jobs(&Jobs::Channel(job_rx), &cancel, &idle, |seq, _| {
+            seen.push(seq.0);
+            true
         });
-        let records = records(&msg_rx);
-        assert_eq!(records.len(), 3);
-        let error = records[1].error.as_ref().unwrap();
-        assert_eq!(error.kind, ErrorKind::Internal);
-        assert!(error.message.contains("injected bug"));
-        assert_eq!(records[1].url.as_deref(), Some("http://boom.example/"));
-        assert!(records[2].ok, "the worker went on after the panic");
+        assert_eq!(seen, [0, 1, 2]);
         assert_eq!(
             idle.load(Ordering::Relaxed),
             0,
@@ -364,7 +234,6 @@ mod tests {
     #[test]
     fn a_cancelled_worker_takes_no_new_job() {
         let (job_tx, job_rx) = bounded(2);
-        let (msg_tx, msg_rx) = bounded(2);
         job_tx.send(task(0, "http://a.example/")).unwrap();
         drop(job_tx);
         let cancel = AtomicBool::new(true);
@@ -375,8 +244,6 @@ mod tests {
             &idle,
             |_, _| unreachable!(),
         );
-        drop(msg_tx);
-        assert!(records(&msg_rx).is_empty());
     }
 
     #[test]

@@ -17,14 +17,14 @@ use crossbeam_channel::Sender;
 use url::Url;
 
 use super::pool::Pool;
-use super::window::Window;
-use super::{Msg, Seq, Task};
 use crate::error::Fatal;
-use crate::plan::Extraction;
+use crate::flow::window::Window;
+use crate::flow::{Msg, Seq, Task};
 use crate::input::resume::{Done, Prior};
 use crate::input::seen::Deduper;
 use crate::input::shard::Shard;
 use crate::input::{Item, Job, Source};
+use crate::plan::Extraction;
 use crate::record::Record;
 
 /// What the reader leaves out or holds back.
@@ -122,13 +122,18 @@ impl Reader {
         };
         if let Some(mut record) = record {
             record.complete(&self.extraction);
-            return self.msgs.send(Msg::Record(seq, Box::new(record))).is_ok();
+            return self
+                .msgs
+                .send(Msg::Record(seq, Box::new(record), None))
+                .is_ok();
         }
         match target {
             Err(reason) => {
                 let mut record = Record::invalid(file, line, input, &reason);
                 record.complete(&self.extraction);
-                self.msgs.send(Msg::Record(seq, Box::new(record))).is_ok()
+                self.msgs
+                    .send(Msg::Record(seq, Box::new(record), None))
+                    .is_ok()
             }
             Ok(url) => {
                 let job = Job {

@@ -33,8 +33,8 @@ use crate::fetch::validators::Conditional;
 use crate::html::metadata::Metadata;
 use crate::html::page::Fields;
 use crate::plan::Extraction;
-use crate::urls::redact;
 use crate::record::Record;
+use crate::urls::redact;
 use index::Index;
 
 /// The earlier run's records, indexed.

@@ -138,6 +138,9 @@ mod tests {
         assert_eq!(host_key(&a), host_key(&b));
         assert_ne!(host_key(&a), host_key(&c));
         assert_eq!(host_hash(&a), host_hash(&b));
-        assert_eq!(parse_url("example.com").unwrap().as_str(), "https://example.com/");
+        assert_eq!(
+            parse_url("example.com").unwrap().as_str(),
+            "https://example.com/"
+        );
     }
 }

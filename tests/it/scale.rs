@@ -1,10 +1,8 @@
 //! Politeness and scale (issue 5): sharding, ordering, per-host limits.
 
-mod support;
-
 use std::collections::BTreeMap;
 
-use support::{Server, list, records, scrape};
+use crate::support::{Server, list, records, scrape};
 
 #[test]
 fn shards_partition_a_list_exactly() {
@@ -92,7 +90,7 @@ fn ordered_output_follows_input_order_under_random_latency() {
 
 #[test]
 fn per_host_limit_holds_while_other_hosts_go_ahead() {
-    let group = std::sync::Arc::new(support::Seen::default());
+    let group = std::sync::Arc::new(crate::support::Seen::default());
     let servers: Vec<Server> = (0..4)
         .map(|_| Server::start_in(Some(group.clone())))
         .collect();
@@ -156,7 +154,7 @@ fn delay_spaces_request_starts_to_one_host() {
 
 #[test]
 fn retry_after_pauses_the_whole_host() {
-    let faults = support::faults::FaultServer::start();
+    let faults = crate::support::faults::FaultServer::start();
     let mut lines = vec![faults.url("/429-once")];
     lines.extend((0..20).map(|i| faults.url(&format!("/fine/{i}"))));
     let file = list(&lines);

@@ -3,17 +3,15 @@
 //! index` (PyPI; installed by `.ci/run`) — and by seeking to each record's
 //! `warc.offset`.
 
-mod support;
-
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use crate::support::faults::FaultServer;
+use crate::support::web::Web;
+use crate::support::{Server, list, records, scrape};
 use flate2::read::GzDecoder;
 use serde_json::Value;
-use support::faults::FaultServer;
-use support::web::Web;
-use support::{Server, list, records, scrape};
 
 /// Runs scrape over `urls` with `--warc ARCHIVE` and `args`; the records.
 fn archived(urls: &[String], archive: &Path, args: &[&str]) -> Vec<Value> {
@@ -83,7 +81,7 @@ fn each_points_at_its_response(recs: &[Value]) {
 /// `warcio check` passes and `warcio index` lists the records; the index
 /// (one JSON object a record), or `None` when warcio is not installed.
 fn warcio(paths: &[&Path]) -> Option<Vec<Value>> {
-    if !support::tool(&["warcio", "--version"]) {
+    if !crate::support::tool(&["warcio", "--version"]) {
         return None;
     }
     let check = Command::new("warcio")
@@ -194,7 +192,7 @@ fn the_readme_s_shell_lines_find_a_record_by_its_offset() {
         .output()
         .unwrap();
     assert!(done.status.success(), "{done:?}");
-    if !support::tool(&["jq", "--version"]) {
+    if !crate::support::tool(&["jq", "--version"]) {
         return;
     }
     let readme =
@@ -257,7 +255,7 @@ fn cut_bodies_are_marked_truncated_and_still_verify() {
 fn failures_have_no_records_and_retries_are_each_archived() {
     let faults = FaultServer::start();
     let urls = vec![
-        format!("http://{}/", support::refused_addr()),
+        format!("http://{}/", crate::support::refused_addr()),
         faults.url("/503-twice"),
         "not a url".to_string(),
     ];
@@ -333,7 +331,7 @@ fn an_interrupted_archive_is_cut_to_whole_records_and_resumed() {
     let mut err = BufReader::new(child.stderr.take().unwrap());
     let mut line = String::new();
     err.read_line(&mut line).unwrap();
-    support::signal(&child, libc::SIGKILL);
+    crate::support::signal(&child, libc::SIGKILL);
     child.wait().unwrap();
     // What a kill in the middle of a write leaves: half a record.
     let whole = std::fs::read(&archive).unwrap();

@@ -2,12 +2,10 @@
 //! run's validators, a 304 carries the earlier page data, and only what
 //! changed is downloaded again.
 
-mod support;
-
 use std::path::Path;
 
+use crate::support::{Server, list, records, scrape};
 use serde_json::Value;
-use support::{Server, list, records, scrape};
 
 /// Runs scrape over `urls` with `args`, records to `out`; the records and
 /// the summary.

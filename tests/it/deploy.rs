@@ -17,14 +17,12 @@
 //! The validator and jq are installed by `.ci/run`; without them these tests
 //! say so and pass, unless SCRAPE_REQUIRE_TOOLS is set.
 
-mod support;
-
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::Ordering;
 
-use support::many;
+use crate::support::many;
 use yaml_rust2::{Yaml, YamlLoader};
 
 const HOSTS: usize = 20;
@@ -163,7 +161,7 @@ fn assert_merged_whole(fixture: &Fixture, dir: &Path, shards: u64) {
 
 #[test]
 fn kubernetes_manifests_validate_against_the_oldest_and_newest_schemas() {
-    if !support::tool(&VALIDATOR_VERSION) {
+    if !crate::support::tool(&VALIDATOR_VERSION) {
         return;
     }
     let validate = |version: Option<&str>| {
@@ -387,7 +385,7 @@ fn run_pods(input: &Path, output: &Path) -> Vec<Output> {
 
 #[test]
 fn the_jobs_pods_cover_the_list_once_and_merge_whole() {
-    if !support::tool(&["jq", "--version"]) {
+    if !crate::support::tool(&["jq", "--version"]) {
         return;
     }
     let fixture = Fixture::new();
@@ -484,7 +482,7 @@ fn run_array(fixture: &Fixture, dir: &Path, (min, max): (u64, u64)) -> Vec<Outpu
 
 #[test]
 fn the_array_tasks_cover_the_list_once_whatever_the_array_size() {
-    if !support::tool(&["jq", "--version"]) {
+    if !crate::support::tool(&["jq", "--version"]) {
         return;
     }
     let fixture = Fixture::new();
@@ -586,7 +584,7 @@ fn refused(fixture: &Fixture, run: &Path, name: &str, why: &str, change: impl Fn
 
 #[test]
 fn merge_refuses_what_would_lose_or_double_a_line() {
-    if !support::tool(&["jq", "--version"]) {
+    if !crate::support::tool(&["jq", "--version"]) {
         return;
     }
     let fixture = Fixture::new();
@@ -651,7 +649,7 @@ fn shard_auto_outside_an_engine_or_against_it_is_a_usage_error() {
     let fixture = Fixture::new();
     let list = fixture.path("urls.txt");
     let run = |args: &[&str], env: &[(&str, &str)]| {
-        support::scrape()
+        crate::support::scrape()
             .arg(&list)
             .args(args)
             .env_remove("SLURM_ARRAY_TASK_ID")
@@ -711,7 +709,7 @@ fn a_resumed_run_counts_every_line_once_and_repeats_keep_their_own_records() {
     std::fs::write(&list, format!("{url}\n{url}\n{url}#x\n")).unwrap();
     let out = fixture.path("repeat.jsonl");
     // An earlier run that wrote line 1's record, then stopped.
-    let first = support::scrape()
+    let first = crate::support::scrape()
         .arg(&list)
         .args(["--no-dedupe", "-q", "-o"])
         .arg(&out)
@@ -729,7 +727,7 @@ fn a_resumed_run_counts_every_line_once_and_repeats_keep_their_own_records() {
     // With --no-dedupe, lines 2 and 3 have no record of their own: fetched.
     let resumed = |extra: &[&str]| {
         let summary = fixture.path("repeat.summary.json");
-        let run = support::scrape()
+        let run = crate::support::scrape()
             .arg(&list)
             .args(extra)
             .args(["-q", "--resume", "--summary-json"])

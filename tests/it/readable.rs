@@ -8,10 +8,8 @@
 //! nested lists, emphasis, a relative link, a quote, tables with and
 //! without a header row, `<pre>` with and without `<code>`.
 
-mod support;
-
+use crate::support::{Server, by_input, list, one, records, scrape};
 use serde_json::Value;
-use support::{Server, by_input, list, one, records, scrape};
 
 const ARTICLE: [&str; 4] = [
     "Three square metres of concrete do not look like a vegetable garden",
@@ -161,7 +159,7 @@ fn pages_without_an_article_and_failures_have_null_text_and_say_why() {
     let urls = [
         server.url("/readable/no-article.html"),
         server.url("/fixtures/data.json"),
-        format!("http://{}/", support::refused_addr()),
+        format!("http://{}/", crate::support::refused_addr()),
     ];
     let input = list(&urls);
     let out = scrape()

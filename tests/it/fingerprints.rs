@@ -2,10 +2,8 @@
 //! `sha256` of the decoded body read, `etag`, `last_modified`,
 //! `http_version`, `ip`; `--headers` adds the response's headers.
 
-mod support;
-
+use crate::support::{Server, one};
 use sha2::{Digest, Sha256};
-use support::{Server, one};
 
 fn hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
@@ -28,7 +26,7 @@ fn every_record_has_the_body_hash_validators_version_and_address() {
     let (plain, _) = one(&server.url("/page/1"), &[]);
     assert!(plain["etag"].is_null() && plain["last_modified"].is_null());
     assert_eq!(plain["sha256"].as_str().map(str::len), Some(64));
-    let (none, _) = one(&format!("http://{}/", support::refused_addr()), &[]);
+    let (none, _) = one(&format!("http://{}/", crate::support::refused_addr()), &[]);
     for key in ["sha256", "etag", "last_modified", "http_version", "ip"] {
         assert!(none[key].is_null(), "{key} in {none}");
     }
@@ -69,7 +67,7 @@ fn headers_come_lower_cased_every_value_an_array_of_strings() {
 
 #[test]
 fn duckdb_reads_every_header_as_one_type() {
-    if !support::tool(&["python3", "-c", "import duckdb"]) {
+    if !crate::support::tool(&["python3", "-c", "import duckdb"]) {
         return;
     }
     let server = Server::start();
@@ -82,8 +80,8 @@ fn duckdb_reads_every_header_as_one_type() {
         server.url("/page/1"),
         server.url("/status/404"),
     ];
-    let file = support::list(&urls);
-    let run = support::scrape()
+    let file = crate::support::list(&urls);
+    let run = crate::support::scrape()
         .arg(file.path())
         .args(["--headers", "-q", "-o"])
         .arg(&out)

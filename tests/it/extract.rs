@@ -2,10 +2,8 @@
 //! fixture pages with nested, repeated, malformed and non-UTF-8 markup,
 //! served from 127.0.0.1.
 
-mod support;
-
+use crate::support::{Server, by_input, list, one, records, scrape};
 use serde_json::{Value, json};
-use support::{Server, by_input, list, one, records, scrape};
 
 /// `fields.NAME` of a record, as strings.
 fn field(r: &Value, name: &str) -> Vec<String> {
@@ -259,7 +257,7 @@ fn every_record_of_a_run_has_the_asked_keys() {
         server.url("/fixtures/data.json"),
         server.url("/status/404"),
         "ftp://not.http/".to_string(),
-        format!("http://{}/", support::refused_addr()),
+        format!("http://{}/", crate::support::refused_addr()),
     ];
     let file = list(&urls);
     let out = scrape()
@@ -423,7 +421,7 @@ fn metadata_is_null_without_html_and_absent_unless_asked() {
     let server = Server::start();
     let urls = [
         server.url("/fixtures/data.json"),
-        format!("http://{}/", support::refused_addr()),
+        format!("http://{}/", crate::support::refused_addr()),
     ];
     let file = list(&urls);
     let out = scrape()

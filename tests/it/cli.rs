@@ -1,13 +1,11 @@
 //! The real binary against servers on 127.0.0.1 (issue 2's test list).
 
-mod support;
-
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::{Server, by_input, hanging_server, list, one, records, refused_addr, scrape};
 use serde_json::Value;
-use support::{Server, by_input, hanging_server, list, one, records, refused_addr, scrape};
 
 #[test]
 fn every_field_for_200_404_500() {
@@ -487,14 +485,14 @@ fn fail_on_error_exits_3_only_for_record_errors() {
 #[test]
 fn titles_of_every_fixture() {
     let server = Server::start();
-    let urls: Vec<String> = support::FIXTURES
+    let urls: Vec<String> = crate::support::FIXTURES
         .iter()
         .map(|(name, _, _)| server.url(&format!("/fixtures/{name}")))
         .collect();
     let file = list(&urls);
     let out = scrape().arg(file.path()).output().unwrap();
     let recs = records(&out.stdout);
-    for ((name, _, title), url) in support::FIXTURES.iter().zip(&urls) {
+    for ((name, _, title), url) in crate::support::FIXTURES.iter().zip(&urls) {
         let r = by_input(&recs, url);
         assert_eq!(r["status"], 200, "{name}");
         assert_eq!(r["title"].as_str(), *title, "{name}: {r}");

@@ -2,12 +2,10 @@
 //! once, thousands of hosts within a small open-files limit, connections
 //! kept only for hosts that have more to come.
 
-mod support;
-
 use std::sync::atomic::Ordering;
 
-use support::many::{self, host};
-use support::{list, records, scrape};
+use crate::support::many::{self, host};
+use crate::support::{list, records, scrape};
 
 /// Runs scrape under `sh -c 'ulimit -n LIMIT; exec scrape ARGS'`, the way
 /// a user with that limit would.

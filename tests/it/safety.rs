@@ -2,16 +2,14 @@
 //! users and hostile servers found, one test per finding. Every server is
 //! on 127.0.0.1, started here.
 
-mod support;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::faults::FaultServer;
+use crate::support::web::Web;
+use crate::support::{Server, by_input, list, one, records, scrape};
 use serde_json::Value;
-use support::faults::FaultServer;
-use support::web::Web;
-use support::{Server, by_input, list, one, records, scrape};
 
 fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).to_string()
@@ -288,7 +286,7 @@ fn a_location_with_raw_non_ascii_bytes_is_followed() {
 
 #[test]
 fn private_cas_are_trusted_with_cacert_or_ssl_cert_file() {
-    let (addr, dir) = support::tls::ca_signed_server();
+    let (addr, dir) = crate::support::tls::ca_signed_server();
     let url = format!("https://{addr}/");
     let (r, _) = one(&url, &["--retries", "0"]);
     assert_eq!(r["error"]["kind"], "tls");
@@ -339,7 +337,7 @@ fn proxies_from_the_flag_and_the_environment_and_errors_name_them() {
     let (r, _) = one(target, &["-x", &proxy.url("")]);
     assert_eq!(r["title"], "Page", "answered by the proxy: {r}");
     assert_eq!(proxy.hits("http://upstream.invalid/page/x"), 1);
-    let dead = support::refused_addr();
+    let dead = crate::support::refused_addr();
     let out = scrape()
         .env("HTTP_PROXY", format!("http://{dead}"))
         .args(["--retries", "0", "-"])
@@ -391,7 +389,7 @@ fn passwords_in_urls_are_sent_and_never_shown() {
     let web = Web::start();
     let secret = "s3cr3t-pw";
     let url = format!("http://ann:{secret}@{}/auth", web.addr);
-    let dead = support::refused_addr();
+    let dead = crate::support::refused_addr();
     let failing = format!("http://ann:{secret}@{dead}/x");
     let file = list(&[url.clone(), failing.clone()]);
     let dir = tempfile::tempdir().unwrap();
@@ -486,7 +484,7 @@ fn an_interrupted_run_says_what_is_left_and_how_to_finish() {
     // The first status line says the run is going: then Ctrl-C.
     let mut line = String::new();
     err.read_line(&mut line).unwrap();
-    support::signal(&child, libc::SIGINT);
+    crate::support::signal(&child, libc::SIGINT);
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
     assert_eq!(child.wait().unwrap().code(), Some(130));

@@ -3,8 +3,6 @@
 //! `fixtures/cookbook/NAME.out`. Needs `jq`: without it the test says so and
 //! passes, unless SCRAPE_REQUIRE_TOOLS is set (as `.ci/run` does).
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -47,7 +45,7 @@ fn every_recipe_prints_what_it_promises() {
     let recipes = recipes(&readme);
     let names: Vec<&str> = recipes.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, RECIPES, "the README's recipes");
-    if !support::tool(&["jq", "--version"]) {
+    if !crate::support::tool(&["jq", "--version"]) {
         return;
     }
     let dir = root.join("fixtures").join("cookbook");

@@ -1,11 +1,9 @@
 //! `--tls` (issue 14, item 4): the certificate an HTTPS server presented
 //! and the TLS it speaks, in the record.
 
-mod support;
-
+use crate::support::tls::ca_signed_server_with;
+use crate::support::{Server, list, records, scrape};
 use chrono::{Datelike, Utc};
-use support::tls::ca_signed_server_with;
-use support::{Server, list, records, scrape};
 
 static TLS12: [&rustls::SupportedProtocolVersion; 1] = [&rustls::version::TLS12];
 static TLS13: [&rustls::SupportedProtocolVersion; 1] = [&rustls::version::TLS13];
@@ -28,7 +26,7 @@ fn an_https_record_names_the_certificate_and_the_tls_spoken() {
         format!("https://{tls12}/a"),
         format!("https://{tls13}/b"),
         plain.url("/page/1"),
-        format!("http://{}/", support::refused_addr()),
+        format!("http://{}/", crate::support::refused_addr()),
         "no url".to_string(),
     ];
     let file = list(&urls);
@@ -70,7 +68,7 @@ fn an_https_record_names_the_certificate_and_the_tls_spoken() {
         assert!(r.get("tls").is_some_and(|t| t.is_null()), "{r}");
     }
     // The jq recipe of README "Certificates": expiring within 30 days.
-    if support::tool(&["jq", "--version"]) {
+    if crate::support::tool(&["jq", "--version"]) {
         let jq = std::process::Command::new("jq")
             .args([
                 "-r",
@@ -89,12 +87,12 @@ fn an_https_record_names_the_certificate_and_the_tls_spoken() {
 
 #[test]
 fn insecure_still_reports_a_certificate_no_one_trusts() {
-    let addr = support::tls::self_signed_server();
+    let addr = crate::support::tls::self_signed_server();
     let url = format!("https://{addr}/");
-    let (r, _) = support::one(&url, &["--tls", "--retries", "0"]);
+    let (r, _) = crate::support::one(&url, &["--tls", "--retries", "0"]);
     assert_eq!(r["error"]["kind"], "tls", "{r}");
     assert!(r["tls"].is_null(), "no response: {r}");
-    let (r, _) = support::one(&url, &["--tls", "--insecure"]);
+    let (r, _) = crate::support::one(&url, &["--tls", "--insecure"]);
     assert_eq!(r["ok"], true, "{r}");
     assert_eq!(r["tls"]["sans"], serde_json::json!(["127.0.0.1"]), "{r}");
     assert!(r["tls"]["days_left"].as_i64().unwrap() > 0);
@@ -104,32 +102,32 @@ fn insecure_still_reports_a_certificate_no_one_trusts() {
 #[test]
 fn without_tls_records_have_no_tls_key() {
     let server = Server::start();
-    let (r, _) = support::one(&server.url("/page/1"), &[]);
+    let (r, _) = crate::support::one(&server.url("/page/1"), &[]);
     assert!(r.get("tls").is_none(), "{r}");
 }
 
 #[test]
 fn cacert_accepts_the_everyday_self_signed_certificate_it_lists() {
-    let (addr, dir) = support::tls::self_signed_ca_server();
+    let (addr, dir) = crate::support::tls::self_signed_ca_server();
     let cert = dir.path().join("cert.pem");
     let url = format!("https://localhost:{}/", addr.port());
-    let (r, _) = support::one(
+    let (r, _) = crate::support::one(
         &url,
         &["--retries", "0", "--cacert", cert.to_str().unwrap()],
     );
     assert_eq!(r["ok"], true, "{r}");
     assert_eq!(r["title"], "Secret");
     // Another self-signed certificate in --cacert does not vouch for it.
-    let (_, other) = support::tls::self_signed_ca_server();
+    let (_, other) = crate::support::tls::self_signed_ca_server();
     let other = other.path().join("cert.pem");
-    let (r, _) = support::one(
+    let (r, _) = crate::support::one(
         &url,
         &["--retries", "0", "--cacert", other.to_str().unwrap()],
     );
     assert_eq!(r["error"]["kind"], "tls", "{r}");
     // Nor does it when the name asked for is not the certificate's.
     let wrong_name = format!("https://{addr}/");
-    let (r, _) = support::one(
+    let (r, _) = crate::support::one(
         &wrong_name,
         &["--retries", "0", "--cacert", cert.to_str().unwrap()],
     );

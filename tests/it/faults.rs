@@ -1,15 +1,13 @@
 //! The promises of SPEC.md §5–§6 under faults (issue 3), one test each,
 //! against the fault-injection server of `support/faults.rs`.
 
-mod support;
-
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::faults::FaultServer;
+use crate::support::{Server, by_input, list, one, records, scrape};
 use serde_json::Value;
-use support::faults::FaultServer;
-use support::{Server, by_input, list, one, records, scrape};
 
 fn kind(r: &Value) -> &str {
     r["error"]["kind"].as_str().unwrap_or("none")
@@ -254,7 +252,7 @@ fn ctrl_c_then_resume_fetches_every_url_exactly_once() {
         .collect();
     let file = list(&urls);
     let (child, stdout, first) = start_slow_run(file.path(), &[]);
-    support::signal(&child, libc::SIGINT);
+    crate::support::signal(&child, libc::SIGINT);
     let (code, output, stderr) = finish(child, stdout, first);
     assert_eq!(code, Some(130), "{stderr}");
     assert!(stderr.contains("interrupted"), "{stderr}");
@@ -305,7 +303,7 @@ fn sigterm_is_an_interruption_too() {
         .collect();
     let file = list(&urls);
     let (child, stdout, first) = start_slow_run(file.path(), &["--format", "json"]);
-    support::signal(&child, libc::SIGTERM);
+    crate::support::signal(&child, libc::SIGTERM);
     let (code, output, stderr) = finish(child, stdout, first);
     assert_eq!(code, Some(130), "{stderr}");
     let doc: Value = serde_json::from_str(&output).expect("still one valid JSON document");
@@ -326,7 +324,7 @@ fn a_second_ctrl_c_exits_at_once_with_whole_lines() {
     let file2 = list(&lines);
     drop(file);
     let (mut child, stdout, first) = start_slow_run(file2.path(), &[]);
-    support::signal(&child, libc::SIGINT);
+    crate::support::signal(&child, libc::SIGINT);
     // Wait until scrape says it took the first one (two signals sent at once
     // would merge into one).
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
@@ -339,7 +337,7 @@ fn a_second_ctrl_c_exits_at_once_with_whole_lines() {
         );
     }
     let started = Instant::now();
-    support::signal(&child, libc::SIGINT);
+    crate::support::signal(&child, libc::SIGINT);
     let mut rest = String::new();
     let mut stdout = stdout;
     stdout.read_to_string(&mut rest).unwrap();
@@ -357,7 +355,7 @@ fn a_second_ctrl_c_exits_at_once_with_whole_lines() {
 
 #[test]
 fn certificates_are_verified_unless_insecure() {
-    let addr = support::tls::self_signed_server();
+    let addr = crate::support::tls::self_signed_server();
     let url = format!("https://{addr}/");
     let (r, _) = one(&url, &["--retries", "0"]);
     assert_eq!(kind(&r), "tls", "{r}");
@@ -374,7 +372,7 @@ fn kill_9_leaves_only_whole_lines_but_the_last() {
     lines.extend((0..40).map(|i| server.url(&format!("/slow/{i}?ms=100"))));
     let file = list(&lines);
     let (child, stdout, first) = start_slow_run(file.path(), &[]);
-    support::signal(&child, libc::SIGKILL);
+    crate::support::signal(&child, libc::SIGKILL);
     let (code, output, _) = finish(child, stdout, first);
     assert_eq!(code, None, "killed by a signal");
     let mut pieces: Vec<&str> = output.split_inclusive('\n').collect();
@@ -423,7 +421,7 @@ fn a_host_that_stops_answering_is_not_asked_again() {
     // Six URLs on a port where nothing listens, two on a working server,
     // one worker so that the order is the list's.
     let server = Server::start();
-    let dead = support::refused_addr();
+    let dead = crate::support::refused_addr();
     let mut lines: Vec<String> = (0..6).map(|i| format!("http://{dead}/{i}")).collect();
     lines.insert(3, server.url("/page/a"));
     lines.push(server.url("/page/b"));
@@ -471,7 +469,7 @@ fn a_host_that_stops_answering_is_not_asked_again() {
 
 #[test]
 fn urls_of_a_hanging_host_do_not_each_wait_for_the_deadline() {
-    let hang = support::hanging_server();
+    let hang = crate::support::hanging_server();
     let lines: Vec<String> = (0..6).map(|i| format!("http://{hang}/{i}")).collect();
     let file = list(&lines);
     let started = std::time::Instant::now();

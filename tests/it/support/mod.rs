@@ -364,7 +364,7 @@ async fn fixture(Path(name): Path<String>) -> Response {
     }
 }
 
-/// A page with validators and a repeated header (`tests/fingerprints.rs`).
+/// A page with validators and a repeated header (`tests/it/fingerprints.rs`).
 async fn validated() -> Response {
     let mut resp = html("Validated");
     let h = resp.headers_mut();
@@ -420,7 +420,7 @@ async fn versioned(
 }
 
 /// `fixtures/readable/NAME`, as `text/html` without a charset (the
-/// pages of `tests/readable.rs`).
+/// pages of `tests/it/readable.rs`).
 async fn readable(Path(name): Path<String>) -> Response {
     if name.contains('/') || name.contains("..") {
         return StatusCode::NOT_FOUND.into_response();

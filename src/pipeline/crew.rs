@@ -1,0 +1,85 @@
+//! What the workers of one pass share, built from the configuration: the
+//! fetcher (its client, connection budget, body and WARC budgets, `--tls`
+//! handshakes), the politeness gate (host queues, robots.txt, the host
+//! breaker), the extraction pool, and `--since`.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use crossbeam_channel::Sender;
+
+use super::worker::Crew;
+use crate::budget::Budget;
+use crate::config::Config;
+use crate::error::Fatal;
+use crate::extract::pool::Extractor;
+use crate::fetch::Fetcher;
+use crate::fetch::capture::RAW_PER_CORE;
+use crate::fetch::client::{self, POOL_IDLE_TIMEOUT, Pooling};
+use crate::fetch::sockets::Sockets;
+use crate::fetch::tls::Negotiations;
+use crate::flow::{Msg, Task};
+use crate::politeness::Gate;
+use crate::politeness::breaker::Breaker;
+use crate::politeness::hosts::HostQueue;
+use crate::politeness::robots::RobotsCache;
+use crate::since::Since;
+
+/// The per-host queues, when politeness asks for them.
+pub type Hosts = Arc<HostQueue<Task>>;
+
+/// What `threads` workers share, and the host queue they take jobs from
+/// (returned too: the pool feeds it).
+pub fn assemble(
+    config: &Config,
+    threads: usize,
+    keep_cap: usize,
+    cancel: &Arc<AtomicBool>,
+    since: Option<Arc<Since>>,
+    msgs: Sender<Msg>,
+) -> Result<(Crew, Option<Hosts>), Fatal> {
+    let sockets = Arc::new(Sockets::new(keep_cap, threads, POOL_IDLE_TIMEOUT));
+    let client = client::build(&config.client, Pooling::Reuse)?;
+    let fetch = config.fetch.clone();
+    let mut fetcher = Fetcher::new(client, fetch, Arc::clone(cancel), sockets);
+    if config.fetch.extraction.content.any() {
+        fetcher = fetcher.with_budget(Budget::per_core());
+    }
+    if config.fetch.capture.is_some() {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        fetcher = fetcher.with_raw_budget(Budget::new(RAW_PER_CORE * cores));
+    }
+    if config.fetch.tls {
+        let negotiations = Negotiations::new(config.fetch.connect_timeout)
+            .map_err(|e| Fatal::Setup(format!("--tls: {e}")))?;
+        fetcher = fetcher.with_negotiations(negotiations);
+    }
+    let hosts = config.politeness.map(|rules| {
+        let capacity = (threads * 256).max(4096);
+        Arc::new(HostQueue::new(rules, capacity, config.robots))
+    });
+    let robots = match config.robots {
+        true => Some(RobotsCache::new(
+            client::build(&config.client, Pooling::None)?,
+            &config.robots_agent,
+            config.fetch.timeout,
+            config.fetch.verbose,
+        )),
+        false => None,
+    };
+    let breaker = (config.max_host_errors > 0).then(|| Breaker::new(config.max_host_errors));
+    let wanted = config.fetch.extraction.content;
+    let extractor = match wanted.any() {
+        true => Some(Arc::new(Extractor::per_core(wanted).map_err(Fatal::Setup)?)),
+        false => None,
+    };
+    let crew = Crew {
+        since,
+        fetcher: Arc::new(fetcher),
+        gate: Arc::new(Gate::new(hosts.clone(), robots, breaker)),
+        msgs,
+        extractor,
+        cancel: Arc::clone(cancel),
+    };
+    Ok((crew, hosts))
+}

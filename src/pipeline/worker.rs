@@ -1,0 +1,169 @@
+//! One URL's path, top to bottom: what a worker does with each job.
+//!
+//! 1. `--since`: the earlier record of the URL, and the validators it
+//!    allows ([`crate::since`]);
+//! 2. the politeness gate admits the URL, the fetcher fetches it (redirects,
+//!    retries, body), the gate releases its host — a panic anywhere in
+//!    there becomes an `internal` record ([`fetch_guarded`]);
+//! 3. `--warc`: the exchanges become compressed WARC records
+//!    ([`crate::archive::encode`]), carried beside the record, never in it;
+//! 4. the record ([`Record::fetched`]), marked against the earlier one
+//!    (`--since`), with every key the run asks for;
+//! 5. `--text` / `--markdown`: the kept body goes to the extraction pool,
+//!    which fills `content`; then — either way — [`Delivery::send`], the one
+//!    route to the aggregator.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use crossbeam_channel::Sender;
+use url::Url;
+
+use crate::archive::{self, Blob};
+use crate::error::{ErrorKind, FetchError, panic_message};
+use crate::extract::Page as ExtractPage;
+use crate::extract::pool::Extractor;
+use crate::fetch::{Fetched, Fetcher};
+use crate::flow::{Msg, Seq, Task};
+use crate::html::page::Body;
+use crate::input::Job;
+use crate::politeness::Gate;
+use crate::record::Record;
+use crate::since::{self, Since};
+
+/// What every worker shares.
+pub struct Crew {
+    /// The HTTP side.
+    pub fetcher: Arc<Fetcher>,
+    /// Politeness.
+    pub gate: Arc<Gate<Task>>,
+    /// Records go here.
+    pub msgs: Sender<Msg>,
+    /// With `--text` / `--markdown`: where pages are extracted before
+    /// their records go on.
+    pub extractor: Option<Arc<Extractor>>,
+    /// Set when the run stops.
+    pub cancel: Arc<AtomicBool>,
+    /// `--since`: the earlier run's records.
+    pub since: Option<Arc<Since>>,
+}
+
+/// Handles one job; false when the run is over (the aggregator is gone).
+pub fn handle(crew: &Crew, seq: Seq, job: Job) -> bool {
+    let plan = crew.fetcher.extraction();
+    let prev = crew.since.as_ref().map(|s| s.lookup(&job.url, plan));
+    let conditional = prev.as_ref().and_then(|p| p.as_ref()?.conditional.as_ref());
+    let url = job.url.clone();
+    let fetched = fetch_guarded(&url, &crew.gate, |url| {
+        crew.fetcher.fetch(url, &*crew.gate, conditional)
+    });
+    crew.fetcher.sockets().finished(&url);
+    let (mut record, warc, body) = match fetched {
+        Ok(mut fetched) => {
+            let warc = (!fetched.exchanges.is_empty())
+                .then(|| Box::new(archive::encode(&fetched.exchanges)));
+            let body = fetched.page.body.take();
+            (Record::fetched(job, fetched), warc, body)
+        }
+        Err(error) => {
+            let record = Record::failed(job.file, job.line, job.input, Some(&url), error);
+            (record, None, None)
+        }
+    };
+    if let Some(prev) = prev {
+        since::apply(prev, &mut record, plan);
+    }
+    // Every key the run asks for, null where nothing filled it (the
+    // extractor replaces `content`).
+    record.complete(plan);
+    let delivery = Delivery {
+        msgs: crew.msgs.clone(),
+        seq,
+        warc,
+    };
+    match (body, &crew.extractor) {
+        (Some(body), Some(extractor)) => {
+            extract_then_send(extractor, delivery, record, body);
+            true
+        }
+        _ => delivery.send(record),
+    }
+}
+
+/// Where a finished record goes: the aggregator, with its line's number
+/// and its WARC records beside it.
+struct Delivery {
+    msgs: Sender<Msg>,
+    seq: Seq,
+    warc: Option<Box<Blob>>,
+}
+
+impl Delivery {
+    /// Sends the record on; false when the aggregator is gone.
+    fn send(self, record: Record) -> bool {
+        let msg = Msg::Record(self.seq, Box::new(record), self.warc);
+        self.msgs.send(msg).is_ok()
+    }
+}
+
+/// Hands the page to the extraction pool, which fills the record's
+/// `content` and sends it on (waiting while the pool's queue is full).
+fn extract_then_send(extractor: &Extractor, delivery: Delivery, mut record: Record, body: Body) {
+    let page = ExtractPage {
+        body,
+        url: record.final_url.clone(),
+        truncated: record.truncated,
+    };
+    extractor.submit(page, move |content| {
+        record.content = Some(content);
+        delivery.send(record);
+    });
+}
+
+/// One URL through the gate: admitted, fetched, its host's slot released.
+/// A panic becomes an `internal` error.
+fn fetch_guarded<T>(
+    url: &Url,
+    gate: &Gate<T>,
+    fetch: impl FnOnce(&Url) -> Fetched,
+) -> Result<Fetched, FetchError> {
+    let fetched = catch_unwind(AssertUnwindSafe(|| match gate.admit(url) {
+        Err(refused) => Fetched::failed(0, refused),
+        Ok(()) => fetch(url),
+    }));
+    gate.release(url);
+    fetched.map_err(|panic| {
+        let message = format!("bug: the worker panicked: {}", panic_message(&*panic));
+        FetchError::new(ErrorKind::Internal, message)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_fetch_is_an_internal_error_and_the_next_goes_on() {
+        let gate: Gate<Task> = Gate::new(None, None, None);
+        let fetch = |url: &Url| {
+            if url.as_str().contains("boom") {
+                panic!("injected bug");
+            }
+            Fetched {
+                status: Some(200),
+                attempts: 1,
+                ..Fetched::default()
+            }
+        };
+        let boom = Url::parse("http://boom.example/").unwrap();
+        let error = fetch_guarded(&boom, &gate, fetch).unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Internal);
+        assert!(error.message.contains("injected bug"));
+        let fine = Url::parse("http://c.example/").unwrap();
+        assert_eq!(
+            fetch_guarded(&fine, &gate, fetch).unwrap().status,
+            Some(200)
+        );
+    }
+}

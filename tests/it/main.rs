@@ -1,0 +1,25 @@
+//! The integration tests, in one binary (as ripgrep and cargo do): the
+//! support code (`support/`: local servers, the binary as a command) is
+//! compiled and linked once, not once per file. Each module is one area;
+//! `cargo test --test it cli::` runs one of them.
+//!
+//! Two tests stay binaries of their own, `tests/memory.rs` and
+//! `tests/warc_memory.rs`: they bound the child's peak RSS from `wait4`,
+//! which on Linux also covers the test process's own peak at the moment of
+//! spawning; alone in a binary, that share stays small.
+
+mod support;
+
+mod cli;
+mod cookbook;
+mod deploy;
+mod extract;
+mod faults;
+mod fingerprints;
+mod readable;
+mod safety;
+mod scale;
+mod since;
+mod tls;
+mod warc;
+mod workers;
