@@ -2,10 +2,10 @@
 //!
 //! Two kinds of failure exist and they never mix:
 //! - a failure of one URL is data: an [`ErrorKind`] in that URL's record
-//!   (README "The record"), and the run goes on;
+//!   (docs/record.md), and the run goes on;
 //! - a failure of the run itself is a [`Fatal`] error: the input cannot be
 //!   read, the output cannot be written, a usage error found after parsing.
-//!   It ends the run with an exit code of README "Summary and exit codes".
+//!   It ends the run with an exit code of docs/record.md "Summary and exit codes".
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -186,7 +186,7 @@ impl Fatal {
     }
 }
 
-/// The process exit codes (README "Summary and exit codes").
+/// The process exit codes (docs/record.md "Summary and exit codes").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     /// Every input line has its record.

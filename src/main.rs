@@ -1,5 +1,5 @@
 //! The `scrape` binary: parse the command line, run, map the outcome to an
-//! exit code (README "Summary and exit codes"). Everything else is in the
+//! exit code (docs/record.md "Summary and exit codes"). Everything else is in the
 //! library.
 //!
 //! Every error on stderr reads `scrape: error: …`, usage errors included

@@ -1,4 +1,4 @@
-//! The record (README "The record"): the one place that defines the output
+//! The record (docs/record.md): the one place that defines the output
 //! schema.
 //!
 //! Every input line that is not blank or a comment (and not a skipped

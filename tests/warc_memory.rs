@@ -1,6 +1,6 @@
 //! Peak memory of `--warc` when every worker reads a large body: raw
 //! payloads are held until their records are built, within a budget of
-//! `RAW_PER_CORE` bytes per core (README "WARC archives"). A test binary
+//! `RAW_PER_CORE` bytes per core (docs/archive.md). A test binary
 //! of its own, like `memory.rs`, so the child's peak RSS is its own.
 
 #[path = "it/support/mod.rs"]

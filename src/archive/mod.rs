@@ -1,5 +1,5 @@
 //! `--warc`: every HTTP exchange kept as WARC/1.1 records (ISO 28500), each
-//! record its own gzip member (`.warc.gz`, README "WARC archives").
+//! record its own gzip member (`.warc.gz`, docs/archive.md).
 //!
 //! The work is split so that one thread writes and all threads compress:
 //! - a worker turns its URL's exchanges ([`Exchange`], captured by

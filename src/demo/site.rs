@@ -1,17 +1,15 @@
-//! The demo's site: generated pages on 127.0.0.1, served by hyper on a
-//! runtime thread of its own, as a real site would answer — most pages in
-//! a few tens of milliseconds, some slowly, a few not found or failing,
-//! one that redirects, one that is not HTML.
+//! The demo's site: generated pages on 127.0.0.1, as a real site would
+//! answer — most pages in a few tens of milliseconds, some slowly, a few
+//! not found or failing, one that redirects, one that is not HTML.
+//!
+//! Served by a small HTTP/1.1 server on std threads (a thread per
+//! connection, keep-alive, `Content-Length` bodies): the demo needs no
+//! more, and every build of scrape would otherwise carry an HTTP server
+//! framework and its async runtime for this one option.
 
-use std::convert::Infallible;
-use std::net::SocketAddr;
+use std::io::{self, BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::Duration;
-
-use http_body_util::Full;
-use hyper::body::{Bytes, Incoming};
-use hyper::service::service_fn;
-use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 
 use crate::error::Fatal;
 
@@ -26,17 +24,12 @@ pub struct Site {
 impl Site {
     /// Starts the site on 127.0.0.1 (a free port).
     pub fn start() -> Result<Site, Fatal> {
-        let setup = |e: std::io::Error| Fatal::Setup(format!("cannot start the demo site: {e}"));
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(setup)?;
-        listener.set_nonblocking(true).map_err(setup)?;
+        let setup = |e: io::Error| Fatal::Setup(format!("cannot start the demo site: {e}"));
+        let listener = TcpListener::bind("127.0.0.1:0").map_err(setup)?;
         let addr = listener.local_addr().map_err(setup)?;
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(setup)?;
         std::thread::Builder::new()
             .name("scrape-demo-site".into())
-            .spawn(move || runtime.block_on(serve(listener)))
+            .spawn(move || accept(&listener))
             .map_err(setup)?;
         Ok(Site { addr })
     }
@@ -54,57 +47,90 @@ impl Site {
     }
 }
 
-async fn serve(listener: std::net::TcpListener) {
-    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
-        return;
-    };
-    while let Ok((stream, _)) = listener.accept().await {
-        tokio::spawn(async move {
-            let service = service_fn(|req| async move { Ok::<_, Infallible>(answer(req).await) });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        });
+/// Accepts connections for as long as the process runs.
+fn accept(listener: &TcpListener) {
+    for stream in listener.incoming().flatten() {
+        let _ = std::thread::Builder::new()
+            .name("scrape-demo-conn".into())
+            .stack_size(64 * 1024)
+            .spawn(move || serve(stream));
     }
 }
 
-/// The page a request asks for, after that page's latency.
-async fn answer(req: Request<Incoming>) -> Response<Full<Bytes>> {
-    let n = req
-        .uri()
-        .path()
-        .strip_prefix("/page/")
-        .and_then(|n| n.parse::<u64>().ok());
-    let Some(n) = n.filter(|&n| n < PAGES) else {
-        return page(
-            StatusCode::NOT_FOUND,
-            "Not found",
-            "text/html",
-            String::new(),
-        );
+/// Answers the requests of one connection until the client closes it or
+/// asks to.
+fn serve(stream: TcpStream) {
+    let Ok(mut out) = stream.try_clone() else {
+        return;
     };
-    tokio::time::sleep(latency(n)).await;
+    let mut reader = BufReader::new(stream);
+    loop {
+        let Some((path, close)) = read_request(&mut reader) else {
+            return;
+        };
+        let (status, content_type, extra, body) = answer(&path);
+        let head = format!(
+            "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n{extra}{}\r\n",
+            body.len(),
+            if close { "Connection: close\r\n" } else { "" }
+        );
+        let sent = out
+            .write_all(head.as_bytes())
+            .and_then(|()| out.write_all(body.as_bytes()));
+        if sent.is_err() || close {
+            return;
+        }
+    }
+}
+
+/// The path of the next request's line, and whether it asks to close;
+/// `None` at the end of the connection or on a request that is not HTTP.
+fn read_request(reader: &mut impl BufRead) -> Option<(String, bool)> {
+    let mut line = String::new();
+    if reader.read_line(&mut line).ok()? == 0 {
+        return None;
+    }
+    let path = line.split_whitespace().nth(1)?.to_string();
+    let mut close = false;
+    loop {
+        line.clear();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let header = line.trim_end();
+        if header.is_empty() {
+            return Some((path, close));
+        }
+        let lower = header.to_ascii_lowercase();
+        close |= lower.starts_with("connection:") && lower.contains("close");
+    }
+}
+
+/// The page `path` asks for, after that page's latency: status line,
+/// Content-Type, extra header lines, body.
+fn answer(path: &str) -> (&'static str, &'static str, String, String) {
+    let n = path
+        .strip_prefix("/page/")
+        .and_then(|n| n.parse::<u64>().ok())
+        .filter(|&n| n < PAGES);
+    let Some(n) = n else {
+        return page("404 Not Found", "Not found", String::new());
+    };
+    std::thread::sleep(latency(n));
     match n % 60 {
-        17 => page(
-            StatusCode::NOT_FOUND,
-            "Not found",
-            "text/html",
-            String::new(),
-        ),
-        41 => page(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Server error",
-            "text/html",
-            String::new(),
-        ),
-        29 => redirect(n),
-        53 => page(
-            StatusCode::OK,
-            "",
+        17 => page("404 Not Found", "Not found", String::new()),
+        41 => page("500 Internal Server Error", "Server error", String::new()),
+        29 => {
+            let to = format!("Location: /page/{}\r\n", (n + 1) % PAGES);
+            ("301 Moved Permanently", "text/html", to, String::new())
+        }
+        53 => (
+            "200 OK",
             "application/json",
+            String::new(),
             "{\"not\": \"html\"}".into(),
         ),
-        _ => page(StatusCode::OK, &title(n), "text/html", body(n)),
+        _ => page("200 OK", &title(n), body(n)),
     }
 }
 
@@ -144,34 +170,40 @@ fn body(n: u64) -> String {
     )
 }
 
+/// An HTML page.
 fn page(
-    status: StatusCode,
+    status: &'static str,
     title: &str,
-    content_type: &str,
     body: String,
-) -> Response<Full<Bytes>> {
-    let html = if content_type == "text/html" {
-        format!(
-            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
-             <meta name=\"description\" content=\"A page of the scrape demo\"></head><body>{body}</body></html>"
-        )
-    } else {
-        body
-    };
-    let mut resp = Response::new(Full::new(Bytes::from(html)));
-    *resp.status_mut() = status;
-    if let Ok(value) = content_type.parse() {
-        resp.headers_mut()
-            .insert(hyper::header::CONTENT_TYPE, value);
-    }
-    resp
+) -> (&'static str, &'static str, String, String) {
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
+         <meta name=\"description\" content=\"A page of the scrape demo\"></head><body>{body}</body></html>"
+    );
+    (status, "text/html", String::new(), html)
 }
 
-fn redirect(n: u64) -> Response<Full<Bytes>> {
-    let mut resp = Response::new(Full::new(Bytes::new()));
-    *resp.status_mut() = StatusCode::MOVED_PERMANENTLY;
-    if let Ok(value) = format!("/page/{}", (n + 1) % PAGES).parse() {
-        resp.headers_mut().insert(hyper::header::LOCATION, value);
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    #[test]
+    fn the_site_answers_pages_over_one_kept_connection() {
+        let site = Site::start().unwrap();
+        let mut conn = TcpStream::connect(site.addr).unwrap();
+        conn.write_all(b"GET /page/2 HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        conn.write_all(b"GET /page/999 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut all = String::new();
+        conn.read_to_string(&mut all).unwrap();
+        assert!(all.starts_with("HTTP/1.1 200 OK\r\n"), "{all}");
+        assert!(
+            all.contains("<title>A list of URLs (page 2)</title>"),
+            "{all}"
+        );
+        assert!(all.contains("HTTP/1.1 404 Not Found\r\n"), "{all}");
+        assert_eq!(answer("/page/29").2, "Location: /page/30\r\n");
     }
-    resp
 }

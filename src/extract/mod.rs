@@ -1,6 +1,5 @@
 //! The page itself: its readable main content as plain text (`--text`) and
-//! Markdown (`--markdown`), with the article's metadata (README "Readable
-//! text and Markdown").
+//! Markdown (`--markdown`), with the article's metadata (docs/extraction.md).
 //!
 //! Fetching is waiting; building a DOM is CPU work. So the blocking workers
 //! only keep the body of an HTML page (up to `--max-body`, in

@@ -1,5 +1,4 @@
-//! From what the client reports to the record's error kinds (README "The
-//! record", error kinds): `dns`, `connect`, `tls`, `timeout`, `body`,
+//! From what the client reports to the record's error kinds (docs/record.md, error kinds): `dns`, `connect`, `tls`, `timeout`, `body`,
 //! `http`, with a message a person can read.
 //!
 //! reqwest nests the cause several levels deep (hyper, io, rustls), so the

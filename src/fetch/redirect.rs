@@ -1,4 +1,4 @@
-//! Redirects, followed by scrape itself (README "Details worth knowing":
+//! Redirects, followed by scrape itself (docs/options.md "Details worth knowing":
 //! redirects): where a 3xx points, whether the hop is allowed, and which
 //! `-H` headers may go along.
 

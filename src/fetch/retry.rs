@@ -1,4 +1,4 @@
-//! When to try again (README "Details worth knowing": retries): which
+//! When to try again (docs/options.md "Details worth knowing": retries): which
 //! failures are transient, and how long to wait before the next attempt.
 
 use std::time::{Duration, SystemTime};

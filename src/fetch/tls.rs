@@ -1,4 +1,4 @@
-//! `--tls`: what an HTTPS server presented (README "Certificates: --tls").
+//! `--tls`: what an HTTPS server presented (docs/tls.md).
 //!
 //! - The certificate is the one of the connection that fetched the page:
 //!   reqwest hands its DER over (`tls_info`), and `x509-parser` reads the

@@ -1,5 +1,4 @@
-//! What a response says about itself, for telling runs apart (README "The
-//! record"): the validators `etag` and `last_modified`, the HTTP version,
+//! What a response says about itself, for telling runs apart (docs/record.md): the validators `etag` and `last_modified`, the HTTP version,
 //! the address that answered, the `sha256` of the body read, and with
 //! `--headers` every response header.
 

@@ -1,5 +1,4 @@
-//! Which charset a body is in, and whether it is HTML at all (README "The
-//! record": title charsets are decided as the HTML standard does).
+//! Which charset a body is in, and whether it is HTML at all (docs/record.md: title charsets are decided as the HTML standard does).
 //!
 //! In order: a byte order mark (left to the decoder), the Content-Type
 //! header's `charset`, a `<meta charset>` or `http-equiv=content-type`

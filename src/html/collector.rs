@@ -1,5 +1,5 @@
 //! The `lol_html` handlers that collect what a page yields while the body
-//! streams (README "The record", "Extraction").
+//! streams (docs/record.md, "Extraction").
 //!
 //! One [`Collector`] per page gathers raw text and attribute values as the
 //! parser meets them; nothing of the page is kept beyond what is extracted.

@@ -1,4 +1,4 @@
-//! A body as it streams, into what the page yields (README "The record":
+//! A body as it streams, into what the page yields (docs/record.md:
 //! `title`, `description`, `lang`, `fields`, `links`).
 //!
 //! [`Scanner`] takes the body in chunks, in the order they arrive, and

@@ -1,5 +1,4 @@
-//! The aggregator: the one thread that writes records (README "How it
-//! works").
+//! The aggregator: the one thread that writes records (docs/architecture.md).
 //!
 //! It receives every [`Msg`] of the pipeline, counts it into [`Stats`],
 //! draws progress, and writes each record whole through the

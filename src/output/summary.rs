@@ -1,4 +1,4 @@
-//! Run statistics (README "Summary and exit codes"), kept apart from
+//! Run statistics (docs/record.md "Summary and exit codes"), kept apart from
 //! printing them.
 //!
 //! [`Stats`] takes every record and resumed line as the aggregator sees

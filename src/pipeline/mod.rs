@@ -1,5 +1,5 @@
 //! One pass over the lists: the reader, the pool of workers, and the
-//! aggregator they feed (README "How it works").
+//! aggregator they feed (docs/architecture.md).
 //!
 //! - [`pass`]: what a run shares ([`pass::Run`]), one pass
 //!   ([`pass::Pipeline`]) and two passes, 1 thread then N, for `--compare`

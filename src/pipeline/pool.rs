@@ -1,4 +1,4 @@
-//! The bounded pool of blocking HTTP workers (README "How it works").
+//! The bounded pool of blocking HTTP workers (docs/architecture.md).
 //!
 //! At most `--threads` workers, so at most that many requests in flight;
 //! `--threads 1` is the same code with one worker. Each worker takes a job

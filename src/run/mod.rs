@@ -1,6 +1,6 @@
 //! A run of scrape: the lists once (or twice, with `--compare`; or a made-up
 //! site, with `--demo`), each pass a [`Pipeline`]; then the summary and the
-//! exit code (README "Summary and exit codes").
+//! exit code (docs/record.md "Summary and exit codes").
 //!
 //! - `checks.rs`: what is refused before any output is opened;
 //! - `finish.rs`: the summary, the note of an interrupted run, the exit

@@ -1,5 +1,5 @@
 //! `--since PREV.jsonl`: a re-run that only downloads what changed
-//! (README "Re-runs: --since").
+//! (docs/archive.md "Re-runs").
 //!
 //! PREV is indexed once ([`index`]: URL fingerprint → line); for each URL
 //! a worker reads its earlier record back ([`Since::lookup`]), and:

@@ -1,4 +1,4 @@
-//! The README's jq cookbook, run: every recipe marked `<!-- recipe: NAME -->`
+//! The jq cookbook (docs/cookbook.md), run: every recipe marked `<!-- recipe: NAME -->`
 //! is run with `sh` in `fixtures/cookbook/` and must print exactly
 //! `fixtures/cookbook/NAME.out`. Needs `jq`: without it the test says so and
 //! passes, unless SCRAPE_REQUIRE_TOOLS is set (as `.ci/run` does).
@@ -41,10 +41,10 @@ fn recipes(readme: &str) -> Vec<(String, String)> {
 #[test]
 fn every_recipe_prints_what_it_promises() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let readme = std::fs::read_to_string(root.join("docs/cookbook.md")).unwrap();
     let recipes = recipes(&readme);
     let names: Vec<&str> = recipes.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, RECIPES, "the README's recipes");
+    assert_eq!(names, RECIPES, "the cookbook's recipes");
     if !crate::support::tool(&["jq", "--version"]) {
         return;
     }

@@ -343,7 +343,7 @@ fn select_takes_script_and_style_text_as_written() {
 }
 
 /// `--metadata` (issue 19): links, meta, cards, JSON-LD and microdata of a
-/// page, resolved and typed as README "Metadata" says.
+/// page, resolved and typed as docs/extraction.md says.
 #[test]
 fn metadata_reads_links_meta_cards_json_ld_and_microdata() {
     let server = Server::start();

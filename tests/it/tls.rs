@@ -67,7 +67,7 @@ fn an_https_record_names_the_certificate_and_the_tls_spoken() {
         let r = of(url);
         assert!(r.get("tls").is_some_and(|t| t.is_null()), "{r}");
     }
-    // The jq recipe of README "Certificates": expiring within 30 days.
+    // The jq recipe of docs/tls.md: expiring within 30 days.
     if crate::support::tool(&["jq", "--version"]) {
         let jq = std::process::Command::new("jq")
             .args([

@@ -196,7 +196,7 @@ fn the_readme_s_shell_lines_find_a_record_by_its_offset() {
         return;
     }
     let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/archive.md")).unwrap();
     let start = readme
         .find("jq -r 'select(.url == \"https://example.com/\")")
         .unwrap();

@@ -1,4 +1,4 @@
-//! `--metadata`: what a page publishes for machines (README "Metadata"),
+//! `--metadata`: what a page publishes for machines (docs/extraction.md),
 //! collected in the same streaming pass as the title, with no DOM.
 //!
 //! - `<link>`: `canonical`, `alternates` (hreflang), `feeds` (RSS, Atom,

@@ -1,6 +1,6 @@
 //! `--shard auto`: K and N from the batch engine that runs the task, so the
 //! shard count is never a second constant that can disagree with the number
-//! of tasks (README "Scaling out").
+//! of tasks (docs/scaling.md).
 //!
 //! - **Slurm job array**: K is `SLURM_ARRAY_TASK_ID`; N is
 //!   `SLURM_ARRAY_TASK_COUNT`, or `SLURM_ARRAY_TASK_MAX - MIN + 1`. The
