@@ -222,7 +222,8 @@ fn fetch_settings(cli: &Cli) -> Result<FetchSettings, Fatal> {
         verbose: cli.verbose,
         keep_headers: cli.keep_headers,
         proxies: proxies(cli),
-        capture: cli.warc.as_ref().map(|_| user_agent(cli)),
+        warc: cli.warc.is_some(),
+        user_agent: user_agent(cli),
         tls: cli.tls,
     })
 }

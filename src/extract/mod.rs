@@ -174,33 +174,7 @@ fn extract_page(page: &Page, wanted: Wanted) -> Content {
             return content;
         }
     };
-    let cap = render::cap(page.body.bytes.len());
-    let mut notes = Vec::new();
-    if page.truncated {
-        notes.push(format!(
-            "the body was cut at --max-body: extracted from its first {} bytes",
-            page.body.bytes.len()
-        ));
-    }
-    let root = block.root();
-    if let (Kind::Product, Some(root)) = (kind, &root) {
-        product::add_description(root, &survey.json_ld);
-    }
-    let mut rendered = |wanted: bool, markdown: bool, what: &str| {
-        let root = root.as_ref().filter(|_| wanted)?;
-        let out = if markdown {
-            render::markdown(root, base.as_ref())
-        } else {
-            render::text(root, base.as_ref())
-        };
-        let (out, cut) = render::bounded(out, cap);
-        if cut {
-            notes.push(format!("{what} cut at {cap} bytes"));
-        }
-        Some(out)
-    };
-    let markdown = rendered(wanted.markdown, true, "markdown");
-    let text = rendered(wanted.text, false, "text");
+    let (text, markdown, notes) = render_block(page, &block, kind, &survey, base.as_ref(), wanted);
     if text
         .as_ref()
         .or(markdown.as_ref())
@@ -210,16 +184,7 @@ fn extract_page(page: &Page, wanted: Wanted) -> Content {
         content.page_type = Some(kind);
         return content;
     }
-    let about = match &block {
-        Block::Article(a) => about.or_found(About {
-            byline: a.meta.byline.clone(),
-            published: a.meta.published.clone(),
-            modified: None,
-            site_name: a.meta.site_name.clone(),
-            excerpt: a.meta.excerpt.clone(),
-        }),
-        Block::Main(..) => about,
-    };
+    let about = with_found(about, &block);
     let language = text
         .as_deref()
         .or(markdown.as_deref())
@@ -238,6 +203,61 @@ fn extract_page(page: &Page, wanted: Wanted) -> Content {
         language,
         note: (!notes.is_empty()).then(|| notes.join("; ")),
     }
+}
+
+/// What the page says about itself, completed by what Readability found
+/// when it found the article.
+fn with_found(about: About, block: &Block) -> About {
+    match block {
+        Block::Article(a) => about.or_found(About {
+            byline: a.meta.byline.clone(),
+            published: a.meta.published.clone(),
+            modified: None,
+            site_name: a.meta.site_name.clone(),
+            excerpt: a.meta.excerpt.clone(),
+        }),
+        Block::Main(..) => about,
+    }
+}
+
+/// The block as text and as Markdown (what `wanted` asks), each within
+/// the page's output cap, and the notes of what was cut.
+fn render_block(
+    page: &Page,
+    block: &Block,
+    kind: Kind,
+    survey: &Survey,
+    base: Option<&Url>,
+    wanted: Wanted,
+) -> (Option<String>, Option<String>, Vec<String>) {
+    let cap = render::cap(page.body.bytes.len());
+    let mut notes = Vec::new();
+    if page.truncated {
+        notes.push(format!(
+            "the body was cut at --max-body: extracted from its first {} bytes",
+            page.body.bytes.len()
+        ));
+    }
+    let root = block.root();
+    if let (Kind::Product, Some(root)) = (kind, &root) {
+        product::add_description(root, &survey.json_ld);
+    }
+    let mut rendered = |wanted: bool, markdown: bool, what: &str| {
+        let root = root.as_ref().filter(|_| wanted)?;
+        let out = if markdown {
+            render::markdown(root, base)
+        } else {
+            render::text(root, base)
+        };
+        let (out, cut) = render::bounded(out, cap);
+        if cut {
+            notes.push(format!("{what} cut at {cap} bytes"));
+        }
+        Some(out)
+    };
+    let markdown = rendered(wanted.markdown, true, "markdown");
+    let text = rendered(wanted.text, false, "text");
+    (text, markdown, notes)
 }
 
 /// What links resolve against: the page's `<base href>` (resolved against

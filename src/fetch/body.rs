@@ -8,7 +8,7 @@
 //! ([`Ending`]).
 
 use std::io::{self, Read};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use reqwest::blocking::Response;
@@ -21,6 +21,7 @@ use super::sockets::Ending;
 use super::spool::{Limit, Spool, Stored};
 use super::validators::BodyHash;
 use super::{Fetched, Fetcher};
+use crate::budget::Held;
 use crate::budget::UNKNOWN_SIZE;
 use crate::error::{ErrorKind, FetchError};
 use crate::html::Scanner;
@@ -39,7 +40,9 @@ const DRAIN_LIMIT: u64 = 64 * 1024;
 
 impl Fetcher {
     /// Reads the body into the page scanner, up to `--max-body` decoded
-    /// bytes.
+    /// bytes: its content codings, a tee of the raw bytes for `--warc`,
+    /// the scanner with its share of the body budget, the read loop, then
+    /// what the response leaves in `out`.
     #[inline(never)]
     pub(super) fn read_body(
         &self,
@@ -49,92 +52,21 @@ impl Fetcher {
         exchange: Option<Exchange>,
     ) -> Ending {
         let closes = asks_to_close(&resp);
-        let encodings = resp.headers().get_all(header::CONTENT_ENCODING);
-        let codings = match decode::codings(encodings.iter().map(|v| v.as_bytes())) {
-            Ok(codings) => codings,
-            Err(unknown) => {
-                out.error = Some(FetchError::new(
-                    ErrorKind::Http,
-                    format!(
-                        "{DECODE_ERROR}: unknown Content-Encoding '{unknown}' (scrape decodes {})",
-                        decode::ACCEPT_ENCODING
-                    ),
-                ));
-                out.exchanges.extend(exchange.map(|mut e| {
-                    e.cut = Some(Cut::Unspecified);
-                    e
-                }));
-                return Ending::Closed;
-            }
+        let Some(codings) = codings_of(&resp, out) else {
+            out.exchanges.extend(exchange.map(|mut e| {
+                e.cut = Some(Cut::Unspecified);
+                e
+            }));
+            return Ending::Closed;
         };
         let resp_len = resp.content_length();
-        let max = self.settings.max_body;
-        let (raw, copy): (Box<dyn Read + Send>, _) = match exchange {
-            Some(_) => {
-                // The raw length is Content-Length, when it is sent.
-                let raw_len = resp_len.map_or(FIRST_CHUNK as u64, |n| n.min(max));
-                let raw_len = usize::try_from(raw_len).unwrap_or(0);
-                let limit = match &self.raw_budget {
-                    Some(budget) => Limit::Budget(Arc::clone(budget)),
-                    None => Limit::Fixed(usize::MAX),
-                };
-                let (tee, copy) = Tee::new(resp, Spool::new(limit, raw_len));
-                (Box::new(tee), Some(copy))
-            }
-            None => (Box::new(resp), None),
-        };
+        let (raw, copy) = self.tee(resp, resp_len, exchange.is_some());
         let mut body = decode::decoder(raw, &codings);
         let collector = Collector::new(Arc::clone(&self.settings.extraction));
         let mut scanner = Scanner::new(out.content_type.as_deref(), collector);
-        let size = resp_size(resp_len, max);
-        let mut held = self
-            .budget
-            .as_ref()
-            .filter(|_| scanner.keeps_body())
-            .map(|budget| budget.reserve(size, deadline));
-        if resp_len.is_some() {
-            scanner.reserve(size);
-        }
+        let mut held = self.hold(&mut scanner, resp_len, deadline);
         let mut hash = BodyHash::default();
-        let mut buf = vec![0; FIRST_CHUNK];
-        let mut ended = false;
-        loop {
-            // Ask for one byte past the limit, to know whether there is more.
-            let room = (max - out.bytes).saturating_add(1).min(buf.len() as u64) as usize;
-            match body.read(&mut buf[..room]) {
-                Ok(0) => {
-                    ended = true;
-                    break;
-                }
-                Ok(n) => {
-                    let keep = (n as u64).min(max - out.bytes) as usize;
-                    hash.update(&buf[..keep]);
-                    if keep > 0 && scanner.wants_more() {
-                        scanner.feed(&buf[..keep]);
-                    }
-                    out.bytes += keep as u64;
-                    if let Some(held) = &mut held {
-                        held.grow(out.bytes as usize);
-                    }
-                    if keep < n {
-                        out.truncated = true;
-                        break;
-                    }
-                    if n == buf.len() && buf.len() < READ_CHUNK {
-                        buf.resize(READ_CHUNK, 0);
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    out.error = Some(if Instant::now() >= deadline {
-                        self.timeout_error()
-                    } else {
-                        classify_read(&e, &self.settings)
-                    });
-                    break;
-                }
-            }
-        }
+        let ended = self.stream(&mut body, &mut scanner, &mut hash, &mut held, out, deadline);
         drop(body);
         out.sha256 = Some(hash.hex());
         if let (Some(mut exchange), Some(copy)) = (exchange, copy) {
@@ -149,6 +81,96 @@ impl Fetcher {
         }
         self.log_body(out);
         ending(ended && !closes)
+    }
+
+    /// With `--warc`: the response read through a tee that keeps the raw
+    /// (still content-encoded) bytes, within the raw budget.
+    fn tee(
+        &self,
+        resp: Response,
+        resp_len: Option<u64>,
+        capture: bool,
+    ) -> (Box<dyn Read + Send>, Option<Arc<Mutex<Spool>>>) {
+        if !capture {
+            return (Box::new(resp), None);
+        }
+        // The raw length is Content-Length, when it is sent.
+        let raw_len = resp_len.map_or(FIRST_CHUNK as u64, |n| n.min(self.settings.max_body));
+        let raw_len = usize::try_from(raw_len).unwrap_or(0);
+        let limit = match &self.raw_budget {
+            Some(budget) => Limit::Budget(Arc::clone(budget)),
+            None => Limit::Fixed(usize::MAX),
+        };
+        let (tee, copy) = Tee::new(resp, Spool::new(limit, raw_len));
+        (Box::new(tee), Some(copy))
+    }
+
+    /// The body's share of the budget for kept bodies, when the scanner
+    /// keeps it (`--text`); room reserved for a body of known length.
+    fn hold(
+        &self,
+        scanner: &mut Scanner,
+        resp_len: Option<u64>,
+        deadline: Instant,
+    ) -> Option<Held> {
+        let size = resp_size(resp_len, self.settings.max_body);
+        let held = self
+            .budget
+            .as_ref()
+            .filter(|_| scanner.keeps_body())
+            .map(|budget| budget.reserve(size, deadline));
+        if resp_len.is_some() {
+            scanner.reserve(size);
+        }
+        held
+    }
+
+    /// The read loop: decoded chunks into the hash and the scanner, at most
+    /// `--max-body` bytes; whether the body ended (not cut, not broken).
+    fn stream(
+        &self,
+        body: &mut impl Read,
+        scanner: &mut Scanner,
+        hash: &mut BodyHash,
+        held: &mut Option<Held>,
+        out: &mut Fetched,
+        deadline: Instant,
+    ) -> bool {
+        let max = self.settings.max_body;
+        let mut buf = vec![0; FIRST_CHUNK];
+        loop {
+            // Ask for one byte past the limit, to know whether there is more.
+            let room = (max - out.bytes).saturating_add(1).min(buf.len() as u64) as usize;
+            let n = match body.read(&mut buf[..room]) {
+                Ok(0) => return true,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    out.error = Some(if Instant::now() >= deadline {
+                        self.timeout_error()
+                    } else {
+                        classify_read(&e, &self.settings)
+                    });
+                    return false;
+                }
+            };
+            let keep = (n as u64).min(max - out.bytes) as usize;
+            hash.update(&buf[..keep]);
+            if keep > 0 && scanner.wants_more() {
+                scanner.feed(&buf[..keep]);
+            }
+            out.bytes += keep as u64;
+            if let Some(held) = held {
+                held.grow(out.bytes as usize);
+            }
+            if keep < n {
+                out.truncated = true;
+                return false;
+            }
+            if n == buf.len() && buf.len() < READ_CHUNK {
+                buf.resize(READ_CHUNK, 0);
+            }
+        }
     }
 
     /// Reads and drops a redirect's body (a few bytes, usually), so that its
@@ -190,6 +212,25 @@ impl Fetcher {
             None => String::new(),
         };
         self.log(format_args!("{url}: body {} bytes{end}", out.bytes));
+    }
+}
+
+/// The content codings of `resp`, or `None` (the error in `out`) for one
+/// scrape cannot undo.
+fn codings_of(resp: &Response, out: &mut Fetched) -> Option<Vec<decode::Coding>> {
+    let encodings = resp.headers().get_all(header::CONTENT_ENCODING);
+    match decode::codings(encodings.iter().map(|v| v.as_bytes())) {
+        Ok(codings) => Some(codings),
+        Err(unknown) => {
+            out.error = Some(FetchError::new(
+                ErrorKind::Http,
+                format!(
+                    "{DECODE_ERROR}: unknown Content-Encoding '{unknown}' (scrape decodes {})",
+                    decode::ACCEPT_ENCODING
+                ),
+            ));
+            None
+        }
     }
 }
 

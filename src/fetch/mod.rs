@@ -23,6 +23,7 @@
 //!   ([`capture`]); with `--tls`, the certificate and TLS of the final
 //!   HTTPS response ([`tls`]).
 
+mod attempt;
 pub mod body;
 pub mod capture;
 pub mod classify;
@@ -43,23 +44,32 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use reqwest::blocking::{Client, RequestBuilder, Response};
-use reqwest::header::{self, HeaderMap, HeaderValue};
-use reqwest::tls::TlsInfo;
+use reqwest::blocking::{Client, Response};
+use reqwest::header::{HeaderMap, HeaderValue};
 use url::Url;
 
 use crate::budget::Budget;
 use crate::error::{ErrorKind, FetchError};
 use crate::html::page::Page;
 use crate::plan::Extraction;
-use crate::urls::redact::{self, url as redact_url};
-use capture::{Exchange, Sent};
-use classify::{classify, classify_send, secs};
-use cookies::Jar;
-use retry::{MAX_RETRY_AFTER, backoff, retry_after, transient_status};
-use sockets::{Ending, Lease, Sockets};
+use crate::urls::redact;
+use attempt::Attempt;
+use capture::Exchange;
+use classify::{classify, secs};
+use retry::{MAX_RETRY_AFTER, backoff};
+use sockets::Sockets;
 use tls::{Negotiations, Tls};
 use validators::{Conditional, Headers, Validators};
+
+/// What one fetch is asked: the URL, and with `--since` the validators of
+/// the URL that gave them (sent on the hop to that URL only).
+#[derive(Debug, Clone, Copy)]
+pub struct Ask<'a> {
+    /// The URL, as the list gave it.
+    pub url: &'a Url,
+    /// `--since`: validators for their URL.
+    pub conditional: Option<&'a Conditional>,
+}
 
 /// What the fetcher needs from the command line.
 #[derive(Debug, Clone)]
@@ -85,9 +95,10 @@ pub struct FetchSettings {
     pub keep_headers: bool,
     /// Which proxy requests go through (to name it in errors).
     pub proxies: proxy::Proxies,
-    /// `--warc`: keep every exchange's heads and raw payload; the
-    /// client's User-Agent, to write the request as sent.
-    pub capture: Option<HeaderValue>,
+    /// `--warc`: keep every exchange's heads and raw payload.
+    pub warc: bool,
+    /// The User-Agent the client sends (`-A`), to write requests as sent.
+    pub user_agent: HeaderValue,
     /// `--tls`: describe the certificate and TLS of HTTPS responses.
     pub tls: bool,
 }
@@ -134,20 +145,6 @@ pub struct Fetched {
     pub tls: Option<Tls>,
 }
 
-/// How many times a request that got an empty reply on a reused
-/// connection is sent again at once.
-const MAX_RESENDS: u32 = 2;
-
-/// The outcome of one attempt, and whether another may help.
-struct Attempt {
-    fetched: Fetched,
-    /// `Some` when the failure is transient: with the server's Retry-After.
-    retry: Option<Option<Duration>>,
-    /// The URL of the attempt's last request (the host that answered, or
-    /// did not).
-    asked: Url,
-}
-
 /// What a fetch tells the run as it goes, and asks it (the politeness
 /// gate listens).
 pub trait Watch {
@@ -157,13 +154,6 @@ pub trait Watch {
     /// (`None`), or not, with this error. Returns whether another attempt
     /// may go to that host.
     fn attempted(&self, url: &Url, unanswered: Option<&FetchError>) -> bool;
-}
-
-/// A request that got no response: why, and whether another attempt may
-/// help (as in `Attempt`).
-struct Failure {
-    error: FetchError,
-    retry: Option<Option<Duration>>,
 }
 
 /// Fetches URLs with one shared client; cheap to share between workers.
@@ -178,21 +168,6 @@ pub struct Fetcher {
     negotiations: Option<Negotiations>,
     /// With `--warc`: the bytes of raw payloads held, shared.
     raw_budget: Option<Arc<Budget>>,
-}
-
-/// The hops of one attempt so far.
-struct Chain<'a> {
-    current: Url,
-    /// The cookies the chain's responses set.
-    jar: Jar,
-    /// Every hop of the chain with the cookies it was sent, for loop
-    /// detection; filled on the first redirect only (most URLs have none).
-    visited: Vec<(Url, String)>,
-    redirects: u32,
-    /// With `--warc`: the chain's exchanges so far.
-    exchanges: Vec<Exchange>,
-    /// `--since`: validators for the hop to their URL.
-    conditional: Option<&'a Conditional>,
 }
 
 impl Fetcher {
@@ -244,14 +219,10 @@ impl Fetcher {
         &self.sockets
     }
 
-    /// Fetches `url`, with retries, telling `watch` how each attempt went;
-    /// a request to `conditional`'s URL carries its validators.
-    pub fn fetch(
-        &self,
-        url: &Url,
-        watch: &dyn Watch,
-        conditional: Option<&Conditional>,
-    ) -> Fetched {
+    /// Fetches what `ask` asks, with retries, telling `watch` how each
+    /// attempt went.
+    pub fn fetch(&self, ask: &Ask, watch: &dyn Watch) -> Fetched {
+        let url = ask.url;
         let started = Instant::now();
         let mut attempts = 0;
         let mut earlier = Vec::new();
@@ -261,7 +232,7 @@ impl Fetcher {
                 mut fetched,
                 retry,
                 asked,
-            } = self.attempt(url, started, conditional);
+            } = self.attempt(ask, started);
             if !earlier.is_empty() {
                 earlier.append(&mut fetched.exchanges);
                 fetched.exchanges = std::mem::take(&mut earlier);
@@ -292,160 +263,6 @@ impl Fetcher {
         }
     }
 
-    /// One attempt: the request, its redirects and the body, under one
-    /// deadline.
-    fn attempt(&self, url: &Url, started: Instant, conditional: Option<&Conditional>) -> Attempt {
-        let deadline = Instant::now() + self.settings.timeout;
-        let mut chain = Chain {
-            current: url.clone(),
-            jar: Jar::default(),
-            visited: Vec::new(),
-            redirects: 0,
-            exchanges: Vec::new(),
-            conditional,
-        };
-        loop {
-            let (resp, lease, sent) = match self.send(url, &chain, deadline) {
-                Ok(sent) => sent,
-                Err(Failure { error, retry }) => {
-                    let mut fetched = Fetched::failed(chain.redirects, error);
-                    fetched.exchanges = chain.exchanges;
-                    return Attempt {
-                        fetched,
-                        retry,
-                        asked: chain.current,
-                    };
-                }
-            };
-            chain.jar.remember(&resp, &chain.current);
-            let exchange = sent.map(|sent| sent.answered(&chain.current, &resp));
-            let elapsed = started.elapsed();
-            let mut fetched = Fetched::responded(&resp, &chain.current, chain.redirects, elapsed);
-            if self.settings.keep_headers {
-                fetched.headers = Some(Headers::of(resp.headers()));
-            }
-            if self.settings.tls && chain.current.scheme() == "https" {
-                let der = resp.extensions().get::<TlsInfo>();
-                let der = der.and_then(TlsInfo::peer_certificate).unwrap_or_default();
-                fetched.tls = Some(Tls::of_certificate(der, chrono::Utc::now()));
-            }
-            let max = self.settings.max_redirects;
-            if let Some(next) = redirect::target(&resp, &chain.current, max) {
-                let (ending, drained) = self.drain(resp, exchange);
-                chain.exchanges.extend(drained);
-                let hop = chain.follow(url, next, max);
-                self.sockets.done(lease, ending);
-                match hop {
-                    Ok(()) => continue,
-                    Err(error) => {
-                        fetched.error = Some(error);
-                        fetched.exchanges = chain.exchanges;
-                        return final_attempt(fetched, chain.current);
-                    }
-                }
-            }
-            let retry_after = transient_status(resp.status()).then(|| retry_after(&resp));
-            fetched.exchanges = chain.exchanges;
-            let ending = self.read_body(resp, &mut fetched, deadline, exchange);
-            self.sockets.done(lease, ending);
-            return match retry_after {
-                Some(after) if fetched.error.is_none() => Attempt {
-                    fetched,
-                    retry: Some(after),
-                    asked: chain.current,
-                },
-                _ => final_attempt(fetched, chain.current),
-            };
-        }
-    }
-
-    /// Sends one request (one hop) within what is left of the deadline:
-    /// the response and its place in the connection budget, or the error
-    /// and whether it is worth another attempt. A request that gets an
-    /// empty reply on a connection expected to be a reused one (the server
-    /// closed it while it was idle) is sent again at once, up to
-    /// [`MAX_RESENDS`] times, on another connection: that is not an attempt.
-    // Out of line, like `read_body`: their frames are never needed at once,
-    // and 4096 workers each pay for the deepest stack they touch.
-    #[inline(never)]
-    fn send(
-        &self,
-        original: &Url,
-        chain: &Chain,
-        deadline: Instant,
-    ) -> Result<(Response, Lease, Option<Sent>), Failure> {
-        let current = &chain.current;
-        let mut resends = 0;
-        loop {
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            if remaining.is_zero() {
-                return Err(Failure {
-                    error: self.timeout_error(),
-                    retry: Some(None),
-                });
-            }
-            let lease = self.sockets.open(current, original);
-            let reused = lease.reused();
-            let sent_at = Instant::now();
-            let request = self.request(original, chain, remaining, &lease);
-            let (sent, head) = self.execute(request);
-            self.log_response(current, &sent, sent_at);
-            let e = match sent {
-                Ok(resp) => return Ok((resp, lease, head)),
-                Err(e) => e,
-            };
-            self.sockets.done(lease, Ending::Closed);
-            let mut failure = classify_send(&e, &self.settings);
-            failure.error.message = self
-                .settings
-                .proxies
-                .name_in(current, failure.error.message);
-            if failure.empty_reply && reused && resends < MAX_RESENDS {
-                resends += 1;
-                self.log(format_args!(
-                    "{}: sent again on another connection",
-                    redact_url(current)
-                ));
-                continue;
-            }
-            return Err(Failure {
-                error: failure.error,
-                retry: failure.transient.then_some(None),
-            });
-        }
-    }
-
-    /// The request for one hop: the `-H` headers this origin may have, the
-    /// chain's cookies, `Connection: close` when the budget says so,
-    /// `Accept-Encoding` for what scrape decodes.
-    fn request(
-        &self,
-        original: &Url,
-        chain: &Chain,
-        remaining: Duration,
-        lease: &Lease,
-    ) -> RequestBuilder {
-        let current = &chain.current;
-        let mut headers = redirect::headers_for(&self.settings.headers, original, current);
-        chain.jar.add_to(&mut headers, current);
-        if let Some(conditional) = chain.conditional.filter(|c| c.url == *current) {
-            headers.extend(conditional.headers.clone());
-        }
-        let mut request = self
-            .client
-            .get(current.clone())
-            .headers(headers)
-            .timeout(remaining);
-        if lease.closes() {
-            request = request.header(header::CONNECTION, HeaderValue::from_static("close"));
-        }
-        if !self.settings.headers.contains_key(header::ACCEPT_ENCODING) {
-            let offer = HeaderValue::from_static(decode::ACCEPT_ENCODING);
-            request = request.header(header::ACCEPT_ENCODING, offer);
-        }
-        request
-    }
-
     /// With `--tls`: the version and cipher the server that answered
     /// negotiates, from scrape's own handshake (not through a proxy).
     fn negotiated(&self, fetched: &mut Fetched) {
@@ -467,20 +284,6 @@ impl Fetcher {
         if let Some((version, cipher)) = negotiations.with(addr, host) {
             tls.version = Some(version);
             tls.cipher = Some(cipher);
-        }
-    }
-
-    /// Sends `request`; with `--warc`, keeps its head first.
-    fn execute(&self, request: RequestBuilder) -> (reqwest::Result<Response>, Option<Sent>) {
-        let Some(user_agent) = &self.settings.capture else {
-            return (request.send(), None);
-        };
-        match request.build() {
-            Ok(request) => {
-                let head = Sent::of(&request, user_agent);
-                (self.client.execute(request), Some(head))
-            }
-            Err(e) => (Err(e), None),
         }
     }
 
@@ -541,28 +344,6 @@ impl Fetcher {
     }
 }
 
-impl Chain<'_> {
-    /// Moves to the next hop, if it is allowed.
-    fn follow(
-        &mut self,
-        first: &Url,
-        next: Result<Url, FetchError>,
-        max: u32,
-    ) -> Result<(), FetchError> {
-        if self.visited.is_empty() {
-            // The first request went out before any response set a cookie.
-            self.visited.push((first.clone(), String::new()));
-        }
-        let next = next?;
-        let cookies = self.jar.sent_to(&next);
-        let next = redirect::check_hop(Ok(next), &cookies, &self.visited, self.redirects, max)?;
-        self.redirects += 1;
-        self.visited.push((next.clone(), cookies));
-        self.current = next;
-        Ok(())
-    }
-}
-
 impl Fetched {
     /// An attempt that got no response.
     pub fn failed(redirects: u32, error: FetchError) -> Fetched {
@@ -572,30 +353,182 @@ impl Fetched {
             ..Fetched::default()
         }
     }
-
-    /// The headers part of a response.
-    fn responded(resp: &Response, url: &Url, redirects: u32, ttfb: Duration) -> Fetched {
-        Fetched {
-            final_url: Some(url.clone()),
-            status: Some(resp.status().as_u16()),
-            content_type: resp
-                .headers()
-                .get(header::CONTENT_TYPE)
-                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
-            redirects,
-            location: redirect::location(resp, url),
-            ttfb: Some(ttfb),
-            validators: Validators::of(resp),
-            remote: resp.remote_addr(),
-            ..Fetched::default()
-        }
-    }
 }
 
-fn final_attempt(fetched: Fetched, asked: Url) -> Attempt {
-    Attempt {
-        fetched,
-        retry: None,
-        asked,
+#[cfg(test)]
+mod tests {
+    //! The retry and redirect loops, end to end over loopback, through the
+    //! `Watch` seam the politeness gate uses.
+
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::{SocketAddr, TcpListener};
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::fetch::client::{ClientSettings, POOL_IDLE_TIMEOUT, Pooling};
+
+    /// A server that answers its `n`th request (from 0, over all
+    /// connections) with `answer(n, path, cookie header)`, closing each
+    /// connection after one response.
+    fn server(answer: fn(usize, &str, &str) -> String) -> SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            for (n, stream) in listener.incoming().flatten().enumerate() {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                let _ = reader.read_line(&mut line);
+                let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
+                let mut cookie = String::new();
+                loop {
+                    let mut header = String::new();
+                    if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = header.to_ascii_lowercase().strip_prefix("cookie:") {
+                        cookie = v.trim().to_string();
+                    }
+                }
+                let mut stream = stream;
+                let _ = stream.write_all(answer(n, &path, &cookie).as_bytes());
+            }
+        });
+        addr
+    }
+
+    fn response(head: &str) -> String {
+        format!("HTTP/1.1 {head}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+    }
+
+    fn fetcher(retries: u32) -> Fetcher {
+        let client = client::build(
+            &ClientSettings {
+                user_agent: HeaderValue::from_static("test"),
+                connect_timeout: Duration::from_secs(2),
+                timeout: Duration::from_secs(5),
+                insecure: false,
+                extra_roots: Vec::new(),
+                proxies: proxy::Proxies::Direct,
+                tls_info: false,
+            },
+            Pooling::None,
+        )
+        .unwrap();
+        let settings = FetchSettings {
+            timeout: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(2),
+            retries,
+            max_redirects: 5,
+            max_body: 1 << 20,
+            headers: HeaderMap::new(),
+            extraction: Arc::new(Extraction::default()),
+            verbose: false,
+            keep_headers: false,
+            proxies: proxy::Proxies::Direct,
+            warc: false,
+            user_agent: HeaderValue::from_static("test"),
+            tls: false,
+        };
+        let sockets = Arc::new(Sockets::new(16, 1, POOL_IDLE_TIMEOUT));
+        Fetcher::new(client, settings, Arc::new(AtomicBool::new(false)), sockets)
+    }
+
+    /// What a fetch told the gate.
+    #[derive(Default)]
+    struct Heard {
+        attempts: Mutex<Vec<Option<ErrorKind>>>,
+        pauses: Mutex<Vec<Duration>>,
+        /// Whether the host may be asked again after an unanswered attempt.
+        go_on: bool,
+    }
+
+    impl Watch for Heard {
+        fn pause(&self, _: &Url, wait: Duration) {
+            self.pauses.lock().unwrap().push(wait);
+        }
+        fn attempted(&self, _: &Url, unanswered: Option<&FetchError>) -> bool {
+            self.attempts
+                .lock()
+                .unwrap()
+                .push(unanswered.map(|e| e.kind));
+            unanswered.is_none() || self.go_on
+        }
+    }
+
+    fn fetch(f: &Fetcher, url: &str, heard: &Heard) -> Fetched {
+        let url = Url::parse(url).unwrap();
+        f.fetch(
+            &Ask {
+                url: &url,
+                conditional: None,
+            },
+            heard,
+        )
+    }
+
+    #[test]
+    fn transient_statuses_are_retried_and_the_gate_hears_each_attempt() {
+        let addr = server(|n, _, _| match n {
+            0 | 1 => response("503 Service Unavailable\r\nRetry-After: 0"),
+            _ => response("200 OK"),
+        });
+        let heard = Heard::default();
+        let got = fetch(&fetcher(2), &format!("http://{addr}/"), &heard);
+        assert_eq!((got.status, got.attempts), (Some(200), 3));
+        assert_eq!(*heard.attempts.lock().unwrap(), [None, None, None]);
+        assert_eq!(
+            heard.pauses.lock().unwrap().len(),
+            2,
+            "Retry-After heard twice"
+        );
+        // Out of retries: the last 503 is the record.
+        let addr = server(|_, _, _| response("503 Service Unavailable\r\nRetry-After: 0"));
+        let got = fetch(&fetcher(1), &format!("http://{addr}/"), &Heard::default());
+        assert_eq!((got.status, got.attempts), (Some(503), 2));
+    }
+
+    #[test]
+    fn a_host_the_gate_gives_up_on_is_not_retried() {
+        let refused = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let heard = Heard::default();
+        let got = fetch(&fetcher(2), &format!("http://{refused}/"), &heard);
+        assert_eq!(got.attempts, 1);
+        assert_eq!(got.error.map(|e| e.kind), Some(ErrorKind::Connect));
+        assert_eq!(*heard.attempts.lock().unwrap(), [Some(ErrorKind::Connect)]);
+        let willing = Heard {
+            go_on: true,
+            ..Heard::default()
+        };
+        let got = fetch(&fetcher(2), &format!("http://{refused}/"), &willing);
+        assert_eq!(got.attempts, 3, "retried while the gate allows");
+    }
+
+    #[test]
+    fn redirects_are_followed_loops_named_and_cookies_make_a_new_request() {
+        let addr = server(|_, path, cookie| match path {
+            "/a" => response("302 Found\r\nLocation: /b"),
+            "/b" => response("302 Found\r\nLocation: /a"),
+            "/consent" if cookie.contains("ok=1") => response("200 OK"),
+            "/consent" => response("302 Found\r\nSet-Cookie: ok=1\r\nLocation: /consent"),
+            _ => response("404 Not Found"),
+        });
+        let got = fetch(&fetcher(0), &format!("http://{addr}/a"), &Heard::default());
+        let error = got.error.unwrap();
+        assert_eq!(error.kind, ErrorKind::Redirect);
+        assert!(error.message.contains("loop"), "{}", error.message);
+        assert_eq!(
+            got.location.map(|u| u.path().to_string()).as_deref(),
+            Some("/a")
+        );
+        let got = fetch(
+            &fetcher(0),
+            &format!("http://{addr}/consent"),
+            &Heard::default(),
+        );
+        assert_eq!((got.status, got.redirects), (Some(200), 1));
+        assert!(got.error.is_none());
     }
 }

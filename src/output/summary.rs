@@ -243,33 +243,10 @@ pub struct Latency {
 }
 
 impl Summary {
-    /// Two lines for people, as the end of a run prints them on stderr.
+    /// Two lines for people, as the end of a run prints them on stderr,
+    /// and one for each option that has something to say.
     pub fn write_human(&self, w: &mut dyn Write) -> io::Result<()> {
-        let status = if self.interrupted {
-            "interrupted after"
-        } else {
-            "done:"
-        };
-        let mut failed = format!("{} failed", self.failed);
-        if !self.failed_by_kind.is_empty() {
-            let kinds: Vec<String> = self
-                .failed_by_kind
-                .iter()
-                .map(|(k, n)| format!("{k} {n}"))
-                .collect();
-            failed = format!("{failed} ({})", kinds.join(", "));
-        }
-        writeln!(
-            w,
-            "scrape: {status} {} in {:.2} s ({:.1} URLs/s, {}): {} ok, {}, {failed}, {}",
-            count(self.records, "URL", "URLs"),
-            self.wall_s,
-            self.urls_per_s,
-            count(self.threads as u64, "thread", "threads"),
-            self.ok,
-            count(self.http_errors, "HTTP error", "HTTP errors"),
-            count(self.duplicates, "duplicate", "duplicates"),
-        )?;
+        writeln!(w, "{}", self.status_line())?;
         if let Some(shard) = self.shard {
             let lines = count(self.other_shards, "line belongs", "lines belong");
             writeln!(
@@ -278,21 +255,8 @@ impl Summary {
                 shard.from.as_str()
             )?;
         }
-        if let Some(u) = self.unchanged {
-            let not_modified = count(u.not_modified, "304 Not Modified", "304 Not Modified");
-            write!(
-                w,
-                "scrape: {} unchanged since --since ({not_modified}, no body downloaded)",
-                u.unchanged
-            )?;
-            match self.since {
-                Some(prev) if prev.unreadable > 0 => writeln!(
-                    w,
-                    "; {} in it not read (torn or not JSON)",
-                    count(prev.unreadable, "line", "lines")
-                )?,
-                _ => writeln!(w)?,
-            }
+        if let Some(line) = self.since_line() {
+            writeln!(w, "{line}")?;
         }
         if let Some(agent) = &self.robots_agent {
             let refused = self.failed_by_kind.get("robots").copied().unwrap_or(0);
@@ -314,18 +278,61 @@ impl Summary {
                 count(self.records, "record written", "records written")
             )?;
         }
+        writeln!(w, "{}", self.latency_line())
+    }
+
+    /// "scrape: done: 200 URLs in 0.70 s (…): 180 ok, …".
+    fn status_line(&self) -> String {
+        let status = if self.interrupted {
+            "interrupted after"
+        } else {
+            "done:"
+        };
+        let mut failed = format!("{} failed", self.failed);
+        if !self.failed_by_kind.is_empty() {
+            let kinds: Vec<String> = self
+                .failed_by_kind
+                .iter()
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect();
+            failed = format!("{failed} ({})", kinds.join(", "));
+        }
+        format!(
+            "scrape: {status} {} in {:.2} s ({:.1} URLs/s, {}): {} ok, {}, {failed}, {}",
+            count(self.records, "URL", "URLs"),
+            self.wall_s,
+            self.urls_per_s,
+            count(self.threads as u64, "thread", "threads"),
+            self.ok,
+            count(self.http_errors, "HTTP error", "HTTP errors"),
+            count(self.duplicates, "duplicate", "duplicates"),
+        )
+    }
+
+    /// `--since`: what was unchanged, and what of PREV was not read.
+    fn since_line(&self) -> Option<String> {
+        let u = self.unchanged?;
+        let not_modified = count(u.not_modified, "304 Not Modified", "304 Not Modified");
+        let mut line = format!(
+            "scrape: {} unchanged since --since ({not_modified}, no body downloaded)",
+            u.unchanged
+        );
+        if let Some(prev) = self.since.filter(|p| p.unreadable > 0) {
+            let lines = count(prev.unreadable, "line", "lines");
+            line.push_str(&format!("; {lines} in it not read (torn or not JSON)"));
+        }
+        Some(line)
+    }
+
+    /// Latency quantiles and bytes read.
+    fn latency_line(&self) -> String {
         let l = &self.latency_ms;
         match (l.p50, l.p95, l.max) {
-            (Some(p50), Some(p95), Some(max)) => writeln!(
-                w,
+            (Some(p50), Some(p95), Some(max)) => format!(
                 "scrape: latency p50 {p50:.1} ms, p95 {p95:.1} ms, max {max:.1} ms; {} read",
                 human_bytes(self.bytes)
             ),
-            _ => writeln!(
-                w,
-                "scrape: nothing fetched; {} read",
-                human_bytes(self.bytes)
-            ),
+            _ => format!("scrape: nothing fetched; {} read", human_bytes(self.bytes)),
         }
     }
 }

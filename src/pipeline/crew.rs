@@ -45,7 +45,7 @@ pub fn assemble(
     if config.fetch.extraction.content.any() {
         fetcher = fetcher.with_budget(Budget::per_core());
     }
-    if config.fetch.capture.is_some() {
+    if config.fetch.warc {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         fetcher = fetcher.with_raw_budget(Budget::new(RAW_PER_CORE * cores));
     }

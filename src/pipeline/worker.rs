@@ -24,7 +24,7 @@ use crate::archive::{self, Blob};
 use crate::error::{ErrorKind, FetchError, panic_message};
 use crate::extract::Page as ExtractPage;
 use crate::extract::pool::Extractor;
-use crate::fetch::{Fetched, Fetcher};
+use crate::fetch::{Ask, Fetched, Fetcher};
 use crate::flow::{Msg, Seq, Task};
 use crate::html::page::Body;
 use crate::input::Job;
@@ -56,7 +56,7 @@ pub fn handle(crew: &Crew, seq: Seq, job: Job) -> bool {
     let conditional = prev.as_ref().and_then(|p| p.as_ref()?.conditional.as_ref());
     let url = job.url.clone();
     let fetched = fetch_guarded(&url, &crew.gate, |url| {
-        crew.fetcher.fetch(url, &*crew.gate, conditional)
+        crew.fetcher.fetch(&Ask { url, conditional }, &*crew.gate)
     });
     crew.fetcher.sockets().finished(&url);
     let (mut record, warc, body) = match fetched {

@@ -23,7 +23,11 @@
 //! that are not read), and [`TAIL`] bytes of input are kept for
 //! re-synchronising.
 
-use std::sync::LazyLock;
+mod skip;
+mod tag;
+
+use skip::KEEP;
+pub use tag::Tag;
 
 /// The most bytes of one tag kept; the rest of a longer tag is skipped.
 pub const MAX_TAG: usize = 16 * 1024;
@@ -31,56 +35,6 @@ pub const MAX_TAG: usize = 16 * 1024;
 /// Bytes of input kept for re-synchronising: a marker whose tag began
 /// further back than this (after a huge attribute) is passed by.
 pub const TAIL: usize = 4 * 1024;
-
-/// What skipping looks for, each inside the tag that matters: `cope` of
-/// `itemscope` (also `itemScope`, as React writes it; checked for `items`
-/// before it), `ld+json`, `<meta` and `<link` (pages put OpenGraph tags and
-/// canonical links in the body too), in the cases pages write them; and
-/// the start of a comment, skipped whole (a JSON-LD block commented out is
-/// not the page's). They are searched for together (aho-corasick's packed
-/// SIMD searcher, Teddy): 23 µs on an average WCXB page of 280 KB, where
-/// four `memmem` passes took 35.
-const MARKERS: [&str; 9] = [
-    "cope", "COPE", "ld+json", "LD+JSON", "<meta", "<META", "<link", "<LINK", "<!--",
-];
-
-/// The index of `<!--` in [`MARKERS`].
-const COMMENT: usize = MARKERS.len() - 1;
-
-/// Bytes always kept of the last piece: enough for a marker cut by the
-/// piece's end, with the `items` before `cope`.
-const KEEP: usize = 16;
-
-/// The markers' searcher: packed SIMD where the machine has it, else the
-/// general automaton.
-static MARKER_SEARCH: LazyLock<Search> = LazyLock::new(
-    || match aho_corasick::packed::Searcher::new(MARKERS.iter()) {
-        Some(packed) => Search::Packed(packed),
-        None => Search::General(aho_corasick::AhoCorasick::new(MARKERS).ok()),
-    },
-);
-
-enum Search {
-    Packed(aho_corasick::packed::Searcher),
-    General(Option<aho_corasick::AhoCorasick>),
-}
-
-/// The first marker in `haystack`: its index in [`MARKERS`] and where.
-fn find_marker(haystack: &[u8]) -> Option<(usize, usize)> {
-    let m = match &*MARKER_SEARCH {
-        Search::Packed(s) => s.find(haystack)?,
-        Search::General(s) => s.as_ref()?.find(haystack)?,
-    };
-    Some((m.pattern().as_usize(), m.start()))
-}
-
-/// Whether marker `k` is the `cope` of `itemscope`.
-fn is_cope(k: usize) -> bool {
-    k < 2
-}
-
-static ITEM: LazyLock<memchr::memmem::Finder<'static>> =
-    LazyLock::new(|| memchr::memmem::Finder::new("item"));
 
 /// Elements whose content is text up to their end tag.
 const RAW_TEXT: [&[u8]; 8] = [
@@ -93,109 +47,6 @@ const RAW_TEXT: [&[u8]; 8] = [
     b"noembed",
     b"noframes",
 ];
-
-/// A start tag: its name (lower-cased) and its text after the name.
-pub struct Tag<'a> {
-    pub name: &'a [u8],
-    pub rest: &'a [u8],
-    /// The attributes, read once when first asked for.
-    attrs: std::cell::OnceCell<Vec<(&'a [u8], &'a [u8])>>,
-}
-
-impl<'a> Tag<'a> {
-    fn new(name: &'a [u8], rest: &'a [u8]) -> Tag<'a> {
-        Tag {
-            name,
-            rest,
-            attrs: std::cell::OnceCell::new(),
-        }
-    }
-
-    /// The value of attribute `name` (lower-case), raw (character
-    /// references not decoded); `Some(b"")` for one without a value. The
-    /// first of a repeated one, as in HTML.
-    pub fn attr(&self, name: &[u8]) -> Option<&'a [u8]> {
-        let attrs = self
-            .attrs
-            .get_or_init(|| Attributes { rest: self.rest }.collect());
-        attrs
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|&(_, v)| v)
-    }
-
-    /// Whether the tag has attribute `name`.
-    pub fn has(&self, name: &[u8]) -> bool {
-        self.attr(name).is_some()
-    }
-
-    /// Whether the tag's text mentions `item` (`itemscope`, `itemprop`):
-    /// a cheap test before reading attributes.
-    pub fn mentions_item(&self) -> bool {
-        ITEM.find(self.rest).is_some()
-    }
-}
-
-/// The attributes of a tag's text, in order.
-struct Attributes<'a> {
-    rest: &'a [u8],
-}
-
-impl<'a> Iterator for Attributes<'a> {
-    type Item = (&'a [u8], &'a [u8]);
-
-    fn next(&mut self) -> Option<Self::Item> {
-        let s = self.rest;
-        let mut i = 0;
-        let start = loop {
-            let at = i + s[i..]
-                .iter()
-                .position(|b| !b.is_ascii_whitespace() && *b != b'/')?;
-            // A stray `=`, `>` or quote where a name should be: skipped.
-            if matches!(s[at], b'=' | b'>' | b'"' | b'\'') {
-                i = at + 1;
-                continue;
-            }
-            break at;
-        };
-        i = start;
-        while i < s.len() && !s[i].is_ascii_whitespace() && !matches!(s[i], b'=' | b'/' | b'>') {
-            i += 1;
-        }
-        let name = &s[start..i];
-        while i < s.len() && s[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        if i >= s.len() || s[i] != b'=' {
-            self.rest = &s[i..];
-            return Some((name, b""));
-        }
-        i += 1;
-        while i < s.len() && s[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        let value = match s.get(i) {
-            Some(&q) if q == b'"' || q == b'\'' => {
-                let end = s[i + 1..]
-                    .iter()
-                    .position(|&b| b == q)
-                    .map_or(s.len(), |e| i + 1 + e);
-                let value = &s[i + 1..end];
-                i = (end + 1).min(s.len());
-                value
-            }
-            _ => {
-                let start = i;
-                while i < s.len() && !s[i].is_ascii_whitespace() && s[i] != b'>' {
-                    i += 1;
-                }
-                &s[start..i]
-            }
-        };
-        self.rest = &s[i..];
-        Some((name, value))
-    }
-}
 
 /// What the tokenizer tells, and what it asks.
 pub trait Sink {
@@ -346,107 +197,6 @@ impl Tokenizer {
         } else {
             input.len()
         }
-    }
-
-    /// Skips to the next marker that is inside a tag, and goes on in that
-    /// tag; the whole piece when there is none.
-    fn skip(&mut self, input: &[u8], at: usize) -> usize {
-        if at == 0 {
-            match self.marker_across(input) {
-                // A comment began at the last piece's end.
-                Some((COMMENT, end)) => {
-                    self.state = State::Comment { dashes: 0 };
-                    return end;
-                }
-                Some(_) if self.resume_in_tail(input) => return 0,
-                _ => {}
-            }
-        }
-        let mut from = at;
-        loop {
-            let Some((k, hit)) = find_marker(&input[from..]).map(|(k, i)| (k, from + i)) else {
-                return input.len();
-            };
-            if k == COMMENT {
-                self.state = State::Comment { dashes: 0 };
-                return hit + 4;
-            }
-            if !self.is_marker(k, input, hit) {
-                from = hit + 1;
-                continue;
-            }
-            match memchr::memrchr2(b'<', b'>', &input[..=hit]) {
-                Some(lt) if input[lt] == b'<' && tag_starts(&input[lt + 1..]) => {
-                    self.state = State::Open;
-                    self.resynced = true;
-                    return lt + 1;
-                }
-                // Not inside a tag (text, code).
-                Some(_) => from = hit + 1,
-                // The tag began in an earlier piece.
-                None if self.resume_in_tail(input) => return at,
-                None => from = hit + 1,
-            }
-        }
-    }
-
-    /// Whether the search hit for marker `k` at `hit` is one: `cope` must
-    /// follow `items` (any case), in this piece or the last.
-    fn is_marker(&self, k: usize, input: &[u8], hit: usize) -> bool {
-        if !is_cope(k) {
-            return true;
-        }
-        let before: Vec<u8> = if hit >= 5 {
-            input[hit - 5..hit].to_vec()
-        } else {
-            let from_tail = (5 - hit).min(self.tail.len());
-            [&self.tail[self.tail.len() - from_tail..], &input[..hit]].concat()
-        };
-        before.eq_ignore_ascii_case(b"items")
-    }
-
-    /// A marker that spans the last piece's end and this one's start:
-    /// which, and where in this piece it ends.
-    fn marker_across(&self, input: &[u8]) -> Option<(usize, usize)> {
-        let longest = MARKERS.iter().map(|m| m.len()).max().unwrap_or(1);
-        // Five more bytes before: `items` ahead of `cope`.
-        let before = &self.tail[self.tail.len().saturating_sub(longest - 1 + 5)..];
-        let mut joint = before.to_vec();
-        joint.extend_from_slice(&input[..input.len().min(longest - 1)]);
-        let mut from = 0;
-        while let Some((k, i)) = find_marker(&joint[from..]).map(|(k, i)| (k, from + i)) {
-            let end = i + MARKERS[k].len();
-            let cope_ok = !is_cope(k) || i >= 5 && joint[i - 5..i].eq_ignore_ascii_case(b"items");
-            if i < before.len() && end > before.len() && cope_ok {
-                return Some((k, end - before.len()));
-            }
-            from = i + 1;
-        }
-        None
-    }
-
-    /// Goes on inside the tag that the kept tail of the input ends in
-    /// (false when it does not end inside a tag); `input` is what follows.
-    fn resume_in_tail(&mut self, input: &[u8]) -> bool {
-        let Some(lt) = memchr::memrchr2(b'<', b'>', &self.tail) else {
-            return false;
-        };
-        let after = &self.tail[lt + 1..];
-        let starts = if after.is_empty() {
-            tag_starts(input)
-        } else {
-            tag_starts(after)
-        };
-        if self.tail[lt] != b'<' || !starts {
-            return false;
-        }
-        self.tag.clear();
-        self.tag.extend_from_slice(&self.tail[lt + 1..]);
-        self.state = State::Start {
-            quote: quote_state(&self.tag),
-        };
-        self.resynced = true;
-        true
     }
 
     /// After `<`: what kind of markup this is.
@@ -732,6 +482,7 @@ fn opens_value(before: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::tag::Attributes;
     use super::*;
     use proptest::prelude::*;
 
