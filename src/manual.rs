@@ -9,143 +9,7 @@ use clap::{Arg, ArgAction, CommandFactory};
 use roff::{Roff, bold, roman};
 
 use crate::cli::Cli;
-
-/// The record's fields, in the order records write them, with what they
-/// hold (a unit test checks them against the record).
-pub const FIELDS: [(&str, &str); 42] = [
-    (
-        "url",
-        "the URL fetched, absolute (a password shown as ***); null when the line is not a URL",
-    ),
-    ("input", "the line as written, trimmed"),
-    (
-        "file",
-        "the list the line is in, as given (- for standard input)",
-    ),
-    ("line", "the line's number in its list, from 1"),
-    (
-        "duplicate_of",
-        "a repeated URL: the line of its first record, which has the result; else null",
-    ),
-    (
-        "final_url",
-        "the URL of the final response, after redirects; null without a response",
-    ),
-    (
-        "status",
-        "the final response's status; null when no response came",
-    ),
-    (
-        "ok",
-        "true exactly when error is null and status is below 400",
-    ),
-    ("content_type", "the final response's Content-Type"),
-    ("bytes", "decoded body bytes read"),
-    ("truncated", "the body was cut at --max-body"),
-    (
-        "title",
-        "the page's title (document.title); null for no title or not HTML",
-    ),
-    (
-        "description",
-        "the head's <meta name=description>; null when absent",
-    ),
-    ("lang", "the <html lang> attribute; null when absent"),
-    ("redirects", "redirects followed"),
-    (
-        "location",
-        "a redirect not followed (--max-redirects 0, a loop, the limit): its Location, absolute; else null",
-    ),
-    ("attempts", "attempts made; 0 when never fetched"),
-    (
-        "elapsed_ms",
-        "milliseconds from the first attempt's start to the end",
-    ),
-    (
-        "ttfb_ms",
-        "milliseconds to the final response's headers; null without a response",
-    ),
-    (
-        "http_version",
-        "the final response's HTTP version (HTTP/1.1: scrape speaks HTTP/1.1 only; HTTP/1.0 from an old server); null without a response",
-    ),
-    ("ip", "the address that answered; null without a response"),
-    ("etag", "the final response's ETag; null when absent"),
-    (
-        "last_modified",
-        "the final response's Last-Modified; null when absent",
-    ),
-    (
-        "sha256",
-        "SHA-256 (hex) of the decoded body bytes read; null without a response",
-    ),
-    ("error", "null, or {\"kind\": KIND, \"message\": TEXT}"),
-    ("fields", "with --select: NAME -> array of strings"),
-    (
-        "links",
-        "with --links: the page's links, absolute, each once",
-    ),
-    (
-        "metadata",
-        "with --metadata: {canonical, alternates, feeds, icons, meta, opengraph, twitter, json_ld, microdata, errors} of an HTML page; null otherwise",
-    ),
-    (
-        "headers",
-        "with --headers: the final response's headers, names lower-cased, every value an array of strings",
-    ),
-    (
-        "unchanged",
-        "with --since: true when the page is as the earlier run saw it (a 304, or the same status and sha256), false when not, null when the earlier run has no record of it or no response came",
-    ),
-    (
-        "tls",
-        "with --tls: {version, cipher, subject, issuer, not_after, days_left, sans} of an HTTPS response; null otherwise",
-    ),
-    (
-        "warc",
-        "with --warc: {file, offset, length} of the response record in the archive; null without a response",
-    ),
-    (
-        "page_type",
-        "with --text or --markdown: article, forum, product, collection, listing, documentation or service; null for no HTML page",
-    ),
-    (
-        "text",
-        "with --text: the page's main content as plain text; null when none",
-    ),
-    (
-        "markdown",
-        "with --markdown: the same as Markdown; null when none",
-    ),
-    (
-        "byline",
-        "with --text or --markdown: the article's author line, or null",
-    ),
-    (
-        "published",
-        "with --text or --markdown: publication date, RFC 3339 (a date when only the date is known), or null",
-    ),
-    (
-        "modified",
-        "with --text or --markdown: last change, as published, or null",
-    ),
-    (
-        "site_name",
-        "with --text or --markdown: the site's name, or null",
-    ),
-    (
-        "excerpt",
-        "with --text or --markdown: the description or first paragraph, or null",
-    ),
-    (
-        "language",
-        "with --text or --markdown: the language of the text (ISO 639-1) by a detector; null when too short to tell",
-    ),
-    (
-        "extract_note",
-        "with --text or --markdown: why there is no text, or that it was cut; else null",
-    ),
-];
+use crate::record::{BASE, FIELDS};
 
 /// The error kinds and what each means.
 pub const ERROR_KINDS: [(&str, &str); 10] = [
@@ -252,12 +116,12 @@ pub fn render(w: &mut dyn Write) -> io::Result<()> {
     man.render_description_section(w)?;
     man.render_options_section(w)?;
     let mut roff = Roff::default();
-    section(
-        &mut roff,
-        "RECORD",
-        "Every input line (a repeated URL too: duplicate_of) gets one JSON object with these fields, in this order:",
-        &FIELDS,
+    let intro = format!(
+        "Every input line (a repeated URL too: duplicate_of) gets one JSON object with these \
+         fields, in this order; the first {BASE} are in every record, the others when the \
+         option named asks for them:"
     );
+    section(&mut roff, "RECORD", &intro, &FIELDS);
     section(
         &mut roff,
         "ERROR KINDS",
@@ -389,7 +253,7 @@ mod tests {
     }
 
     #[test]
-    fn the_documented_fields_are_the_record_s() {
+    fn every_field_a_record_can_have_is_documented_once() {
         let f = crate::fetch::Fetched {
             headers: Some(Default::default()),
             ..Default::default()

@@ -271,3 +271,46 @@ fn carry(earlier: Earlier, record: &mut Record, extraction: &Extraction) {
         record.content = Some(content);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fetch::Fetched;
+    use crate::input::Job;
+    use crate::record::FIELDS;
+
+    /// What `Earlier` reads is what records write: a record serialized and
+    /// read back keeps every value `--since` carries (a renamed field would
+    /// come back empty), and each of those names is one of the record's.
+    #[test]
+    fn an_earlier_record_is_read_by_the_record_s_own_field_names() {
+        let f = Fetched {
+            final_url: Some(Url::parse("https://a.example/x").unwrap()),
+            status: Some(200),
+            content_type: Some("text/html".into()),
+            bytes: 12,
+            sha256: Some("ab".into()),
+            validators: crate::fetch::validators::Validators {
+                etag: Some("\"v1\"".into()),
+                last_modified: Some("Mon, 01 Jan 2024 00:00:00 GMT".into()),
+                ..Default::default()
+            },
+            ..Fetched::default()
+        };
+        let mut record = Record::fetched(Job::for_test("https://a.example/"), f);
+        record.title = Some("T".into());
+        let line = serde_json::to_vec(&record).unwrap();
+        let earlier: Earlier = serde_json::from_slice(&line).unwrap();
+        assert_eq!(earlier.url.as_deref(), Some("https://a.example/"));
+        assert_eq!(earlier.final_url.as_deref(), Some("https://a.example/x"));
+        assert_eq!(earlier.status, Some(200));
+        assert_eq!(earlier.title.as_deref(), Some("T"));
+        assert_eq!(earlier.etag.as_deref(), Some("\"v1\""));
+        assert!(earlier.last_modified.is_some() && earlier.sha256.is_some());
+        assert_eq!(earlier.bytes, 12);
+        let value = serde_json::to_value(&record).unwrap();
+        for key in value.as_object().unwrap().keys() {
+            assert!(FIELDS.iter().any(|(n, _)| n == key), "{key}");
+        }
+    }
+}
