@@ -20,6 +20,7 @@ mod readable;
 mod safety;
 mod scale;
 mod since;
+mod structure;
 mod tls;
 mod warc;
 mod workers;
