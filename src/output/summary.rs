@@ -35,6 +35,7 @@ pub struct Stats {
     failed: BTreeMap<ErrorKind, u64>,
     with_error: u64,
     duplicates: u64,
+    fetched: u64,
     resumed: u64,
     other_shards: u64,
     shard: Option<Shard>,
@@ -58,6 +59,7 @@ impl Default for Stats {
             failed: BTreeMap::new(),
             with_error: 0,
             duplicates: 0,
+            fetched: 0,
             resumed: 0,
             other_shards: 0,
             shard: None,
@@ -94,6 +96,7 @@ impl Stats {
         if !r.not_modified() {
             self.bytes += r.bytes;
         }
+        self.fetched += u64::from(r.attempts > 0);
         match r.error_kind() {
             Some(kind) => {
                 *self.failed.entry(kind).or_default() += 1;
@@ -134,6 +137,7 @@ impl Stats {
             failed_by_kind: self.failed.iter().map(|(k, n)| (k.as_str(), *n)).collect(),
             duplicates: self.duplicates,
             resumed: self.resumed,
+            fetched: self.fetched,
             other_shards: self.other_shards,
             shard: self.shard,
             wall_s: (wall_s * 1000.0).round() / 1000.0,
@@ -177,6 +181,9 @@ pub struct Summary {
     pub duplicates: u64,
     /// Lines skipped because the resumed output has their records.
     pub resumed: u64,
+    /// Records of URLs this run requested (not duplicates, not lines that
+    /// are not URLs, not URLs robots.txt or a dead host kept back).
+    pub fetched: u64,
     /// Lines left to other shards (`--shard`); not in `urls`.
     pub other_shards: u64,
     /// The shard this run took (`--shard`: index, count, and `from`:
@@ -274,8 +281,9 @@ impl Summary {
             );
             writeln!(
                 w,
-                "scrape: resumed: {lines} (--resume), {} now",
-                count(self.records, "record written", "records written")
+                "scrape: resumed: {lines} (--resume), {} now, {} fetched",
+                count(self.records, "record written", "records written"),
+                self.fetched
             )?;
         }
         writeln!(w, "{}", self.latency_line())
