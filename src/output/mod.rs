@@ -29,12 +29,11 @@ use crate::archive::file::Archive;
 use crate::error::Fatal;
 use crate::flow::window::Window;
 use crate::flow::{Msg, Pacer, Seq};
-use crate::input::shard::Shard;
 use crate::record::Record;
 use crate::signals::Signals;
 use progress::Progress;
 use reorder::Reorder;
-use summary::{PrevCounts, Stats, Summary};
+use summary::{Stats, Summary};
 use writer::RecordWriter;
 
 /// How long in-flight requests may still finish after Ctrl-C.
@@ -70,37 +69,25 @@ pub struct Aggregator<'a> {
 }
 
 impl<'a> Aggregator<'a> {
-    /// An aggregator writing to `writer`; with a `window`, in input order.
+    /// An aggregator writing to `writer`, counting into `stats`; with a
+    /// `window`, in input order.
     pub fn new(
         writer: RecordWriter,
         progress: Progress,
         signals: &'a Signals,
         window: Option<Arc<Window>>,
-        shard: Option<Shard>,
+        stats: Stats,
     ) -> Aggregator<'a> {
         Aggregator {
             writer,
             archive: None,
             progress,
-            stats: Stats::new(shard),
+            stats,
             reorder: window.map(Reorder::new),
             signals,
             grace_ends: None,
             pacer: Pacer::default(),
         }
-    }
-
-    /// `--since`: what PREV held, for the summary.
-    pub fn with_since(mut self, prev: Option<PrevCounts>) -> Aggregator<'a> {
-        self.stats.since = prev;
-        self
-    }
-
-    /// `--robots`: the name robots.txt groups are matched by, for the
-    /// summary.
-    pub fn with_robots_agent(mut self, agent: Option<String>) -> Aggregator<'a> {
-        self.stats.robots_agent = agent;
-        self
     }
 
     /// Writes each record's WARC records to `archive` before the record.

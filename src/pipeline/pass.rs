@@ -21,7 +21,7 @@ use crate::flow::Msg;
 use crate::flow::window::Window;
 use crate::input::{self, Source, resume};
 use crate::output::progress::Progress;
-use crate::output::summary::{self, Summary};
+use crate::output::summary::{self, Stats, Summary};
 use crate::output::writer::{Format, RecordWriter};
 use crate::output::{Aggregator, Report};
 use crate::signals::Signals;
@@ -84,18 +84,18 @@ impl<'a> Pipeline<'a> {
         let window = config.order_window.map(Window::new);
         let (msg_tx, msg_rx) = bounded::<Msg>(MSG_QUEUE.max(threads * 4 + 64));
         let archive = self.archive.take();
-        let prev = self.run.since.as_ref().map(|s| {
+        let mut stats = Stats::new(config.shard);
+        stats.since = self.run.since.as_ref().map(|s| {
             let counts = s.counts();
             summary::PrevCounts {
                 records: counts.records,
                 unreadable: counts.unreadable,
             }
         });
+        stats.robots_agent = config.robots.then(|| config.robots_agent.clone());
         self.reader(sources, msg_tx, window.clone())?.spawn()?;
-        Aggregator::new(writer, progress, signals, window, config.shard)
+        Aggregator::new(writer, progress, signals, window, stats)
             .with_archive(archive)
-            .with_since(prev)
-            .with_robots_agent(config.robots.then(|| config.robots_agent.clone()))
             .run(&msg_rx, started, threads)
     }
 
