@@ -170,6 +170,9 @@ impl Fatal {
     pub fn hint(&self) -> Option<String> {
         match self {
             Fatal::Usage(_) => Some("see 'scrape --help'".into()),
+            Fatal::NotAList { what, .. } if what.contains("UTF-16") => Some(
+                "save the list as UTF-8 (iconv -f UTF-16 -t UTF-8 list.txt > list-utf8.txt)".into(),
+            ),
             Fatal::NotAList { what, .. } if what.contains("compressed") => Some(
                 "this looks like a binary file: decompress it first (zcat list.gz | scrape -)"
                     .into(),

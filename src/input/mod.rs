@@ -263,6 +263,8 @@ pub fn binary(head: &[u8]) -> Option<&'static str> {
         (b"\xff\xd8\xff", "a JPEG image"),
         (b"GIF8", "a GIF image"),
         (b"%PDF-", "a PDF document"),
+        (b"\xff\xfe", "UTF-16 text"),
+        (b"\xfe\xff", "UTF-16 text"),
     ];
     let head = &head[..head.len().min(8192)];
     if let Some((_, what)) = MAGIC.iter().find(|(magic, _)| head.starts_with(magic)) {
@@ -480,6 +482,7 @@ mod tests {
         assert_eq!(binary(&list), None);
         assert_eq!(binary("bücher.example\n日本.example\n".as_bytes()), None);
         assert_eq!(binary(b""), None);
+        assert_eq!(binary(b"\xff\xfee\0x\0"), Some("UTF-16 text"));
         let mut src =
             Source::from_reader("bin", io::Cursor::new(b"\x7fELF\nexample.com\n".to_vec()));
         let mut items = 0;
