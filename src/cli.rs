@@ -52,7 +52,9 @@ pub struct Cli {
     #[arg(short = 't', long, value_name = "N", default_value = "16", value_parser = parse_threads, allow_negative_numbers = true)]
     pub threads: NonZeroUsize,
 
-    /// Write records to PATH instead of standard output.
+    /// Write records to PATH instead of standard output. A device, pipe or
+    /// FIFO (/dev/null, >(gzip > out.gz)) is written as a stream: not
+    /// truncated, locked or read back (so no --resume on it).
     #[arg(short = 'o', long, value_name = "PATH")]
     pub output: Option<PathBuf>,
 
