@@ -3,10 +3,10 @@
 //! compiled and linked once, not once per file. Each module is one area;
 //! `cargo test --test it cli::` runs one of them.
 //!
-//! Two tests stay binaries of their own, `tests/memory.rs` and
-//! `tests/warc_memory.rs`: they bound the child's peak RSS from `wait4`,
-//! which on Linux also covers the test process's own peak at the moment of
-//! spawning; alone in a binary, that share stays small.
+//! The peak-memory cases stay in a binary of their own, `tests/memory.rs`:
+//! they bound the child's peak RSS from `wait4`, which on Linux also covers
+//! the test process's own peak at the moment of spawning; alone in a
+//! binary and run one at a time, that share stays small.
 
 mod support;
 
