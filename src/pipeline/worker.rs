@@ -77,47 +77,49 @@ pub fn handle(crew: &Crew, seq: Seq, job: Job) -> bool {
     // Every key the run asks for, null where nothing filled it (the
     // extractor replaces `content`).
     record.complete(plan);
-    let delivery = Delivery {
-        msgs: crew.msgs.clone(),
-        seq,
-        warc,
-    };
+    let delivery = Delivery { seq, warc };
     match (body, &crew.extractor) {
         (Some(body), Some(extractor)) => {
-            extract_then_send(extractor, delivery, record, body);
+            extract_then_send(extractor, &crew.msgs, delivery, record, body);
             true
         }
-        _ => delivery.send(record),
+        _ => delivery.send(&crew.msgs, record),
     }
 }
 
-/// Where a finished record goes: the aggregator, with its line's number
-/// and its WARC records beside it.
+/// What goes to the aggregator with a finished record: its line's number
+/// and its WARC records.
 struct Delivery {
-    msgs: Sender<Msg>,
     seq: Seq,
     warc: Option<Box<Blob>>,
 }
 
 impl Delivery {
-    /// Sends the record on; false when the aggregator is gone.
-    fn send(self, record: Record) -> bool {
+    /// Sends the record on to `msgs`; false when the aggregator is gone.
+    fn send(self, msgs: &Sender<Msg>, record: Record) -> bool {
         let msg = Msg::Record(self.seq, Box::new(record), self.warc);
-        self.msgs.send(msg).is_ok()
+        msgs.send(msg).is_ok()
     }
 }
 
 /// Hands the page to the extraction pool, which fills the record's
 /// `content` and sends it on (waiting while the pool's queue is full).
-fn extract_then_send(extractor: &Extractor, delivery: Delivery, mut record: Record, body: Body) {
+fn extract_then_send(
+    extractor: &Extractor,
+    msgs: &Sender<Msg>,
+    delivery: Delivery,
+    mut record: Record,
+    body: Body,
+) {
     let page = ExtractPage {
         body,
         url: record.final_url.clone(),
         truncated: record.truncated,
     };
+    let msgs = msgs.clone();
     extractor.submit(page, move |content| {
         record.content = Some(content);
-        delivery.send(record);
+        delivery.send(&msgs, record);
     });
 }
 
