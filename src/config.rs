@@ -10,6 +10,7 @@ use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 
 use crate::cli::Cli;
+use crate::crawl::Rules;
 use crate::error::Fatal;
 use crate::fetch::FetchSettings;
 use crate::fetch::client::ClientSettings;
@@ -74,6 +75,8 @@ pub struct Config {
     pub fetch: FetchSettings,
     /// How to build the HTTP clients.
     pub client: ClientSettings,
+    /// `--follow` / `--sitemap`: the crawl's rules.
+    pub crawl: Option<Arc<Rules>>,
 }
 
 /// The smallest `--warc-size`: below it, a file would hold little more
@@ -106,7 +109,7 @@ impl Config {
                 .map(|spec| engine::resolve(spec, &|name| std::env::var(name).ok()))
                 .transpose()
                 .map_err(Fatal::Usage)?,
-            robots: cli.robots,
+            robots: cli.robots || (cli.crawl.any() && !cli.crawl.no_robots),
             robots_agent: match &cli.robots_agent {
                 Some(name) => name.clone(),
                 None => robots::product_token(user_agent(cli).to_str().unwrap_or("scrape")),
@@ -123,6 +126,7 @@ impl Config {
             since: cli.since.clone(),
             fetch: fetch_settings(cli)?,
             client: client_settings(cli)?,
+            crawl: crawl_rules(cli),
         })
     }
 }
@@ -179,10 +183,31 @@ fn check_combinations(cli: &Cli) -> Result<(), Fatal> {
     Ok(())
 }
 
+/// The crawl's rules, when the run crawls.
+fn crawl_rules(cli: &Cli) -> Option<Arc<Rules>> {
+    let c = &cli.crawl;
+    c.any().then(|| {
+        Arc::new(Rules {
+            follow: c.follow,
+            sitemap: c.sitemap,
+            scope: c.scope,
+            depth: c.depth,
+            max_pages: c.max_pages,
+            max_per_host: c.max_per_host,
+            include: c.include.clone(),
+            exclude: c.exclude.clone(),
+            allow_private: c.allow_private,
+            sitemap_since: c.sitemap_since,
+            frontier_memory: c.frontier_memory,
+        })
+    })
+}
+
 /// Per-host rules, when any is asked (`--robots` too: its Crawl-delay
-/// needs them).
+/// needs them, and a crawl obeys robots.txt unless `--no-robots`).
 fn politeness(cli: &Cli) -> Option<Politeness> {
-    (cli.per_host.is_some() || cli.delay.is_some() || cli.robots).then(|| Politeness {
+    let robots = cli.robots || (cli.crawl.any() && !cli.crawl.no_robots);
+    (cli.per_host.is_some() || cli.delay.is_some() || robots).then(|| Politeness {
         per_host: cli.per_host.map_or(usize::MAX, |n| n.get()),
         delay: Duration::from_millis(cli.delay.unwrap_or(0)),
     })
@@ -203,6 +228,8 @@ fn fetch_settings(cli: &Cli) -> Result<FetchSettings, Fatal> {
     extraction.tls = cli.tls;
     extraction.metadata = cli.metadata;
     extraction.since = cli.since.is_some();
+    extraction.follow = cli.crawl.follow;
+    extraction.crawl = cli.crawl.any();
     extraction.content = Wanted {
         text: cli.text,
         markdown: cli.markdown,

@@ -33,6 +33,7 @@ mod archive;
 mod budget;
 mod cli;
 mod config;
+mod crawl;
 mod demo;
 mod error;
 mod extract;

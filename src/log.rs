@@ -13,6 +13,12 @@ pub fn verbose(line: fmt::Arguments) {
     eprintln!("{} scrape: {line}", stamp(chrono::Utc::now()));
 }
 
+/// Writes one warning line (always, not only with `-v`): something went
+/// wrong that the run survives.
+pub fn warn(line: fmt::Arguments) {
+    eprintln!("scrape: warning: {line}");
+}
+
 fn stamp(at: chrono::DateTime<chrono::Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }

@@ -267,6 +267,7 @@ mod tests {
             markdown: true,
         };
         extraction.metadata = true;
+        extraction.crawl = true;
         record.complete(&extraction);
         record.warc = Some(None);
         record.unchanged = Some(None);

@@ -145,6 +145,12 @@ pub struct Extraction {
     pub tls: bool,
     /// `--since`: records have `unchanged`.
     pub since: bool,
+    /// `--follow`: every page's links, with their `rel=nofollow` and the
+    /// page's `<meta name=robots>`, for the crawl (not in the record).
+    pub follow: bool,
+    /// `--follow` / `--sitemap`: records have `depth`, `parent`,
+    /// `noindex`, `lastmod` and `sitemap`.
+    pub crawl: bool,
     /// Tells runs apart in the per-thread selector cache.
     id: u64,
 }
@@ -174,6 +180,8 @@ impl Extraction {
             metadata: false,
             tls: false,
             since: false,
+            follow: false,
+            crawl: false,
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         })
     }
@@ -181,7 +189,7 @@ impl Extraction {
     /// True when nothing beyond the defaults is asked for, so parsing may
     /// stop after the head.
     pub fn is_empty(&self) -> bool {
-        self.selects.is_empty() && !self.links
+        self.selects.is_empty() && !self.links && !self.follow
     }
 
     /// Calls `f` with this thread's parsed selectors, one per `--select` in

@@ -12,6 +12,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::archive::WarcRef;
+use crate::crawl::Fields as CrawlFields;
 use crate::error::{ErrorKind, FetchError};
 use crate::extract::Content;
 use crate::fetch::Fetched;
@@ -29,7 +30,7 @@ use url::Url;
 /// against (unit tests here; `tests/it/cli.rs` through `scrape --man`).
 /// The first [`BASE`] are in every record; the others only when an option
 /// asks for them.
-pub const FIELDS: [(&str, &str); 42] = [
+pub const FIELDS: [(&str, &str); 47] = [
     (
         "url",
         "the URL fetched, absolute (a password shown as ***); null when the line is not a URL",
@@ -162,6 +163,26 @@ pub const FIELDS: [(&str, &str); 42] = [
         "extract_note",
         "with --text or --markdown: why there is no text, or that it was cut; else null",
     ),
+    (
+        "depth",
+        "with --follow or --sitemap: links from the seed (list lines and pages a sitemap lists: 0)",
+    ),
+    (
+        "parent",
+        "with --follow or --sitemap: the page or sitemap that led here; null for a list line",
+    ),
+    (
+        "noindex",
+        "with --follow or --sitemap: the page says <meta name=robots content=noindex>",
+    ),
+    (
+        "lastmod",
+        "with --follow or --sitemap: the lastmod a sitemap gave the page, as written; else null",
+    ),
+    (
+        "sitemap",
+        "with --follow or --sitemap: a sitemap's (or site root's) own record: {urls, sitemaps, errors}; else null",
+    ),
 ];
 
 /// How many of [`FIELDS`] every record has.
@@ -256,6 +277,10 @@ pub struct Record {
     /// (null without a response); only in runs with an archive.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub warc: Option<Option<WarcRef>>,
+    /// `--follow` / `--sitemap`: `depth`, `parent`, `noindex`, `lastmod`,
+    /// `sitemap`; only in a crawl.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub crawl: Option<CrawlFields>,
 }
 
 impl Record {
@@ -300,6 +325,7 @@ impl Record {
             content: None,
             tls: f.tls.map(Some),
             warc: None,
+            crawl: None,
         }
     }
 
@@ -384,6 +410,7 @@ impl Record {
             content: None,
             tls: None,
             warc: None,
+            crawl: None,
         }
     }
 
@@ -402,6 +429,9 @@ impl Record {
         }
         if self.tls.is_none() && extraction.tls {
             self.tls = Some(None);
+        }
+        if self.crawl.is_none() && extraction.crawl {
+            self.crawl = Some(CrawlFields::default());
         }
         if self.unchanged.is_none() && extraction.since {
             self.unchanged = Some(None);

@@ -22,6 +22,7 @@ pub mod window;
 use std::time::{Duration, Instant};
 
 use crate::archive::Blob;
+use crate::crawl::{Dropped, Lineage};
 use crate::error::Fatal;
 use crate::input::Job;
 use crate::record::Record;
@@ -38,6 +39,8 @@ pub struct Task {
     pub seq: Seq,
     /// What to fetch.
     pub job: Job,
+    /// In a crawl: where the job came from (`crate::crawl`).
+    pub lineage: Option<Box<Lineage>>,
 }
 
 /// What the aggregator receives.
@@ -50,6 +53,8 @@ pub enum Msg {
     Resumed(Seq),
     /// This many lines belong to other shards (`--shard`), sent at the end.
     OtherShards(u64),
+    /// A crawl's links not followed, by rule, sent at the end.
+    Dropped(Dropped),
     /// Reading an input list failed: the run must end.
     Fatal(Fatal),
 }

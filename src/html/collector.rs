@@ -37,7 +37,7 @@ use lol_html::html_content::{Element, EndTag, TextChunk, TextType};
 use url::Url;
 
 use super::metadata::MetaScanner;
-use super::page::{Page, RawPage};
+use super::page::{Page, RawPage, RobotsMeta};
 use crate::plan::Extraction;
 
 /// The "error" a handler returns to stop the parser early, once nothing
@@ -180,7 +180,11 @@ struct State {
     open: Vec<Open>,
     next_id: u64,
     scopes: usize,
-    links: Vec<String>,
+    /// Every `<a href>` (with `--links` or `--follow`), and whether its
+    /// `rel` says `nofollow`.
+    links: Vec<(String, bool)>,
+    /// `<meta name=robots>`: nofollow, noindex.
+    robots: RobotsMeta,
     /// What is left of [`MAX_PAGE_TEXT`].
     budget: usize,
     /// `--select` values so far, all fields (at most [`MAX_VALUES`]).
@@ -267,18 +271,29 @@ impl Collector {
                     .map(|l| l.trim().to_string())
                     .filter(|l| !l.is_empty());
             }
-            "meta" if !s.head_ended && s.description.is_none() => {
-                let is_description = el
-                    .get_attribute("name")
-                    .is_some_and(|n| n.trim().eq_ignore_ascii_case("description"));
-                if is_description {
+            "meta" => {
+                let name = el.get_attribute("name").unwrap_or_default();
+                let name = name.trim();
+                if name.eq_ignore_ascii_case("description")
+                    && !s.head_ended
+                    && s.description.is_none()
+                {
                     s.description = Some(el.get_attribute("content").unwrap_or_default());
+                } else if name.eq_ignore_ascii_case("robots") && self.extraction.follow {
+                    s.robots
+                        .read(&el.get_attribute("content").unwrap_or_default());
                 }
             }
             "base" if s.base.is_none() => s.base = el.get_attribute("href"),
-            "a" if self.extraction.links && s.links.len() < MAX_VALUES => {
+            "a" if (self.extraction.links || self.extraction.follow)
+                && s.links.len() < MAX_VALUES =>
+            {
                 if let Some(href) = el.get_attribute("href") {
-                    s.links.push(href);
+                    let nofollow = el.get_attribute("rel").is_some_and(|rel| {
+                        rel.split_ascii_whitespace()
+                            .any(|r| r.eq_ignore_ascii_case("nofollow"))
+                    });
+                    s.links.push((href, nofollow));
                 }
             }
             _ => {}
@@ -439,6 +454,7 @@ impl Collector {
             values: s.values,
             verbatim: s.verbatim,
             links: s.links,
+            robots: s.robots,
             meta,
         };
         raw.finish(&self.extraction, url)

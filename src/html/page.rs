@@ -28,6 +28,8 @@ pub struct Page {
     pub links: Option<Vec<String>>,
     /// `--metadata` results, when asked.
     pub metadata: Option<Box<Metadata>>,
+    /// `--follow`: what the crawl may follow from the page.
+    pub outlinks: Option<Outlinks>,
     /// The body, kept for `--text` / `--markdown`.
     pub body: Option<Body>,
 }
@@ -84,8 +86,10 @@ pub struct RawPage {
     /// The (field, value) pairs that are a `<script>`'s or `<style>`'s raw
     /// text: kept as written.
     pub verbatim: HashSet<(usize, usize)>,
-    /// Every `<a href>`.
-    pub links: Vec<String>,
+    /// Every `<a href>`, and whether its `rel` says `nofollow`.
+    pub links: Vec<(String, bool)>,
+    /// `<meta name=robots>`.
+    pub robots: RobotsMeta,
     /// What `--metadata` read of the page.
     pub meta: Option<MetaScanner>,
 }
@@ -105,7 +109,18 @@ impl RawPage {
             description: self.description.map(|d| collapse(&decode(&d))),
             lang: self.lang.map(|l| decode(&l).into_owned()),
             fields,
-            links: extraction.links.then(|| links(base.as_ref(), &self.links)),
+            links: extraction.links.then(|| {
+                let links = links(base.as_ref(), &self.links);
+                links
+                    .into_iter()
+                    .map(|(url, _)| String::from(url))
+                    .collect()
+            }),
+            outlinks: extraction.follow.then(|| Outlinks {
+                links: links(base.as_ref(), &self.links),
+                nofollow: self.robots.nofollow,
+                noindex: self.robots.noindex,
+            }),
             metadata: self.meta.map(|m| Box::new(m.finish(base.as_ref()))),
             body: None,
         }
@@ -164,23 +179,66 @@ pub fn resolve(base: Option<&Url>, raw: &str) -> String {
         .unwrap_or_else(|| value.to_string())
 }
 
-/// The page's links: resolved, http(s) only, without fragment, each once.
-fn links(base: Option<&Url>, raw: &[String]) -> Vec<String> {
+/// The page's links: resolved, http(s) only, without fragment, each once
+/// (nofollow when any `<a>` to it says so).
+fn links(base: Option<&Url>, raw: &[(String, bool)]) -> Vec<(Url, bool)> {
     let Some(base) = base else {
         return Vec::new();
     };
-    let mut seen = std::collections::HashSet::new();
-    raw.iter()
-        .filter_map(|href| {
-            let mut url = base.join(decode(href).trim()).ok()?;
-            if !matches!(url.scheme(), "http" | "https") {
-                return None;
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut links: Vec<(Url, bool)> = Vec::new();
+    for (href, nofollow) in raw {
+        let Ok(mut url) = base.join(decode(href).trim()) else {
+            continue;
+        };
+        if !matches!(url.scheme(), "http" | "https") {
+            continue;
+        }
+        url.set_fragment(None);
+        match seen.entry(String::from(url.clone())) {
+            std::collections::hash_map::Entry::Occupied(at) => links[*at.get()].1 |= *nofollow,
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(links.len());
+                links.push((url, *nofollow));
             }
-            url.set_fragment(None);
-            let url = String::from(url);
-            seen.insert(url.clone()).then_some(url)
-        })
-        .collect()
+        }
+    }
+    links
+}
+
+/// What a page's links may lead a crawl to (`--follow`).
+#[derive(Debug, Default, PartialEq)]
+pub struct Outlinks {
+    /// Every link, absolute, each once, and whether an `<a>` to it has
+    /// `rel=nofollow`.
+    pub links: Vec<(Url, bool)>,
+    /// `<meta name=robots content=nofollow>` (or `none`).
+    pub nofollow: bool,
+    /// `<meta name=robots content=noindex>` (or `none`).
+    pub noindex: bool,
+}
+
+/// What `<meta name=robots>` says, all such tags together.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub struct RobotsMeta {
+    /// Links are not to be followed.
+    pub nofollow: bool,
+    /// The page is not to be indexed.
+    pub noindex: bool,
+}
+
+impl RobotsMeta {
+    /// Takes in one tag's `content` (`noindex, nofollow`, `none`, …).
+    pub fn read(&mut self, content: &str) {
+        for word in content.split([',', ' ']).map(str::trim) {
+            if word.eq_ignore_ascii_case("nofollow") || word.eq_ignore_ascii_case("none") {
+                self.nofollow = true;
+            }
+            if word.eq_ignore_ascii_case("noindex") || word.eq_ignore_ascii_case("none") {
+                self.noindex = true;
+            }
+        }
+    }
 }
 
 #[cfg(test)]

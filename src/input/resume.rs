@@ -49,6 +49,8 @@ pub struct Done {
     /// Each kept record's URL and the line of its first record, for the
     /// duplicates of done lines.
     urls: FirstLines,
+    /// Pages a crawl found (records with a `parent`): their URLs.
+    crawled: Crawled,
     /// Records kept from the earlier run.
     pub kept: u64,
     /// A torn last line was dropped.
@@ -84,6 +86,9 @@ struct Seen {
     line: u64,
     #[serde(default)]
     duplicate_of: Option<u64>,
+    /// A crawl's record of a page it found (not a list line's).
+    #[serde(default)]
+    parent: Option<String>,
     #[serde(default)]
     error: Option<SeenError>,
     #[serde(default)]
@@ -267,6 +272,13 @@ impl Done {
             self.retried += 1;
             return;
         }
+        if seen.parent.is_some() {
+            if let Some(Ok(url)) = seen.url.as_deref().map(Url::parse) {
+                self.crawled.insert(&url);
+            }
+            self.kept += 1;
+            return;
+        }
         let key = self.line_key(seen.line, &seen.input);
         self.lines.insert(key);
         if let Some(Ok(url)) = seen.url.as_deref().map(Url::parse) {
@@ -277,6 +289,34 @@ impl Done {
                 .insert_first(key, seen.duplicate_of.unwrap_or(seen.line));
         }
         self.kept += 1;
+    }
+}
+
+impl Done {
+    /// The pages an earlier crawl found and wrote records of, for the
+    /// frontier (`crate::crawl`): they are seen, and not fetched again.
+    pub fn take_crawled(&mut self) -> Crawled {
+        std::mem::take(&mut self.crawled)
+    }
+}
+
+/// URLs that have records, as written (`url`: the crawl's normal form).
+#[derive(Default)]
+pub struct Crawled {
+    keys: RandomState,
+    urls: FingerprintSet,
+}
+
+impl Crawled {
+    fn insert(&mut self, url: &Url) {
+        let key = self.keys.hash_one(redact::url(url).as_ref());
+        self.urls.insert(key);
+    }
+
+    /// Whether `url` has a record.
+    pub fn contains(&self, url: &Url) -> bool {
+        self.urls
+            .contains(self.keys.hash_one(redact::url(url).as_ref()))
     }
 }
 

@@ -212,6 +212,10 @@ impl<'a> Aggregator<'a> {
                 self.stats.other_shards(n);
                 Ok(())
             }
+            Msg::Dropped(dropped) => {
+                self.stats.dropped = Some(dropped);
+                Ok(())
+            }
             Msg::Fatal(fatal) => Err(Stop::Fatal(fatal)),
         }
     }

@@ -15,6 +15,7 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
+use crate::crawl::Dropped;
 use crate::error::ErrorKind;
 use crate::input::shard::Shard;
 use crate::record::Record;
@@ -47,6 +48,8 @@ pub struct Stats {
     pub since: Option<PrevCounts>,
     /// `--robots`: the name robots.txt groups were matched by.
     pub robots_agent: Option<String>,
+    /// A crawl's links not followed, by rule.
+    pub dropped: Option<Dropped>,
     latency_us: Option<Histogram<u64>>,
 }
 
@@ -67,6 +70,7 @@ impl Default for Stats {
             unchanged: None,
             since: None,
             robots_agent: None,
+            dropped: None,
             latency_us: Histogram::new_with_bounds(1, MAX_LATENCY_US, 3).ok(),
         }
     }
@@ -155,6 +159,7 @@ impl Stats {
             unchanged: self.unchanged,
             since: self.since,
             robots_agent: self.robots_agent.clone(),
+            dropped: self.dropped,
             threads,
             interrupted,
         }
@@ -214,6 +219,10 @@ pub struct Summary {
     /// `--robots`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub robots_agent: Option<String>,
+    /// A crawl's links not followed, by the rule that stopped them; only
+    /// with `--follow` or `--sitemap`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dropped: Option<Dropped>,
     /// Worker threads.
     pub threads: usize,
     /// The run was stopped by Ctrl-C or SIGTERM.
@@ -272,6 +281,18 @@ impl Summary {
                 "scrape: robots.txt obeyed as {agent:?}: {} disallowed",
                 count(refused, "URL", "URLs")
             )?;
+        }
+        if let Some(dropped) = &self.dropped {
+            let words = dropped.in_words();
+            let said: Vec<String> = words
+                .iter()
+                .map(|(n, rule)| format!("{n} {rule}"))
+                .collect();
+            let said = match said.is_empty() {
+                true => "none".to_string(),
+                false => said.join(", "),
+            };
+            writeln!(w, "scrape: crawl: links not followed: {said}")?;
         }
         if self.resumed > 0 {
             let lines = count(
@@ -419,6 +440,7 @@ mod tests {
             content: None,
             tls: None,
             warc: None,
+            crawl: None,
             http_version: None,
             ip: None,
             etag: None,

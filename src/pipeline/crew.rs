@@ -8,14 +8,17 @@ use std::sync::atomic::AtomicBool;
 
 use crossbeam_channel::Sender;
 
+use super::crawler::Crawler;
 use super::worker::Crew;
 use crate::budget::Budget;
 use crate::config::Config;
+use crate::crawl::frontier::Frontier;
 use crate::error::Fatal;
 use crate::extract::pool::Extractor;
 use crate::fetch::Fetcher;
 use crate::fetch::capture::RAW_PER_CORE;
 use crate::fetch::client::{self, POOL_IDLE_TIMEOUT, Pooling};
+use crate::fetch::proxy::Proxies;
 use crate::fetch::sockets::Sockets;
 use crate::fetch::tls::Negotiations;
 use crate::flow::{Msg, Task};
@@ -24,6 +27,7 @@ use crate::politeness::breaker::Breaker;
 use crate::politeness::hosts::HostQueue;
 use crate::politeness::robots::RobotsCache;
 use crate::since::Since;
+use crate::urls::address::Addresses;
 
 /// The per-host queues, when politeness asks for them.
 pub type Hosts = Arc<HostQueue<Task>>;
@@ -32,11 +36,11 @@ pub type Hosts = Arc<HostQueue<Task>>;
 /// (returned too: the pool feeds it).
 pub fn assemble(
     config: &Config,
-    threads: usize,
-    keep_cap: usize,
+    (threads, keep_cap): (usize, usize),
     cancel: &Arc<AtomicBool>,
     since: Option<Arc<Since>>,
     msgs: Sender<Msg>,
+    frontier: Option<Arc<Frontier>>,
 ) -> Result<(Crew, Option<Hosts>), Fatal> {
     let sockets = Arc::new(Sockets::new(keep_cap, threads, POOL_IDLE_TIMEOUT));
     let client = client::build(&config.client, Pooling::Reuse)?;
@@ -73,7 +77,19 @@ pub fn assemble(
         true => Some(Arc::new(Extractor::per_core(wanted).map_err(Fatal::Setup)?)),
         false => None,
     };
+    let crawler = match (frontier, &config.crawl) {
+        (Some(frontier), Some(rules)) => Some(Arc::new(Crawler {
+            frontier,
+            rules: Arc::clone(rules),
+            shard: config.shard,
+            addresses: Addresses::new(proxied(&config.fetch.proxies)),
+            client: client::build(&config.client, Pooling::Reuse)?,
+            settings: config.fetch.clone(),
+        })),
+        _ => None,
+    };
     let crew = Crew {
+        crawler,
         since,
         fetcher: Arc::new(fetcher),
         gate: Arc::new(Gate::new(hosts.clone(), robots, breaker)),
@@ -82,4 +98,13 @@ pub fn assemble(
         cancel: Arc::clone(cancel),
     };
     Ok((crew, hosts))
+}
+
+/// Whether requests may go through a proxy (which then resolves names).
+fn proxied(proxies: &Proxies) -> bool {
+    match proxies {
+        Proxies::Direct => false,
+        Proxies::All(_) => true,
+        Proxies::Env { http, https, .. } => http.is_some() || https.is_some(),
+    }
 }

@@ -12,6 +12,7 @@
 //!
 //! What flows between them is `crate::flow`.
 
+mod crawler;
 mod crew;
 pub mod pass;
 pub mod pool;

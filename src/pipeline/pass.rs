@@ -16,7 +16,9 @@ use super::pool::Pool;
 use super::reader::{Filter, Reader};
 use crate::archive::file::Archive;
 use crate::config::Config;
+use crate::crawl::frontier::Frontier;
 use crate::error::Fatal;
+use crate::files;
 use crate::flow::Msg;
 use crate::flow::window::Window;
 use crate::input::{self, Source, resume};
@@ -93,10 +95,30 @@ impl<'a> Pipeline<'a> {
             }
         });
         stats.robots_agent = config.robots.then(|| config.robots_agent.clone());
-        self.reader(sources, msg_tx, window.clone())?.spawn()?;
-        Aggregator::new(writer, progress, signals, window, stats)
+        let frontier = self.frontier()?;
+        self.reader(sources, msg_tx, window.clone(), frontier.clone())?
+            .spawn()?;
+        let report = Aggregator::new(writer, progress, signals, window, stats)
             .with_archive(archive)
-            .run(&msg_rx, started, threads)
+            .run(&msg_rx, started, threads)?;
+        if let Some(frontier) = frontier
+            && !report.summary.interrupted
+        {
+            frontier.completed();
+        }
+        Ok(report)
+    }
+
+    /// A crawl's frontier (`--follow`, `--sitemap`): beside `-o` when it is
+    /// a file, and then read back with `--resume`.
+    fn frontier(&mut self) -> Result<Option<Arc<Frontier>>, Fatal> {
+        let config = self.run.config;
+        let Some(rules) = &config.crawl else {
+            return Ok(None);
+        };
+        let beside = config.output.as_deref().filter(|p| !files::is_stream(p));
+        let crawled = self.done.as_mut().map(|d| d.take_crawled());
+        Ok(Some(Arc::new(Frontier::open(rules, beside, crawled)?)))
     }
 
     /// The reader, with the pool it feeds.
@@ -105,15 +127,16 @@ impl<'a> Pipeline<'a> {
         sources: Vec<Source>,
         msgs: Sender<Msg>,
         window: Option<Arc<Window>>,
+        frontier: Option<Arc<Frontier>>,
     ) -> Result<Reader, Fatal> {
         let (config, cancel) = (self.run.config, &self.run.signals.cancel);
         let (crew, hosts) = crew::assemble(
             config,
-            self.threads,
-            self.run.keep_cap,
+            (self.threads, self.run.keep_cap),
             cancel,
             self.run.since.clone(),
             msgs.clone(),
+            frontier.clone(),
         )?;
         Ok(Reader {
             sources,
@@ -123,6 +146,7 @@ impl<'a> Pipeline<'a> {
                 shard: config.shard,
                 window,
             },
+            crawl: frontier.zip(config.crawl.clone()),
             pool: Pool::new(self.threads, crew, hosts),
             msgs,
             cancel: Arc::clone(cancel),

@@ -32,8 +32,7 @@ use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 
 use super::worker::{self, Crew};
 use crate::error::Fatal;
-use crate::flow::{Pacer, Seq, Task};
-use crate::input::Job;
+use crate::flow::{Pacer, Task};
 use crate::politeness::hosts::HostQueue;
 use crate::urls::host_key;
 
@@ -152,8 +151,8 @@ impl Pool {
             .name(format!("scrape-worker-{}", self.started))
             .stack_size(WORKER_STACK)
             .spawn(move || {
-                run_jobs(&jobs, &crew.cancel, &idle, |seq, job| {
-                    worker::handle(&crew, seq, job)
+                run_jobs(&jobs, &crew.cancel, &idle, |task| {
+                    worker::handle(&crew, task)
                 })
             })
             .map_err(|e| {
@@ -183,15 +182,15 @@ fn run_jobs(
     jobs: &Jobs,
     cancel: &AtomicBool,
     idle: &AtomicUsize,
-    mut one: impl FnMut(Seq, Job) -> bool,
+    mut one: impl FnMut(Task) -> bool,
 ) {
     loop {
         let task = jobs.next(cancel);
         idle.fetch_sub(1, Ordering::Relaxed);
-        let Some(Task { seq, job }) = task else {
+        let Some(task) = task else {
             return;
         };
-        if !one(seq, job) {
+        if !one(task) {
             return;
         }
         idle.fetch_add(1, Ordering::Relaxed);
@@ -201,11 +200,14 @@ fn run_jobs(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::flow::Seq;
+    use crate::input::Job;
 
     fn task(seq: u64, url: &str) -> Task {
         Task {
             seq: Seq(seq),
             job: Job::for_test(url),
+            lineage: None,
         }
     }
 
@@ -219,8 +221,8 @@ mod tests {
         let idle = AtomicUsize::new(1);
         let cancel = AtomicBool::new(false);
         let mut seen = Vec::new();
-        run_jobs(&Jobs::Channel(job_rx), &cancel, &idle, |seq, _| {
-            seen.push(seq.0);
+        run_jobs(&Jobs::Channel(job_rx), &cancel, &idle, |task| {
+            seen.push(task.seq.0);
             true
         });
         assert_eq!(seen, [0, 1, 2]);
@@ -238,12 +240,7 @@ mod tests {
         drop(job_tx);
         let cancel = AtomicBool::new(true);
         let idle = AtomicUsize::new(1);
-        run_jobs(
-            &Jobs::Channel(job_rx),
-            &cancel,
-            &idle,
-            |_, _| unreachable!(),
-        );
+        run_jobs(&Jobs::Channel(job_rx), &cancel, &idle, |_| unreachable!());
     }
 
     #[test]

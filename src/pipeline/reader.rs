@@ -9,6 +9,12 @@
 //! are not URLs get their `invalid_url` record here, repeated URLs their
 //! `duplicate_of` record. The reader blocks when the
 //! pool's queue is full, so memory never grows with the list.
+//!
+//! In a crawl (`--follow`, `--sitemap`) every list line that is a URL is
+//! registered with the frontier as a seed, in list order (done lines too,
+//! so a resumed run numbers them alike); once the lists are read, the
+//! reader hands out the frontier's jobs until it has none and no job is in
+//! flight ([`Frontier::next`]), then says what the rules dropped.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,6 +23,8 @@ use crossbeam_channel::Sender;
 use url::Url;
 
 use super::pool::Pool;
+use crate::crawl::frontier::Frontier;
+use crate::crawl::{Kind, Lineage, Origin, Rules};
 use crate::error::Fatal;
 use crate::flow::window::Window;
 use crate::flow::{Msg, Seq, Task};
@@ -53,6 +61,8 @@ pub struct Reader {
     pub cancel: Arc<AtomicBool>,
     /// What records must carry (for invalid lines).
     pub extraction: Arc<Extraction>,
+    /// A crawl: its frontier and rules.
+    pub crawl: Option<(Arc<Frontier>, Arc<Rules>)>,
 }
 
 /// What the reader counts as it goes.
@@ -86,9 +96,75 @@ impl Reader {
                 return;
             }
         }
+        if let Some((frontier, _)) = self.crawl.clone() {
+            self.crawl_on(&frontier, &mut counts);
+            let _ = self.msgs.send(Msg::Dropped(frontier.dropped()));
+        }
         if counts.other_shards > 0 {
             let _ = self.msgs.send(Msg::OtherShards(counts.other_shards));
         }
+    }
+
+    /// Hands out the frontier's jobs until the crawl is over.
+    fn crawl_on(&mut self, frontier: &Frontier, counts: &mut Counts) {
+        while let Some((url, lineage)) = frontier.next(&self.cancel) {
+            let seq = Seq(counts.next_seq);
+            counts.next_seq += 1;
+            if let Some(window) = &self.filter.window
+                && !window.admit(seq, &self.cancel)
+            {
+                return;
+            }
+            let origin = &lineage.seed.origin;
+            let job = Job {
+                file: Arc::clone(&origin.file),
+                line: origin.line,
+                input: origin.input.to_string(),
+                url,
+            };
+            if !self.submit(Task {
+                seq,
+                job,
+                lineage: Some(Box::new(lineage)),
+            }) {
+                return;
+            }
+        }
+    }
+
+    /// Queues a job; false when the run is over.
+    fn submit(&mut self, task: Task) -> bool {
+        match self.pool.submit(task) {
+            Ok(queued) => queued,
+            Err(fatal) => {
+                let _ = self.msgs.send(Msg::Fatal(fatal));
+                false
+            }
+        }
+    }
+
+    /// A list line that is a URL, as a crawl's seed: registered with the
+    /// frontier (`fetching` when it is fetched now), and its lineage.
+    fn seed(&self, item: (&Arc<str>, u64, &str), url: &Url, fetching: bool) -> Option<Lineage> {
+        let (frontier, rules) = self.crawl.as_ref()?;
+        let origin = Origin {
+            file: Arc::clone(item.0),
+            line: item.1,
+            input: Arc::from(item.2),
+        };
+        let kind = match rules.sitemap {
+            false => Kind::Page,
+            true if url.path() == "/" && url.query().is_none() => Kind::Site,
+            true => Kind::Sitemap,
+        };
+        let seed = frontier.seed(url, origin, kind == Kind::Page, fetching);
+        Some(Lineage {
+            kind,
+            depth: 0,
+            parent: None,
+            seed,
+            lastmod: None,
+        })
     }
 
     /// Routes one item; false when the run is over (a channel closed).
@@ -114,7 +190,12 @@ impl Reader {
         }
         let url = target.as_ref().ok();
         let record = match self.filter.skip(line, url, &input) {
-            Some(Skip::Resumed) => return self.msgs.send(Msg::Resumed(seq)).is_ok(),
+            Some(Skip::Resumed) => {
+                if let Some(url) = url {
+                    self.seed((&file, line, &input), url, false);
+                }
+                return self.msgs.send(Msg::Resumed(seq)).is_ok();
+            }
             Some(Skip::Duplicate(first)) => {
                 Some(Record::duplicate(file.clone(), line, &input, url, first))
             }
@@ -136,19 +217,14 @@ impl Reader {
                     .is_ok()
             }
             Ok(url) => {
+                let lineage = self.seed((&file, line, &input), &url, true).map(Box::new);
                 let job = Job {
                     file,
                     line,
                     input,
                     url,
                 };
-                match self.pool.submit(Task { seq, job }) {
-                    Ok(queued) => queued,
-                    Err(fatal) => {
-                        let _ = self.msgs.send(Msg::Fatal(fatal));
-                        false
-                    }
-                }
+                self.submit(Task { seq, job, lineage })
             }
         }
     }

@@ -9,7 +9,11 @@
 //!    ([`crate::archive::encode`]), carried beside the record, never in it;
 //! 4. the record ([`Record::fetched`]), marked against the earlier one
 //!    (`--since`), with every key the run asks for;
-//! 5. `--text` / `--markdown`: the kept body goes to the extraction pool,
+//! 5. a crawl (`--follow`, `--sitemap`): the record gets its crawl keys and
+//!    what the page led to goes to the frontier, before the record goes on
+//!    ([`Crawler::after`]); a sitemap or site root is fetched and read by
+//!    [`Crawler::sitemap`] instead of steps 1–4;
+//! 6. `--text` / `--markdown`: the kept body goes to the extraction pool,
 //!    which fills `content`; then — either way — [`Delivery::send`], the one
 //!    route to the aggregator.
 
@@ -20,14 +24,15 @@ use std::sync::atomic::AtomicBool;
 use crossbeam_channel::Sender;
 use url::Url;
 
+use super::crawler::Crawler;
 use crate::archive::{self, Blob};
+use crate::crawl::Kind;
 use crate::error::{ErrorKind, FetchError, panic_message};
 use crate::extract::Page as ExtractPage;
 use crate::extract::pool::Extractor;
 use crate::fetch::{Ask, Fetched, Fetcher};
 use crate::flow::{Msg, Seq, Task};
 use crate::html::page::Body;
-use crate::input::Job;
 use crate::politeness::Gate;
 use crate::record::Record;
 use crate::since::{self, Since};
@@ -47,10 +52,26 @@ pub struct Crew {
     pub cancel: Arc<AtomicBool>,
     /// `--since`: the earlier run's records.
     pub since: Option<Arc<Since>>,
+    /// `--follow` / `--sitemap`: the crawl.
+    pub crawler: Option<Arc<Crawler>>,
 }
 
 /// Handles one job; false when the run is over (the aggregator is gone).
-pub fn handle(crew: &Crew, seq: Seq, job: Job) -> bool {
+pub fn handle(crew: &Crew, task: Task) -> bool {
+    let Task { seq, job, lineage } = task;
+    let crawl = crew.crawler.as_deref().zip(lineage.as_deref());
+    if let Some((crawler, lineage)) = crawl
+        && lineage.kind != Kind::Page
+    {
+        let url = job.url.clone();
+        let mut record = crawler.sitemap(&crew.gate, job, lineage);
+        // The job came through the host queue and the connection budget
+        // as any other.
+        crew.gate.release(&url);
+        crew.fetcher.sockets().finished(&url);
+        record.complete(crew.fetcher.extraction());
+        return Delivery { seq, warc: None }.send(&crew.msgs, record);
+    }
     let plan = crew.fetcher.extraction();
     let prev = crew.since.as_ref().map(|s| s.lookup(&job.url, plan));
     let conditional = prev.as_ref().and_then(|p| p.as_ref()?.conditional.as_ref());
@@ -59,18 +80,22 @@ pub fn handle(crew: &Crew, seq: Seq, job: Job) -> bool {
         crew.fetcher.fetch(&Ask { url, conditional }, &*crew.gate)
     });
     crew.fetcher.sockets().finished(&url);
-    let (mut record, warc, body) = match fetched {
+    let (mut record, warc, body, outlinks) = match fetched {
         Ok(mut fetched) => {
             let warc = (!fetched.exchanges.is_empty())
                 .then(|| Box::new(archive::encode(&fetched.exchanges)));
             let body = fetched.page.body.take();
-            (Record::fetched(job, fetched), warc, body)
+            let outlinks = fetched.page.outlinks.take();
+            (Record::fetched(job, fetched), warc, body, outlinks)
         }
         Err(error) => {
             let record = Record::failed(job.file, job.line, job.input, Some(&url), error);
-            (record, None, None)
+            (record, None, None, None)
         }
     };
+    if let Some((crawler, lineage)) = crawl {
+        crawler.after(&crew.gate, lineage, &mut record, outlinks);
+    }
     if let Some(prev) = prev {
         since::apply(prev, &mut record, plan);
     }

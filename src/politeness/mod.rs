@@ -101,6 +101,14 @@ impl<T> Gate<T> {
         }
     }
 
+    /// Whether robots.txt (when obeyed) lets `url` be fetched: what a
+    /// crawl asks before it follows a link.
+    pub fn robots_allow(&self, url: &Url) -> bool {
+        self.robots
+            .as_ref()
+            .is_none_or(|r| matches!(r.check(url), Verdict::Allowed(_)))
+    }
+
     /// After a fetch of a job taken from the host queue: its host's slot
     /// is free.
     pub fn release(&self, url: &Url) {

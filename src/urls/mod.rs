@@ -5,6 +5,7 @@
 //! budget, the breaker), and passwords masked wherever a URL is shown
 //! ([`redact`]).
 
+pub mod address;
 pub mod redact;
 
 use url::Url;

@@ -85,6 +85,12 @@ impl Shard {
             Some(host) => host,
             None => input,
         };
+        self.owns_key(key)
+    }
+
+    /// Whether a crawl's link with this key (its host, or registrable
+    /// domain with `--scope domain`) belongs to this shard.
+    pub fn owns_key(&self, key: &str) -> bool {
         fnv1a64(key.as_bytes()) % self.count == self.index
     }
 }

@@ -13,6 +13,10 @@ use std::time::Duration;
 use clap::{Arg, Parser};
 use reqwest::header::{HeaderName, HeaderValue};
 
+mod crawl;
+
+pub use crawl::CrawlArgs;
+
 use crate::input::shard::ShardSpec;
 use crate::output::progress::ProgressMode;
 use crate::output::writer::Format;
@@ -187,6 +191,9 @@ pub struct Cli {
     /// or with SCRAPE_SHARDS is refused.
     #[arg(long, value_name = "K/N|auto", value_parser = ShardParser, hide_possible_values = true)]
     pub shard: Option<ShardSpec>,
+
+    #[command(flatten)]
+    pub crawl: CrawlArgs,
 
     /// Fetch duplicate URLs again. By default a URL seen before in this run
     /// is not fetched again: its line gets a short record whose

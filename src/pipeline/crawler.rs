@@ -1,0 +1,252 @@
+//! A worker's crawl steps (`--follow`, `--sitemap`): what a fetched page
+//! leads to goes to the frontier before its record goes on (so the journal
+//! has it first), and sitemaps and site roots are fetched and read here.
+//!
+//! Every job a crawl hands out comes back through [`Crawler::after`] once,
+//! whatever became of it: the frontier counts the jobs in flight per level.
+
+use std::io::Read;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use reqwest::blocking::{Client, Response};
+use url::Url;
+
+use crate::crawl::admit::{Candidate, Judge};
+use crate::crawl::frontier::Frontier;
+use crate::crawl::normalize::normalize;
+use crate::crawl::sitemap::{self, Found};
+use crate::crawl::{Dropped, Kind, Lineage, Rules, SitemapCounts};
+use crate::error::{ErrorKind, FetchError};
+use crate::fetch::{FetchSettings, Fetched};
+use crate::flow::Task;
+use crate::html::page::Outlinks;
+use crate::input::Job;
+use crate::input::shard::Shard;
+use crate::politeness::Gate;
+use crate::record::Record;
+use crate::urls::address::{Addresses, is_internal};
+
+/// What the workers of a crawl share.
+pub struct Crawler {
+    /// The jobs found and not fetched.
+    pub frontier: Arc<Frontier>,
+    /// The rules.
+    pub rules: Arc<Rules>,
+    /// `--shard`.
+    pub shard: Option<Shard>,
+    /// Where hosts resolve to.
+    pub addresses: Addresses,
+    /// Fetches sitemaps and robots.txt for their `Sitemap:` lines.
+    pub client: Client,
+    /// Deadlines and redirects, as for pages.
+    pub settings: FetchSettings,
+}
+
+impl Crawler {
+    /// After a page: the record gets its crawl keys, and (with `--follow`)
+    /// the links the rules let through go to the frontier. `outlinks` is
+    /// `None` for a page that is not HTML or did not come.
+    pub fn after(
+        &self,
+        gate: &Gate<Task>,
+        lineage: &Lineage,
+        record: &mut Record,
+        outlinks: Option<Outlinks>,
+    ) {
+        let mut fields = lineage.fields();
+        fields.noindex = outlinks.as_ref().is_some_and(|o| o.noindex);
+        record.crawl = Some(fields);
+        let is_seed = lineage.depth == 0 && lineage.parent.is_none();
+        let internal = record
+            .ip
+            .as_deref()
+            .and_then(|ip| ip.parse::<IpAddr>().ok())
+            .is_some_and(is_internal);
+        if is_seed && internal {
+            self.frontier.mark_internal(&lineage.seed);
+        }
+        let mut dropped = Dropped::default();
+        let page = record.final_url.as_deref().and_then(|u| Url::parse(u).ok());
+        let found = match (self.rules.follow, outlinks, page) {
+            (true, Some(outlinks), Some(page)) => self.with_judge(gate, |judge| {
+                judge.links(&normalize(&page), lineage, &outlinks, &mut dropped)
+            }),
+            _ => Vec::new(),
+        };
+        self.frontier.finished(lineage.depth, found, &dropped);
+    }
+
+    /// Runs `f` with the rules' judge, robots.txt asked through `gate`.
+    fn with_judge<R>(&self, gate: &Gate<Task>, f: impl FnOnce(&Judge) -> R) -> R {
+        let robots = |url: &Url| gate.robots_allow(url);
+        f(&Judge {
+            rules: &self.rules,
+            shard: self.shard,
+            addresses: &self.addresses,
+            robots: &robots,
+        })
+    }
+
+    /// A sitemap or site root: fetched and read, its entries to the
+    /// frontier; its record.
+    pub fn sitemap(&self, gate: &Gate<Task>, job: Job, lineage: &Lineage) -> Record {
+        let started = Instant::now();
+        let mut counts = SitemapCounts::default();
+        let mut found = Vec::new();
+        let mut dropped = Dropped::default();
+        let fetched = match self.get(&job.url, lineage) {
+            Err(error) => Fetched::failed(0, error),
+            Ok((response, redirects)) => {
+                let mut fetched = response_fields(&response, redirects);
+                let at = response.url().clone();
+                let bytes = match lineage.kind {
+                    Kind::Site => self.read_robots(response, &at, lineage, &mut counts, &mut found),
+                    _ => self.with_judge(gate, |judge| {
+                        let parent: Arc<str> = Arc::from(normalize(&job.url).as_str());
+                        let reading = sitemap::read(response, &at, |entry| {
+                            match entry {
+                                Found::Page(url, lastmod) => {
+                                    counts.urls += 1;
+                                    let listed = judge.listed(
+                                        &url,
+                                        lastmod.as_deref(),
+                                        &parent,
+                                        lineage,
+                                        &mut dropped,
+                                    );
+                                    found.extend(listed);
+                                }
+                                Found::Sitemap(url) => {
+                                    counts.sitemaps += 1;
+                                    let url = normalize(&url);
+                                    if *url.as_str() == *parent {
+                                        counts.errors.push("the sitemap lists itself".into());
+                                    } else {
+                                        found.push(child_sitemap(url, &parent, lineage));
+                                    }
+                                }
+                            }
+                            true
+                        });
+                        counts.errors.extend(reading.errors);
+                        reading.bytes
+                    }),
+                };
+                fetched.bytes = bytes;
+                fetched
+            }
+        };
+        let mut fetched = fetched;
+        fetched.elapsed = started.elapsed();
+        let ip = fetched.remote.map(|a| a.ip().to_string());
+        let mut record = Record::fetched(job, fetched);
+        record.ip = ip;
+        record.crawl = Some(crate::crawl::Fields {
+            sitemap: Some(counts),
+            ..lineage.fields()
+        });
+        self.frontier.finished(lineage.depth, found, &dropped);
+        record
+    }
+
+    /// A site root's robots.txt: its `Sitemap:` lines (else /sitemap.xml)
+    /// become sitemap jobs.
+    fn read_robots(
+        &self,
+        response: Response,
+        at: &Url,
+        lineage: &Lineage,
+        counts: &mut SitemapCounts,
+        found: &mut Vec<Candidate>,
+    ) -> u64 {
+        let mut body = Vec::new();
+        let ok = response.status().is_success();
+        let read = response.take(512 * 1024).read_to_end(&mut body);
+        let text = String::from_utf8_lossy(&body);
+        let mut named = match (ok, read) {
+            (true, Ok(_)) => sitemap::robots_sitemaps(&text, at),
+            _ => Vec::new(),
+        };
+        if named.is_empty() {
+            named.extend(at.join("/sitemap.xml"));
+        }
+        let parent: Arc<str> = Arc::from(at.as_str());
+        counts.sitemaps = named.len() as u64;
+        for url in named {
+            found.push(child_sitemap(normalize(&url), &parent, lineage));
+        }
+        body.len() as u64
+    }
+
+    /// GET `url` (a site root's robots.txt for [`Kind::Site`]), following
+    /// redirects up to `--max-redirects`, under `--timeout`.
+    fn get(&self, url: &Url, lineage: &Lineage) -> Result<(Response, u32), FetchError> {
+        let mut at = match lineage.kind {
+            Kind::Site => url
+                .join("/robots.txt")
+                .map_err(|e| FetchError::new(ErrorKind::InvalidUrl, e.to_string()))?,
+            _ => url.clone(),
+        };
+        let deadline = Instant::now() + self.settings.timeout;
+        for redirects in 0..=self.settings.max_redirects {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let response = self
+                .client
+                .get(at.clone())
+                .timeout(left)
+                .send()
+                .map_err(|e| crate::fetch::classify::classify(&e, &self.settings))?;
+            if lineage.depth == 0
+                && lineage.parent.is_none()
+                && response.remote_addr().is_some_and(|a| is_internal(a.ip()))
+            {
+                self.frontier.mark_internal(&lineage.seed);
+            }
+            let next = response
+                .status()
+                .is_redirection()
+                .then(|| response.headers().get(reqwest::header::LOCATION))
+                .flatten()
+                .and_then(|l| l.to_str().ok())
+                .and_then(|l| at.join(l).ok());
+            match next {
+                Some(next) if redirects < self.settings.max_redirects => at = next,
+                _ => return Ok((response, redirects)),
+            }
+        }
+        Err(FetchError::new(ErrorKind::Redirect, "too many redirects"))
+    }
+}
+
+/// The record's fields a sitemap's response gives.
+fn response_fields(r: &Response, redirects: u32) -> Fetched {
+    Fetched {
+        final_url: Some(r.url().clone()),
+        status: Some(r.status().as_u16()),
+        content_type: r
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+        redirects,
+        attempts: 1,
+        remote: r.remote_addr(),
+        ..Fetched::default()
+    }
+}
+
+/// A sitemap job found by `parent` (an index, or a site's robots.txt).
+fn child_sitemap(url: Url, parent: &Arc<str>, lineage: &Lineage) -> Candidate {
+    Candidate {
+        url,
+        lineage: Lineage {
+            kind: Kind::Sitemap,
+            depth: lineage.depth,
+            parent: Some(Arc::clone(parent)),
+            seed: Arc::clone(&lineage.seed),
+            lastmod: None,
+        },
+    }
+}
