@@ -59,12 +59,7 @@ impl Crawler {
         fields.noindex = outlinks.as_ref().is_some_and(|o| o.noindex);
         record.crawl = Some(fields);
         let is_seed = lineage.depth == 0 && lineage.parent.is_none();
-        let internal = record
-            .ip
-            .as_deref()
-            .and_then(|ip| ip.parse::<IpAddr>().ok())
-            .is_some_and(is_internal);
-        if is_seed && internal {
+        if is_seed && self.seed_is_internal(&lineage.seed.url, record.ip.as_deref()) {
             self.frontier.mark_internal(&lineage.seed);
         }
         let mut dropped = Dropped::default();
@@ -76,6 +71,16 @@ impl Crawler {
             _ => Vec::new(),
         };
         self.frontier.finished(lineage.depth, found, &dropped);
+    }
+
+    /// Whether a seed is on an internal address: its host is (or resolves
+    /// to) one, or it answered from one — unless through a proxy, whose
+    /// own address that is.
+    fn seed_is_internal(&self, seed: &Url, answered: Option<&str>) -> bool {
+        let answered = answered
+            .and_then(|ip| ip.parse::<IpAddr>().ok())
+            .is_some_and(is_internal);
+        (answered && !self.addresses.proxied()) || self.addresses.internal(seed).is_some()
     }
 
     /// Runs `f` with the rules' judge, robots.txt asked through `gate`.
@@ -198,9 +203,10 @@ impl Crawler {
                 .timeout(left)
                 .send()
                 .map_err(|e| crate::fetch::classify::classify(&e, &self.settings))?;
+            let answered = response.remote_addr().map(|a| a.ip().to_string());
             if lineage.depth == 0
                 && lineage.parent.is_none()
-                && response.remote_addr().is_some_and(|a| is_internal(a.ip()))
+                && self.seed_is_internal(&lineage.seed.url, answered.as_deref())
             {
                 self.frontier.mark_internal(&lineage.seed);
             }

@@ -77,17 +77,7 @@ pub fn assemble(
         true => Some(Arc::new(Extractor::per_core(wanted).map_err(Fatal::Setup)?)),
         false => None,
     };
-    let crawler = match (frontier, &config.crawl) {
-        (Some(frontier), Some(rules)) => Some(Arc::new(Crawler {
-            frontier,
-            rules: Arc::clone(rules),
-            shard: config.shard,
-            addresses: Addresses::new(proxied(&config.fetch.proxies)),
-            client: client::build(&config.client, Pooling::Reuse)?,
-            settings: config.fetch.clone(),
-        })),
-        _ => None,
-    };
+    let crawler = crawler(config, frontier)?;
     let crew = Crew {
         crawler,
         since,
@@ -98,6 +88,24 @@ pub fn assemble(
         cancel: Arc::clone(cancel),
     };
     Ok((crew, hosts))
+}
+
+/// What the workers of a crawl share, when the run crawls.
+fn crawler(
+    config: &Config,
+    frontier: Option<Arc<Frontier>>,
+) -> Result<Option<Arc<Crawler>>, Fatal> {
+    let (Some(frontier), Some(rules)) = (frontier, &config.crawl) else {
+        return Ok(None);
+    };
+    Ok(Some(Arc::new(Crawler {
+        frontier,
+        rules: Arc::clone(rules),
+        shard: config.shard,
+        addresses: Addresses::new(proxied(&config.fetch.proxies)),
+        client: client::build(&config.client, Pooling::Reuse)?,
+        settings: config.fetch.clone(),
+    })))
 }
 
 /// Whether requests may go through a proxy (which then resolves names).

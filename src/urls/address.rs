@@ -70,6 +70,11 @@ impl Addresses {
         }
     }
 
+    /// Whether requests go through a proxy.
+    pub fn proxied(&self) -> bool {
+        self.proxied
+    }
+
     /// The internal address `url` leads to, said in words; `None` when it
     /// leads to none that scrape can see. A name that does not resolve is
     /// not refused here: its fetch says so.

@@ -12,6 +12,7 @@ mod support;
 
 mod cli;
 mod cookbook;
+mod crawl;
 mod deploy;
 mod extract;
 mod faults;

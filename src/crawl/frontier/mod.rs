@@ -273,7 +273,13 @@ impl Frontier {
     pub fn mark_internal(&self, seed: &Seed) {
         if !seed.is_internal() {
             seed.mark_internal();
-            self.lock().write_journal(&entry::internal_line(seed.index));
+            let mut s = self.lock();
+            let mut text = String::new();
+            if s.journal.is_some() {
+                s.journal_seed(seed, &mut text);
+                text.push_str(&entry::internal_line(seed.index));
+            }
+            s.write_journal(&text);
         }
     }
 

@@ -167,9 +167,7 @@ struct Entry {
 fn read_xml(input: &mut impl BufRead, base: &Url, errors: &mut Vec<String>, each: &mut Each) {
     let mut reader = Reader::from_reader(input);
     let mut buf = Vec::new();
-    let mut entry: Option<Entry> = None;
-    // The element whose text is being gathered (loc or lastmod), and it.
-    let mut field: Option<(bool, String)> = None;
+    let mut state = Xml::default();
     loop {
         buf.clear();
         let event = match reader.read_event_into(&mut buf) {
@@ -180,63 +178,91 @@ fn read_xml(input: &mut impl BufRead, base: &Url, errors: &mut Vec<String>, each
                 return;
             }
         };
+        if !state.take(event, base, errors, each) {
+            return;
+        }
+    }
+}
+
+/// What the XML reader has gathered so far.
+#[derive(Default)]
+struct Xml {
+    entry: Option<Entry>,
+    /// The element whose text is being gathered (`loc`: true, `lastmod`:
+    /// false), and the text.
+    field: Option<(bool, String)>,
+}
+
+impl Xml {
+    /// Takes in one event; false when reading ends.
+    fn take(
+        &mut self,
+        event: Event,
+        base: &Url,
+        errors: &mut Vec<String>,
+        each: &mut Each,
+    ) -> bool {
         match event {
             Event::Eof => {
-                if entry.is_some() {
+                if self.entry.is_some() {
                     errors.push("the sitemap ends inside an entry".into());
                 }
-                return;
+                return false;
             }
             Event::Start(e) => match e.local_name().as_ref() {
                 "url" => {
-                    entry = Some(Entry {
+                    self.entry = Some(Entry {
                         page: true,
                         ..Entry::default()
                     })
                 }
-                "sitemap" => entry = Some(Entry::default()),
-                "loc" if entry.is_some() => field = Some((true, String::new())),
-                "lastmod" if entry.is_some() => field = Some((false, String::new())),
+                "sitemap" => self.entry = Some(Entry::default()),
+                "loc" if self.entry.is_some() => self.field = Some((true, String::new())),
+                "lastmod" if self.entry.is_some() => self.field = Some((false, String::new())),
                 _ => {}
             },
-            Event::Text(t) => push_text(&mut field, &t),
-            Event::CData(t) => push_text(&mut field, &t),
+            Event::Text(t) => push_text(&mut self.field, &t),
+            Event::CData(t) => push_text(&mut self.field, &t),
             Event::GeneralRef(r) => {
                 let ch = match r.resolve_char_ref() {
                     Ok(Some(c)) => Some(c),
                     _ => predefined(&r),
                 };
-                match ch {
-                    Some(c) => push_text(&mut field, c.encode_utf8(&mut [0; 4])),
-                    None => {
-                        errors.push(format!(
-                            "the entity &{}; is not expanded (only XML's own are)",
-                            &*r
-                        ));
-                        return;
-                    }
-                }
+                let Some(c) = ch else {
+                    errors.push(format!(
+                        "the entity &{}; is not expanded (only XML's own are)",
+                        &*r
+                    ));
+                    return false;
+                };
+                push_text(&mut self.field, c.encode_utf8(&mut [0; 4]));
             }
-            Event::End(e) => match e.local_name().as_ref() {
-                "loc" | "lastmod" => {
-                    if let (Some(entry), Some((is_loc, text))) = (entry.as_mut(), field.take()) {
-                        let text = text.trim().to_string();
-                        match is_loc {
-                            true => entry.loc = Some(text),
-                            false => entry.lastmod = Some(text),
-                        }
-                    }
-                }
-                "url" | "sitemap" => {
-                    if let Some(done) = entry.take()
-                        && !emit(done, base, errors, each)
-                    {
-                        return;
-                    }
-                }
-                _ => {}
-            },
+            Event::End(e) => return self.end(e.local_name().as_ref(), base, errors, each),
             _ => {}
+        }
+        true
+    }
+
+    /// An element ends; false when reading ends.
+    fn end(&mut self, name: &str, base: &Url, errors: &mut Vec<String>, each: &mut Each) -> bool {
+        match name {
+            "loc" | "lastmod" => {
+                if let (Some(entry), Some((is_loc, text))) =
+                    (self.entry.as_mut(), self.field.take())
+                {
+                    let text = text.trim().to_string();
+                    match is_loc {
+                        true => entry.loc = Some(text),
+                        false => entry.lastmod = Some(text),
+                    }
+                }
+                true
+            }
+            "url" | "sitemap" => match self.entry.take() {
+                Some(done) => emit(done, base, errors, each),
+                None => true,
+            },
+            _ => true,
         }
     }
 }

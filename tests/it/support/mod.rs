@@ -12,6 +12,7 @@
 
 pub mod faults;
 pub mod many;
+pub mod site;
 pub mod tls;
 pub mod web;
 
