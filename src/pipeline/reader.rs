@@ -105,6 +105,16 @@ impl Reader {
         }
     }
 
+    /// Whether a line is this shard's: by its host, or in a crawl with
+    /// `--scope domain` by its registrable domain (so that a site's
+    /// subdomains, which its links lead to, are crawled on one shard).
+    fn owned(&self, shard: Shard, url: Option<&Url>, input: &str) -> bool {
+        match (&self.crawl, url) {
+            (Some((_, rules)), Some(url)) => shard.owns_key(&rules.scope.shard_key(url)),
+            _ => shard.owns(url, input),
+        }
+    }
+
     /// Hands out the frontier's jobs until the crawl is over.
     fn crawl_on(&mut self, frontier: &Frontier, counts: &mut Counts) {
         while let Some((url, lineage)) = frontier.next(&self.cancel) {
@@ -176,7 +186,7 @@ impl Reader {
             target,
         } = item;
         if let Some(shard) = self.filter.shard
-            && !shard.owns(target.as_ref().ok(), &input)
+            && !self.owned(shard, target.as_ref().ok(), &input)
         {
             counts.other_shards += 1;
             return true;

@@ -44,8 +44,9 @@ fn expected(depth: usize, cross: bool) -> BTreeMap<(usize, usize), usize> {
     dist
 }
 
-#[test]
-fn depth_is_the_shortest_distance_and_scope_is_exact() {
+/// The test graph's site on 127.0.0.1 and 127.0.0.2, `/p0` to `/p59`
+/// each, with a fragment link beside the graph's.
+fn graph_site() -> Site {
     // Cross-host links name the port, which is known once the site runs.
     let port_holder: Arc<std::sync::OnceLock<u16>> = Arc::default();
     let holder = Arc::clone(&port_holder);
@@ -70,6 +71,12 @@ fn depth_is_the_shortest_distance_and_scope_is_exact() {
         html(&format!("p{n}"), &refs, "")
     });
     port_holder.set(site.port).unwrap();
+    site
+}
+
+#[test]
+fn depth_is_the_shortest_distance_and_scope_is_exact() {
+    let site = graph_site();
     for (depth, scope, threads) in [
         (0, "host", "1"),
         (2, "host", "8"),
@@ -503,5 +510,53 @@ fn a_crawl_killed_and_resumed_has_every_record_once() {
             .unwrap();
         let depth = (usize::BITS - (n + 1).leading_zeros() - 1) as u64;
         assert_eq!(r["depth"], depth, "{r}");
+    }
+}
+
+#[test]
+fn shards_split_a_crawl_by_host() {
+    let site = graph_site();
+    let seeds = [site.url(0, "/p0"), site.url(1, "/p0")].join("\n");
+    let crawl = |shard: Option<&str>| -> (Vec<String>, serde_json::Value) {
+        let summary = tempfile::NamedTempFile::new().unwrap();
+        let out = scrape()
+            .args([
+                "--follow",
+                "--scope",
+                "any",
+                "--depth",
+                "2",
+                "--summary-json",
+            ])
+            .arg(summary.path())
+            .args(shard.map(|s| ["--shard", s]).iter().flatten())
+            .write_stdin(seeds.clone())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let urls = records(&out.stdout)
+            .iter()
+            .map(|r| r["url"].as_str().unwrap().to_string())
+            .collect();
+        let s = serde_json::from_slice(&std::fs::read(summary.path()).unwrap()).unwrap();
+        (urls, s)
+    };
+    // fnv1a64("127.0.0.1") is even and fnv1a64("127.0.0.2") odd: each
+    // host is one shard's, and a shard follows no link to the other host.
+    let (zero, s0) = crawl(Some("0/2"));
+    let (one, s1) = crawl(Some("1/2"));
+    for (h, urls, summary) in [(0, zero, s0), (1, one, s1)] {
+        let got: BTreeSet<String> = urls.iter().cloned().collect();
+        assert_eq!(got.len(), urls.len(), "each page once");
+        let want: BTreeSet<String> = expected(2, false)
+            .into_keys()
+            .map(|(_, n)| site.url(h, &format!("/p{n}")))
+            .collect();
+        assert_eq!(got, want, "shard {h}");
+        assert!(
+            summary["dropped"]["shard"].as_u64().unwrap() > 0,
+            "{summary}"
+        );
+        assert_eq!(summary["other_shards"], 1, "the other host's seed");
     }
 }
