@@ -14,7 +14,10 @@
 #   - every record is for a line of LIST that needs one, and says that
 #     line's text (a record of another version of the list is refused);
 #   - every line has exactly one record (a repeated URL's is a short
-#     record with duplicate_of).
+#     record with duplicate_of);
+#   - a crawl's (--follow, --sitemap): the records of pages it found (those
+#     with a `parent`) are beside their seed's line, and no page has a
+#     record in two shards (each host is one shard's).
 # On success it writes MERGED (default DIR/all.jsonl: the records in list
 # order) and MERGED's summary beside it (all.summary.json: counts recomputed
 # from the records), prints one line, and exits 0. When a check fails it
@@ -86,7 +89,10 @@ for s in "${summaries[@]}"; do
     seen_index[$index]=1
     [ "$interrupted" = false ] ||
         problems+=("shard $index was interrupted: run it again (same command; --resume continues it)")
-    [ $((urls + others)) -eq "$ENTRIES" ] ||
+    # A crawl's `urls` counts the pages it found too: its lines are checked
+    # record by record below.
+    crawl=$(jq -r 'has("dropped")' "$s")
+    [ "$crawl" = true ] || [ $((urls + others)) -eq "$ENTRIES" ] ||
         problems+=("shard $index read $((urls + others)) entries, $LIST has $ENTRIES: it ran on another version of the list, or did not finish")
     [ -e "$DIR/shard-$k.jsonl" ] || problems+=("shard $index has a summary but no $DIR/shard-$k.jsonl")
 done
@@ -107,10 +113,12 @@ if [ ${#problems[@]} -gt 0 ]; then
 fi
 
 # --- the records -------------------------------------------------------------
-# "line<TAB>input" of every record, a file per shard, in the shard's order.
+# "line<TAB>kind<TAB>input" of every record (kind "crawl" and the URL for a
+# page a crawl found), a file per shard, in the shard's order.
 i=0
 for f in "${shards[@]}"; do
-    jq -r '"\(.line)\t\(.input | tojson)"' "$f" >"$WORK/keys.$i" ||
+    jq -r 'if .parent != null then "\(.line)\tcrawl\t\(.url | tojson)"
+           else "\(.line)\tline\t\(.input | tojson)" end' "$f" >"$WORK/keys.$i" ||
         fail "$f: not JSON Lines of scrape records"
     i=$((i + 1))
 done
@@ -118,7 +126,14 @@ cat "$WORK"/keys.* >"$WORK/records"
 
 awk -F '\t' -v list="$LIST" '
     NR == FNR { want[$1] = $2; next }
+    $2 == "crawl" {
+        if (crawled[$3]++) {
+            bad++; if (bad <= 10) printf "the page %s has %d records (in two shards, or a crawl run twice)\n", $3, crawled[$3]
+        }
+        next
+    }
     {
+        $2 = $3
         n = $1
         if (!(n in want)) {
             bad++; if (bad <= 10) printf "a record for line %s, which is blank, a comment or past the end of %s\n", n, list
@@ -151,7 +166,7 @@ i=0
 for f in "${shards[@]}"; do
     paste <(cut -f1 "$WORK/keys.$i") "$f"
     i=$((i + 1))
-done | sort -t $'\t' -k1,1n -T "$WORK" | cut -f2- >"$WORK/all.jsonl"
+done | sort -s -t $'\t' -k1,1n -T "$WORK" | cut -f2- >"$WORK/all.jsonl"
 
 jq -n --argjson shards "$N" --argjson entries "$ENTRIES" '
     reduce inputs as $r ({records: 0, ok: 0, http_errors: 0, failed: 0, failed_by_kind: {}, duplicates: 0, bytes: 0};

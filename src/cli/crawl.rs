@@ -84,7 +84,7 @@ pub struct CrawlArgs {
     /// a file beside -o (OUT.frontier/, removed when the crawl ends whole,
     /// kept for --resume), or to a temporary directory. Sizes as
     /// --max-body.
-    #[arg(long, value_name = "BYTES", default_value = "32M", value_parser = super::parse_size)]
+    #[arg(long, value_name = "BYTES", default_value = "16M", value_parser = super::parse_size)]
     pub frontier_memory: u64,
 }
 

@@ -35,6 +35,8 @@ Examples:
   scrape urls.txt --text --metadata            # readable text and structured data
   scrape urls.txt -o out.jsonl --resume        # after Ctrl-C: fetch the rest
   scrape urls.txt --since out.jsonl -o new.jsonl  # only download what changed
+  echo https://blog.example/ | scrape --follow --text -o blog.jsonl  # a site, 3 links deep
+  echo https://shop.example/ | scrape --sitemap --include /products/  # a shop, by its sitemaps
   scrape --completions bash > ~/.local/share/bash-completion/completions/scrape  # completion
 
 Each input line gets one JSON record; `scrape --man` lists its fields, the

@@ -24,7 +24,7 @@ use super::sockets::{Ending, Lease};
 use super::tls::Tls;
 use super::validators::{Headers, Validators};
 use super::{Ask, Fetched, Fetcher, decode, redirect};
-use crate::error::FetchError;
+use crate::error::{ErrorKind, FetchError};
 use crate::urls::redact::url as redact_url;
 
 /// How many times a request that got an empty reply on a reused
@@ -266,6 +266,19 @@ impl Chain<'_> {
             let next = redirect::check_hop(Ok(next), &cookies, &self.visited, self.redirects, max)?;
             Ok((next, cookies))
         });
+        let refused = match (&checked, self.ask.guard) {
+            (Ok((next, _)), Some(guard)) => guard.0.internal(next),
+            _ => None,
+        };
+        if let Some(why) = refused {
+            return Hop::Stop(FetchError::new(
+                ErrorKind::Redirect,
+                format!(
+                    "refused redirect to {why}: the crawl found this link on a page \
+                     (--allow-private follows it)"
+                ),
+            ));
+        }
         match checked {
             Ok((next, cookies)) => {
                 self.redirects += 1;

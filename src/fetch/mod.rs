@@ -52,6 +52,7 @@ use crate::budget::Budget;
 use crate::error::{ErrorKind, FetchError};
 use crate::html::page::Page;
 use crate::plan::Extraction;
+use crate::urls::address::Addresses;
 use crate::urls::redact;
 use attempt::Attempt;
 use capture::Exchange;
@@ -69,7 +70,14 @@ pub struct Ask<'a> {
     pub url: &'a Url,
     /// `--since`: validators for their URL.
     pub conditional: Option<&'a Conditional>,
+    /// A crawl's link found on a page: what a redirect may not lead to.
+    pub guard: Option<Guard<'a>>,
 }
+
+/// The internal addresses a redirect may not lead to (a crawl's link found
+/// on a page, `crate::urls::address`).
+#[derive(Debug, Clone, Copy)]
+pub struct Guard<'a>(pub &'a Addresses);
 
 /// What the fetcher needs from the command line.
 #[derive(Debug, Clone)]
@@ -459,6 +467,7 @@ mod tests {
         let url = Url::parse(url).unwrap();
         f.fetch(
             &Ask {
+                guard: None,
                 url: &url,
                 conditional: None,
             },

@@ -19,7 +19,7 @@ use crate::crawl::normalize::normalize;
 use crate::crawl::sitemap::{self, Found};
 use crate::crawl::{Dropped, Kind, Lineage, Rules, SitemapCounts};
 use crate::error::{ErrorKind, FetchError};
-use crate::fetch::{FetchSettings, Fetched};
+use crate::fetch::{FetchSettings, Fetched, Guard};
 use crate::flow::Task;
 use crate::html::page::Outlinks;
 use crate::input::Job;
@@ -71,6 +71,14 @@ impl Crawler {
             _ => Vec::new(),
         };
         self.frontier.finished(lineage.depth, found, &dropped);
+    }
+
+    /// For a link found on a page (not a list line, not a page a sitemap
+    /// lists): what its redirects may not lead to.
+    pub fn guard(&self, lineage: &Lineage) -> Option<Guard<'_>> {
+        let found = lineage.depth > 0;
+        (found && !self.rules.allow_private && !lineage.seed.is_internal())
+            .then_some(Guard(&self.addresses))
     }
 
     /// Whether a seed is on an internal address: its host is (or resolves

@@ -77,7 +77,13 @@ pub fn handle(crew: &Crew, task: Task) -> bool {
     let conditional = prev.as_ref().and_then(|p| p.as_ref()?.conditional.as_ref());
     let url = job.url.clone();
     let fetched = fetch_guarded(&url, &crew.gate, |url| {
-        crew.fetcher.fetch(&Ask { url, conditional }, &*crew.gate)
+        let guard = crawl.and_then(|(crawler, lineage)| crawler.guard(lineage));
+        let ask = Ask {
+            url,
+            conditional,
+            guard,
+        };
+        crew.fetcher.fetch(&ask, &*crew.gate)
     });
     crew.fetcher.sockets().finished(&url);
     let (mut record, warc, body, outlinks) = match fetched {

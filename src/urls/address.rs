@@ -55,6 +55,7 @@ fn internal_v6(ip: Ipv6Addr) -> bool {
 
 /// Looks hosts up (once each) to tell whether a URL leads to an internal
 /// address.
+#[derive(Debug)]
 pub struct Addresses {
     /// Requests go through a proxy: names are the proxy's to resolve.
     proxied: bool,

@@ -211,9 +211,11 @@ fn links_to_internal_addresses_are_refused_through_a_proxy() {
                 "http://[fd00::1]/",
                 "http://localhost/",
                 "/ok",
+                "/away",
             ],
             "",
         ),
+        ("public.test", "/away") => (302, "text/plain", b"http://169.254.169.254/x".to_vec()),
         _ => html("x", &[], ""),
     });
     let proxy = format!("http://127.0.0.1:{}", site.port);
@@ -234,10 +236,24 @@ fn links_to_internal_addresses_are_refused_through_a_proxy() {
         .unwrap();
     assert!(out.status.success(), "{out:?}");
     let asked: BTreeSet<String> = site.all_hits().into_keys().collect();
-    let want: BTreeSet<String> = ["http://public.test/", "http://public.test/ok"]
-        .map(String::from)
-        .into();
-    assert_eq!(asked, want);
+    let want: BTreeSet<String> = [
+        "http://public.test/",
+        "http://public.test/ok",
+        "http://public.test/away",
+    ]
+    .map(String::from)
+    .into();
+    assert_eq!(
+        asked, want,
+        "nothing internal asked, not even by a redirect"
+    );
+    let away = records(&out.stdout)
+        .into_iter()
+        .find(|r| r["url"] == "http://public.test/away")
+        .unwrap();
+    assert_eq!(away["error"]["kind"], "redirect", "{away}");
+    let message = away["error"]["message"].as_str().unwrap();
+    assert!(message.contains("169.254.169.254"), "{message}");
     let s: serde_json::Value =
         serde_json::from_slice(&std::fs::read(summary.path()).unwrap()).unwrap();
     assert_eq!(s["dropped"]["private"], 4, "{s}");
@@ -256,8 +272,9 @@ fn links_to_internal_addresses_are_refused_through_a_proxy() {
         .write_stdin("http://public.test/")
         .output()
         .unwrap();
-    assert_eq!(records(&out.stdout).len(), 6);
+    assert_eq!(records(&out.stdout).len(), 7);
     assert_eq!(site.hits("http://10.0.0.5/admin"), 1);
+    assert_eq!(site.hits("http://169.254.169.254/x"), 1);
 }
 
 fn gzip(data: &[u8]) -> Vec<u8> {
@@ -559,4 +576,92 @@ fn shards_split_a_crawl_by_host() {
         );
         assert_eq!(summary["other_shards"], 1, "the other host's seed");
     }
+}
+
+#[test]
+fn the_slurm_crawl_recipe_splits_sites_and_merge_checks_them() {
+    if !crate::support::tool(&["jq", "--version"]) {
+        return;
+    }
+    let site = graph_site();
+    let dir = tempfile::tempdir().unwrap();
+    let sites = dir.path().join("sites.txt");
+    std::fs::write(
+        &sites,
+        format!("{}\n{}\n", site.url(0, "/p0"), site.url(1, "/p0")),
+    )
+    .unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy");
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_scrape"))
+        .parent()
+        .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let tasks: Vec<_> = (0..2)
+        .map(|k| {
+            std::process::Command::new("bash")
+                .arg(root.join("crawl-array.slurm"))
+                .arg(&sites)
+                .arg(dir.path().join("out"))
+                .current_dir(dir.path())
+                .env("PATH", &path)
+                .env("DEPTH", "2")
+                .env("SLURM_ARRAY_JOB_ID", "7")
+                .env("SLURM_ARRAY_TASK_ID", k.to_string())
+                .env("SLURM_ARRAY_TASK_MIN", "0")
+                .env("SLURM_ARRAY_TASK_MAX", "1")
+                .env("SLURM_ARRAY_TASK_COUNT", "2")
+                .output()
+                .unwrap()
+        })
+        .collect();
+    for t in &tasks {
+        assert!(t.status.success(), "{}", String::from_utf8_lossy(&t.stderr));
+    }
+    let merged = std::process::Command::new("bash")
+        .arg(root.join("merge.sh"))
+        .arg(&sites)
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert!(
+        merged.status.success(),
+        "{}",
+        String::from_utf8_lossy(&merged.stderr)
+    );
+    let all = records(&std::fs::read(dir.path().join("out/all.jsonl")).unwrap());
+    let urls: BTreeSet<&str> = all.iter().map(|r| r["url"].as_str().unwrap()).collect();
+    assert_eq!(urls.len(), all.len(), "each page once");
+    assert_eq!(
+        all.len(),
+        2 * expected(2, false).len(),
+        "both sites, each whole"
+    );
+    assert_eq!(all[0]["line"], 1, "in list order");
+    assert_eq!(all.last().unwrap()["line"], 2);
+
+    // A page in two shards' files is refused.
+    let zero = dir.path().join("out/shard-0.jsonl");
+    let first = std::fs::read_to_string(&zero).unwrap();
+    let found = first
+        .lines()
+        .find(|l| l.contains("\"parent\":\"http"))
+        .unwrap()
+        .to_string();
+    let mut one = std::fs::OpenOptions::new()
+        .append(true)
+        .open(dir.path().join("out/shard-1.jsonl"))
+        .unwrap();
+    writeln!(one, "{found}").unwrap();
+    let merged = std::process::Command::new("bash")
+        .arg(root.join("merge.sh"))
+        .arg(&sites)
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert!(!merged.status.success());
+    assert!(String::from_utf8_lossy(&merged.stderr).contains("has 2 records"));
 }

@@ -14,9 +14,9 @@
 //! `--frontier-memory`, so the loop worker → frontier → reader → pool →
 //! worker cannot deadlock when every queue is full.
 //!
-//! **Seen.** Every URL admitted (seeds included) is kept as a 64-bit
-//! fingerprint (`input::seen::FingerprintSet`, about 10.5 bytes each): the
-//! same page reached twice is fetched once.
+//! **Seen.** Every URL admitted (seeds included) is kept as a 56-bit
+//! fingerprint ([`seen::Seen`], about 5.3 bytes each): the same page
+//! reached twice is fetched once.
 //!
 //! **Journal** (`-o FILE` only, for `--resume`): every admitted job is
 //! appended to `FILE.frontier/journal` before the record of the page that
@@ -28,10 +28,10 @@
 
 pub mod entry;
 pub mod queue;
+mod seen;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{File, OpenOptions};
-use std::hash::{BuildHasher, RandomState};
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -45,10 +45,10 @@ use super::normalize::normalize;
 use super::{Dropped, Kind, Lineage, Origin, Rules, Seed};
 use crate::error::Fatal;
 use crate::input::resume::Crawled;
-use crate::input::seen::FingerprintSet;
 use crate::urls::host_hash;
 use entry::Entry;
 use queue::Queue;
+use seen::Seen;
 
 /// How often a reader waiting for jobs looks at Ctrl-C.
 const CANCEL_POLL: Duration = Duration::from_millis(100);
@@ -87,8 +87,7 @@ struct State {
     levels: BTreeMap<u32, Queue>,
     /// Jobs handed out and not finished, per level.
     outstanding: BTreeMap<u32, u64>,
-    keys: RandomState,
-    seen: FingerprintSet,
+    seen: Seen,
     pages: u64,
     per_host: HashMap<u64, u64>,
     dropped: Dropped,
@@ -180,8 +179,7 @@ impl Frontier {
             }
         };
         let url = normalize(url);
-        let key = s.keys.hash_one(url.as_str());
-        if page && s.seen.insert(key) {
+        if page && s.seen.insert(url.as_str()) {
             s.pages += 1;
             *s.per_host.entry(host_hash(&url)).or_default() += 1;
         }
@@ -230,8 +228,7 @@ impl Frontier {
         s.dropped.add(dropped);
         let mut journal = String::new();
         for Candidate { url, lineage } in found {
-            let key = s.keys.hash_one(url.as_str());
-            if s.seen.contains(key) {
+            if s.seen.contains(url.as_str()) {
                 continue;
             }
             let done = s.crawled.as_ref().is_some_and(|c| c.contains(&url));
@@ -249,7 +246,7 @@ impl Frontier {
                 s.pages += 1;
                 *s.per_host.entry(host).or_default() += 1;
             }
-            s.seen.insert(key);
+            s.seen.insert(url.as_str());
             if done {
                 // An earlier run (--resume) wrote its record.
                 continue;
@@ -408,8 +405,7 @@ impl State {
             let Some(entry) = Entry::parse(&line, &self.seeds, &mut parent) else {
                 continue;
             };
-            let key = self.keys.hash_one(entry.url.as_str());
-            if !self.seen.insert(key) {
+            if !self.seen.insert(entry.url.as_str()) {
                 continue;
             }
             if entry.lineage.kind == Kind::Page {

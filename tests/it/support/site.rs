@@ -11,7 +11,8 @@ use std::sync::{Arc, Mutex};
 
 use super::many::host;
 
-/// What a page is: status, content type, body.
+/// What a page is: status, content type, body (a 3xx's body is its
+/// Location).
 pub type Page = (u16, &'static str, Vec<u8>);
 
 type Handler = dyn Fn(&str, &str) -> Page + Send + Sync;
@@ -118,8 +119,13 @@ fn serve(stream: TcpStream, handler: &Handler, hits: &Mutex<HashMap<String, usiz
         let (name, path) = split(&absolute);
         *hits.lock().unwrap().entry(absolute.clone()).or_default() += 1;
         let (status, kind, page) = handler(&name, &path);
+        // A redirect's body is its Location.
+        let location = match status {
+            300..=399 => format!("Location: {}\r\n", String::from_utf8_lossy(&page)),
+            _ => String::new(),
+        };
         let head = format!(
-            "HTTP/1.1 {status} X\r\nContent-Type: {kind}\r\nContent-Length: {}\r\n\r\n",
+            "HTTP/1.1 {status} X\r\n{location}Content-Type: {kind}\r\nContent-Length: {}\r\n\r\n",
             page.len()
         );
         // One write: a head and a body in two would meet Nagle and the
