@@ -14,6 +14,8 @@
 # D: 10 000 000 discovered URLs: a link farm (bench/crawl_farm.py) whose 10 000
 #    hub pages link to 1 000 new URLs each; peak RSS once all are in the
 #    frontier (the crawl is stopped there: fetching them is not the point).
+# E: C's crawl killed with SIGKILL at random moments and resumed until it
+#    ends: the records checked against the set, the requests counted.
 #
 # wget2 runs as `wget2 --recursive --level inf --delete-after
 # --max-threads T` (robots.txt obeyed, as scrape does by default; not
@@ -156,10 +158,42 @@ check "wget2" "$work/one/expected.txt" "$work/wget2C.served"
 echo
 } >> "$out"
 
+# E: C's site again, killed with SIGKILL at random moments and resumed until
+# a run ends by itself.
+: > "$work/access.log"
+kill -USR1 "$(cat "$work/nginx.pid")" 2>/dev/null || true
+kills=0
+resume=()
+while :; do
+    "$scrape" "$work/one/seeds.txt" --follow --depth 1000 -t 16 -o "$work/e.jsonl" -q "${resume[@]}" &
+    pid=$!
+    sleep "0.$((RANDOM % 6 + 1))"
+    if kill -0 "$pid" 2>/dev/null && [ "$kills" -lt 5 ]; then
+        kill -9 "$pid"; wait "$pid" 2>/dev/null || true
+        kills=$((kills + 1)); resume=(--resume)
+    else
+        wait "$pid" || true
+        break
+    fi
+done
+cp "$work/access.log" "$work/E.log"
+served E > "$work/E.served"
+jq -r .url "$work/e.jsonl" | sort > "$work/e.urls"
+{
+echo "## E: C's crawl killed with SIGKILL $kills times at random moments, then --resume"
+echo
+check "requests (nginx log, all runs)" "$work/one/expected.txt" "$work/E.served"
+echo
+check "records (the one output)" "$work/one/expected.txt" "$work/e.urls"
+echo
+echo "A page being fetched when the process is killed, or whose record was not yet written, has no record and is fetched again by the resumed run."
+echo
+} >> "$out"
+
 # D: 10 000 000 discovered URLs, the frontier spilled.
 python3 bench/crawl_farm.py "$((port + 1))" "$farm" > "$work/farm.ready" &
 farm_pid=$!
-sleep 1
+until grep -q READY "$work/farm.ready" 2>/dev/null; do sleep 0.2; done
 kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
 echo "http://127.0.0.1:$((port + 1))/hub" > "$work/farm.txt"
 /usr/bin/time -f "%e %U %S %M" -o "$work/D.time" \

@@ -174,6 +174,14 @@ fn check_combinations(cli: &Cli) -> Result<(), Fatal> {
             )));
         }
     }
+    let robots = cli.robots || (cli.crawl.any() && !cli.crawl.no_robots);
+    if cli.robots_agent.is_some() && !robots {
+        return Err(Fatal::Usage(
+            "--robots-agent names the crawler robots.txt is read as: it needs --robots, \
+             or --follow / --sitemap without --no-robots"
+                .into(),
+        ));
+    }
     if cli.warc_size.is_some_and(|size| size < MIN_WARC_SIZE) {
         return Err(Fatal::Usage(format!(
             "--warc-size is the size at which a file rolls over: at least {} KiB",

@@ -168,9 +168,10 @@ pub struct Cli {
     #[arg(long)]
     pub robots: bool,
 
-    /// With --robots: match robots.txt groups as NAME (letters, digits, `-`
-    /// and `_`, as RFC 9309 says), whatever -A sends.
-    #[arg(long, value_name = "NAME", requires = "robots", value_parser = parse_robots_agent)]
+    /// With --robots (or a crawl, which obeys robots.txt): match robots.txt
+    /// groups as NAME (letters, digits, `-` and `_`, as RFC 9309 says),
+    /// whatever -A sends.
+    #[arg(long, value_name = "NAME", value_parser = parse_robots_agent)]
     pub robots_agent: Option<String>,
 
     /// Write records in input order instead of completion order, through a

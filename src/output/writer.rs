@@ -44,6 +44,8 @@ pub struct RecordWriter {
     written: u64,
     /// When the oldest record not yet flushed was written.
     unflushed_since: Option<Instant>,
+    /// How long a record may wait in the buffer ([`FLUSH_EVERY`]).
+    flush_every: Duration,
 }
 
 /// Opens the destination of records: a file created (or truncated, or with
@@ -75,7 +77,17 @@ impl RecordWriter {
             line: Vec::with_capacity(1024),
             written: 0,
             unflushed_since: None,
+            flush_every: FLUSH_EVERY,
         }
+    }
+
+    /// Records wait at most `every` in the buffer: a crawl flushes what it
+    /// has each time the aggregator has taken in what came (`every` zero),
+    /// so that a `kill -9` leaves few fetched pages without their record,
+    /// to be fetched again by `--resume`.
+    pub fn flushing_every(mut self, every: Duration) -> RecordWriter {
+        self.flush_every = every;
+        self
     }
 
     /// Starts the output (the opening of the `json` document).
@@ -109,12 +121,12 @@ impl RecordWriter {
         self.out.flush()
     }
 
-    /// Flushes if the oldest unflushed record is [`FLUSH_EVERY`] old; returns
+    /// Flushes if the oldest unflushed record is `flush_every` old; returns
     /// how long the caller may wait before asking again.
     pub fn flush_if_due(&mut self) -> io::Result<Duration> {
         match self.unflushed_since.map(|t| t.elapsed()) {
-            Some(age) if age >= FLUSH_EVERY => self.flush().map(|()| IDLE_WAIT),
-            Some(age) => Ok(FLUSH_EVERY - age),
+            Some(age) if age >= self.flush_every => self.flush().map(|()| IDLE_WAIT),
+            Some(age) => Ok(self.flush_every - age),
             None => Ok(IDLE_WAIT),
         }
     }

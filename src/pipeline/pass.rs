@@ -80,7 +80,8 @@ impl<'a> Pipeline<'a> {
         let started = Instant::now();
         let (config, signals, threads) = (self.run.config, self.run.signals, self.threads);
         let progress = Progress::new(config.progress, &self.label);
-        if progress.is_visible() {
+        // A crawl's total is not known ahead: the lines are only its seeds.
+        if progress.is_visible() && config.crawl.is_none() {
             count_in_background(config, &progress);
         }
         let window = config.order_window.map(Window::new);
@@ -96,6 +97,10 @@ impl<'a> Pipeline<'a> {
         });
         stats.robots_agent = config.robots.then(|| config.robots_agent.clone());
         let frontier = self.frontier()?;
+        let writer = match frontier {
+            Some(_) => writer.flushing_every(std::time::Duration::ZERO),
+            None => writer,
+        };
         self.reader(sources, msg_tx, window.clone(), frontier.clone())?
             .spawn()?;
         let report = Aggregator::new(writer, progress, signals, window, stats)
