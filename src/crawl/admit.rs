@@ -158,6 +158,24 @@ mod tests {
         Url::parse(s).unwrap()
     }
 
+    /// A page of depth `depth` from a seed at `seed`.
+    fn from(seed: &str, depth: u32) -> Lineage {
+        Lineage {
+            kind: Kind::Page,
+            depth,
+            parent: None,
+            seed: Arc::new(Seed::new(u(seed), 0)),
+            lastmod: None,
+        }
+    }
+
+    fn links(urls: &[(&str, bool)]) -> Outlinks {
+        Outlinks {
+            links: urls.iter().map(|(l, n)| (u(l), *n)).collect(),
+            ..Outlinks::default()
+        }
+    }
+
     #[test]
     fn each_rule_counts_what_it_stops() {
         let rules = Rules {
@@ -174,25 +192,15 @@ mod tests {
             addresses: &addresses,
             robots: &robots,
         };
-        let seed = Arc::new(Seed::new(u("http://shop.test/"), 0));
-        let from = Lineage {
-            kind: Kind::Page,
-            depth: 1,
-            parent: None,
-            seed: Arc::clone(&seed),
-            lastmod: None,
-        };
-        let outlinks = Outlinks {
-            links: vec![
-                (u("http://shop.test/a#x"), false),
-                (u("http://shop.test/b"), true),
-                (u("http://other.test/"), false),
-                (u("http://shop.test/private/x"), false),
-                (u("http://shop.test/secret/x"), false),
-                (u("http://169.254.169.254/"), false),
-            ],
-            ..Outlinks::default()
-        };
+        let from = from("http://shop.test/", 1);
+        let outlinks = links(&[
+            ("http://shop.test/a#x", false),
+            ("http://shop.test/b", true),
+            ("http://other.test/", false),
+            ("http://shop.test/private/x", false),
+            ("http://shop.test/secret/x", false),
+            ("http://169.254.169.254/", false),
+        ]);
         let mut dropped = Dropped::default();
         let page = u("http://shop.test/p");
         let got = judge.links(&page, &from, &outlinks, &mut dropped);
@@ -263,7 +271,7 @@ mod tests {
                 .is_empty()
         );
         assert_eq!(dropped.private, 2);
-        seed.mark_internal();
+        from.seed.mark_internal();
         assert_eq!(judge.links(&page, &from, &outlinks, &mut dropped).len(), 2);
     }
 }

@@ -13,6 +13,24 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::support::site::{Page, Site, html};
 use crate::support::{records, scrape};
 
+/// Runs scrape with `args` on the list `stdin`, to its end: the records,
+/// the summary (`--summary-json`) and stderr.
+fn crawl(args: &[&str], stdin: &str) -> (Vec<serde_json::Value>, serde_json::Value, String) {
+    let summary = tempfile::NamedTempFile::new().unwrap();
+    let out = scrape()
+        .args(args)
+        .arg("--summary-json")
+        .arg(summary.path())
+        .write_stdin(stdin.to_string())
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let s = serde_json::from_slice(&std::fs::read(summary.path()).unwrap()).unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    (records(&out.stdout), s, err)
+}
+
 /// The links of page `n` of host `h` in the test graph: a few on its own
 /// host (some far ahead, so that long paths meet pages first by number
 /// order), one to the other host, a fragment and a repeat.
@@ -145,15 +163,7 @@ fn each_rule_is_obeyed_and_counted() {
         "/noindex" => html("n", &[], "<meta name=\"robots\" content=\"noindex\">"),
         _ => html("leaf", &[], ""),
     });
-    let summary = tempfile::NamedTempFile::new().unwrap();
-    let out = scrape()
-        .args(["--follow", "--exclude", "/skip/", "--summary-json"])
-        .arg(summary.path())
-        .write_stdin(site.url(0, "/"))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    let recs = records(&out.stdout);
+    let (recs, s, stderr) = crawl(&["--follow", "--exclude", "/skip/"], &site.url(0, "/"));
     let urls: BTreeSet<String> = recs
         .iter()
         .map(|r| r["url"].as_str().unwrap().into())
@@ -171,14 +181,11 @@ fn each_rule_is_obeyed_and_counted() {
     }
     assert_eq!(site.hits(&site.url(0, "/private/x")), 0);
     assert_eq!(site.hits(&site.url(0, "/skip/y")), 0);
-    let s: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(summary.path()).unwrap()).unwrap();
     let d = &s["dropped"];
     assert_eq!(d["robots"], 1, "{d}");
     assert_eq!(d["excluded"], 1, "{d}");
     assert_eq!(d["scope"], 1, "{d}");
     assert_eq!(d["nofollow"], 2, "{d}");
-    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("links not followed"), "{stderr}");
 
     // --include keeps only what matches; --no-robots fetches /private/.
@@ -219,22 +226,8 @@ fn links_to_internal_addresses_are_refused_through_a_proxy() {
         _ => html("x", &[], ""),
     });
     let proxy = format!("http://127.0.0.1:{}", site.port);
-    let summary = tempfile::NamedTempFile::new().unwrap();
-    let out = scrape()
-        .args([
-            "--follow",
-            "--no-robots",
-            "--scope",
-            "any",
-            "-x",
-            &proxy,
-            "--summary-json",
-        ])
-        .arg(summary.path())
-        .write_stdin("http://public.test/")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
+    let through = ["--follow", "--no-robots", "--scope", "any", "-x", &proxy];
+    let (recs, s, _) = crawl(&through, "http://public.test/");
     let asked: BTreeSet<String> = site.all_hits().into_keys().collect();
     let want: BTreeSet<String> = [
         "http://public.test/",
@@ -247,32 +240,21 @@ fn links_to_internal_addresses_are_refused_through_a_proxy() {
         asked, want,
         "nothing internal asked, not even by a redirect"
     );
-    let away = records(&out.stdout)
-        .into_iter()
+    let away = recs
+        .iter()
         .find(|r| r["url"] == "http://public.test/away")
         .unwrap();
     assert_eq!(away["error"]["kind"], "redirect", "{away}");
     let message = away["error"]["message"].as_str().unwrap();
     assert!(message.contains("169.254.169.254"), "{message}");
-    let s: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(summary.path()).unwrap()).unwrap();
     assert_eq!(s["dropped"]["private"], 4, "{s}");
 
     // --allow-private follows them (to the proxy, which answers).
-    let out = scrape()
-        .args([
-            "--follow",
-            "--no-robots",
-            "--scope",
-            "any",
-            "-x",
-            &proxy,
-            "--allow-private",
-        ])
-        .write_stdin("http://public.test/")
-        .output()
-        .unwrap();
-    assert_eq!(records(&out.stdout).len(), 7);
+    let (recs, _, _) = crawl(
+        &[&through[..], &["--allow-private"]].concat(),
+        "http://public.test/",
+    );
+    assert_eq!(recs.len(), 7);
     assert_eq!(site.hits("http://10.0.0.5/admin"), 1);
     assert_eq!(site.hits("http://169.254.169.254/x"), 1);
 }
@@ -385,24 +367,13 @@ fn traps_are_stopped_by_each_limit() {
         (["--max-per-host", "4"], 4),
         (["--depth", "5"], 6),
     ] {
-        let summary = tempfile::NamedTempFile::new().unwrap();
-        let deep = match limit[0] {
-            "--depth" => None,
-            _ => Some(["--depth", "1000"]),
+        let deep: &[&str] = match limit[0] {
+            "--depth" => &[],
+            _ => &["--depth", "1000"],
         };
-        let out = scrape()
-            .arg("--follow")
-            .args(deep.iter().flatten())
-            .args(limit)
-            .arg("--summary-json")
-            .arg(summary.path())
-            .write_stdin(site.url(0, "/cal?page=0"))
-            .timeout(std::time::Duration::from_secs(60))
-            .output()
-            .unwrap();
-        assert_eq!(records(&out.stdout).len(), want, "{limit:?}");
-        let s: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(summary.path()).unwrap()).unwrap();
+        let args = [&["--follow"], deep, &limit[..]].concat();
+        let (recs, s, _) = crawl(&args, &site.url(0, "/cal?page=0"));
+        assert_eq!(recs.len(), want, "{limit:?}");
         let rule = limit[0].trim_start_matches("--").replace('-', "_");
         assert_eq!(s["dropped"][rule.as_str()], 1, "{limit:?}: {s}");
     }
@@ -534,34 +505,19 @@ fn a_crawl_killed_and_resumed_has_every_record_once() {
 fn shards_split_a_crawl_by_host() {
     let site = graph_site();
     let seeds = [site.url(0, "/p0"), site.url(1, "/p0")].join("\n");
-    let crawl = |shard: Option<&str>| -> (Vec<String>, serde_json::Value) {
-        let summary = tempfile::NamedTempFile::new().unwrap();
-        let out = scrape()
-            .args([
-                "--follow",
-                "--scope",
-                "any",
-                "--depth",
-                "2",
-                "--summary-json",
-            ])
-            .arg(summary.path())
-            .args(shard.map(|s| ["--shard", s]).iter().flatten())
-            .write_stdin(seeds.clone())
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{out:?}");
-        let urls = records(&out.stdout)
+    let shard = |k: &str| {
+        let args = ["--follow", "--scope", "any", "--depth", "2", "--shard", k];
+        let (recs, s, _) = crawl(&args, &seeds);
+        let urls: Vec<String> = recs
             .iter()
             .map(|r| r["url"].as_str().unwrap().to_string())
             .collect();
-        let s = serde_json::from_slice(&std::fs::read(summary.path()).unwrap()).unwrap();
         (urls, s)
     };
     // fnv1a64("127.0.0.1") is even and fnv1a64("127.0.0.2") odd: each
     // host is one shard's, and a shard follows no link to the other host.
-    let (zero, s0) = crawl(Some("0/2"));
-    let (one, s1) = crawl(Some("1/2"));
+    let (zero, s0) = shard("0/2");
+    let (one, s1) = shard("1/2");
     for (h, urls, summary) in [(0, zero, s0), (1, one, s1)] {
         let got: BTreeSet<String> = urls.iter().cloned().collect();
         assert_eq!(got.len(), urls.len(), "each page once");
