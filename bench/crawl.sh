@@ -80,6 +80,13 @@ print(f"| {label} | {pages} | {wall:.2f} | {pages / wall:.0f} | {cpu:.2f} | {int
 EOF
 }
 
+header() { # TITLE: a section and its table's head
+    echo "## $1"
+    echo
+    echo "| crawler | pages | wall s | pages/s | CPU s | peak RSS MiB |"
+    echo "|---|---|---|---|---|---|"
+}
+
 served() { # NAME: the page URLs nginx answered (status 200, .html)
     awk '$3 == 200 && $2 ~ /\.html$/ {print "http://" $1 $2}' "$work/$1.log" | sort
 }
@@ -116,10 +123,7 @@ served wget2A > "$work/wget2A.served"
 measure scrapeB "$scrape" "$work/site/roots.txt" --sitemap -t "$threads" -o "$work/b.jsonl" -q
 served scrapeB > "$work/scrapeB.served"
 {
-echo "## A: $hosts hosts, $pages pages, 10 links a page, $threads threads"
-echo
-echo "| crawler | pages | wall s | pages/s | CPU s | peak RSS MiB |"
-echo "|---|---|---|---|---|---|"
+header "A: $hosts hosts, $pages pages, 10 links a page, $threads threads"
 row scrapeA "scrape --follow" "$(wc -l < "$work/scrapeA.served")"
 row wget2A "wget2 --recursive" "$(wc -l < "$work/wget2A.served")"
 row scrapeB "scrape --sitemap" "$(wc -l < "$work/scrapeB.served")"
@@ -145,10 +149,7 @@ served scrapeC > "$work/scrapeC.served"
 measure wget2C wget2 --recursive --level inf --delete-after --max-threads 16 -q -P "$work/w" -i "$work/one/seeds.txt"
 served wget2C > "$work/wget2C.served"
 {
-echo "## C: one host, $single pages of 2 KiB, 16 threads"
-echo
-echo "| crawler | pages | wall s | pages/s | CPU s | peak RSS MiB |"
-echo "|---|---|---|---|---|---|"
+header "C: one host, $single pages of 2 KiB, 16 threads"
 row scrapeC "scrape --follow" "$(wc -l < "$work/scrapeC.served")"
 row wget2C "wget2 --recursive" "$(wc -l < "$work/wget2C.served")"
 echo

@@ -12,7 +12,9 @@
 //!    one, or `--allow-private`);
 //! 7. `robots`: the host's robots.txt disallows it.
 //!
-//! What passes goes to the frontier, which drops repeats silently and
+//! A link to a page already admitted is left out silently before rules 6
+//! and 7 (they cost a lookup each). What passes goes to the frontier,
+//! which drops repeats (found meanwhile) silently and
 //! counts `max_pages` and `max_per_host` (they depend on what was admitted
 //! before, so they are decided under its lock).
 //!
@@ -40,6 +42,9 @@ pub struct Judge<'a> {
     pub addresses: &'a Addresses,
     /// robots.txt: may this URL be fetched? (always yes with `--no-robots`)
     pub robots: &'a dyn Fn(&Url) -> bool,
+    /// Was this URL admitted already? A link to a page already seen is
+    /// left out silently, before the costlier rules 6 and 7.
+    pub seen: &'a dyn Fn(&Url) -> bool,
 }
 
 /// A link that passed the rules, with the lineage its job will have.
@@ -136,6 +141,9 @@ impl Judge<'_> {
             dropped.shard += 1;
             return false;
         }
+        if (self.seen)(url) {
+            return false;
+        }
         if guard && !rules.allow_private && self.addresses.internal(url).is_some() {
             dropped.private += 1;
             return false;
@@ -191,6 +199,7 @@ mod tests {
             shard: None,
             addresses: &addresses,
             robots: &robots,
+            seen: &|_| false,
         };
         let from = from("http://shop.test/", 1);
         let outlinks = links(&[
@@ -247,6 +256,7 @@ mod tests {
             shard: None,
             addresses: &addresses,
             robots: &robots,
+            seen: &|_| false,
         };
         let seed = Arc::new(Seed::new(u("http://93.184.216.34/"), 0));
         let from = Lineage {

@@ -11,6 +11,9 @@ use url::Url;
 pub fn normalize(url: &Url) -> Url {
     let mut url = url.clone();
     url.set_fragment(None);
+    if !url.as_str().contains('%') {
+        return url;
+    }
     let path = canonical_escapes(url.path());
     if path != url.path() {
         url.set_path(&path);

@@ -94,11 +94,13 @@ impl Crawler {
     /// Runs `f` with the rules' judge, robots.txt asked through `gate`.
     fn with_judge<R>(&self, gate: &Gate<Task>, f: impl FnOnce(&Judge) -> R) -> R {
         let robots = |url: &Url| gate.robots_allow(url);
+        let seen = |url: &Url| self.frontier.has_seen(url);
         f(&Judge {
             rules: &self.rules,
             shard: self.shard,
             addresses: &self.addresses,
             robots: &robots,
+            seen: &seen,
         })
     }
 

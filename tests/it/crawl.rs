@@ -577,12 +577,15 @@ fn the_slurm_crawl_recipe_splits_sites_and_merge_checks_them() {
     for t in &tasks {
         assert!(t.status.success(), "{}", String::from_utf8_lossy(&t.stderr));
     }
-    let merged = std::process::Command::new("bash")
-        .arg(root.join("merge.sh"))
-        .arg(&sites)
-        .arg(dir.path().join("out"))
-        .output()
-        .unwrap();
+    let merge = || {
+        std::process::Command::new("bash")
+            .arg(root.join("merge.sh"))
+            .arg(&sites)
+            .arg(dir.path().join("out"))
+            .output()
+            .unwrap()
+    };
+    let merged = merge();
     assert!(
         merged.status.success(),
         "{}",
@@ -612,12 +615,7 @@ fn the_slurm_crawl_recipe_splits_sites_and_merge_checks_them() {
         .open(dir.path().join("out/shard-1.jsonl"))
         .unwrap();
     writeln!(one, "{found}").unwrap();
-    let merged = std::process::Command::new("bash")
-        .arg(root.join("merge.sh"))
-        .arg(&sites)
-        .arg(dir.path().join("out"))
-        .output()
-        .unwrap();
+    let merged = merge();
     assert!(!merged.status.success());
     assert!(String::from_utf8_lossy(&merged.stderr).contains("has 2 records"));
 }

@@ -280,6 +280,11 @@ impl Frontier {
         }
     }
 
+    /// Whether `url` (normalised) was admitted already.
+    pub fn has_seen(&self, url: &Url) -> bool {
+        self.lock().seen.contains(url.as_str())
+    }
+
     /// The links not followed so far, by rule.
     pub fn dropped(&self) -> Dropped {
         self.lock().dropped
