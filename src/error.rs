@@ -36,12 +36,15 @@ pub enum ErrorKind {
     Internal,
     /// The host's robots.txt forbids it (`--robots`); never fetched.
     Robots,
+    /// A sitemap (`--sitemap`) could not be read whole: broken XML, an
+    /// entity it defines, past the protocol's limits, or listing itself.
+    Sitemap,
 }
 
 impl ErrorKind {
     /// Every kind.
     #[cfg(test)]
-    pub const ALL: [ErrorKind; 10] = [
+    pub const ALL: [ErrorKind; 11] = [
         ErrorKind::InvalidUrl,
         ErrorKind::Dns,
         ErrorKind::Connect,
@@ -52,6 +55,7 @@ impl ErrorKind {
         ErrorKind::Http,
         ErrorKind::Internal,
         ErrorKind::Robots,
+        ErrorKind::Sitemap,
     ];
 
     /// The name used in JSON and in the summary.
@@ -67,6 +71,7 @@ impl ErrorKind {
             ErrorKind::Http => "http",
             ErrorKind::Internal => "internal",
             ErrorKind::Robots => "robots",
+            ErrorKind::Sitemap => "sitemap",
         }
     }
 }

@@ -12,7 +12,7 @@ use crate::cli::Cli;
 use crate::record::{BASE, FIELDS};
 
 /// The error kinds and what each means.
-pub const ERROR_KINDS: [(&str, &str); 10] = [
+pub const ERROR_KINDS: [(&str, &str); 11] = [
     (
         "invalid_url",
         "the line is not an http(s) URL; never fetched",
@@ -37,6 +37,10 @@ pub const ERROR_KINDS: [(&str, &str); 10] = [
     (
         "robots",
         "with --robots: the host's robots.txt forbids the URL; never fetched",
+    ),
+    (
+        "sitemap",
+        "with --sitemap: the sitemap could not be read whole (broken XML, an entity it defines, past the protocol's limits, listing itself); what was read is followed, sitemap.errors says each problem",
     ),
 ];
 

@@ -155,6 +155,16 @@ impl Crawler {
         };
         let mut fetched = fetched;
         fetched.elapsed = started.elapsed();
+        if fetched.error.is_none()
+            && let Some(first) = counts.errors.first()
+        {
+            let more = counts.errors.len() - 1;
+            let message = match more {
+                0 => first.clone(),
+                n => format!("{first} (and {n} more: see sitemap.errors)"),
+            };
+            fetched.error = Some(FetchError::new(ErrorKind::Sitemap, message));
+        }
         let ip = fetched.remote.map(|a| a.ip().to_string());
         let mut record = Record::fetched(job, fetched);
         record.ip = ip;

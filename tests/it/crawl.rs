@@ -337,7 +337,16 @@ fn sitemaps_indexes_gzip_lastmod_and_hostile_ones() {
             .unwrap()
             .contains("itself")
     );
+    for bad in [bomb, itself] {
+        assert_eq!(bad["error"]["kind"], "sitemap", "{bad}");
+        assert_eq!(bad["ok"], false);
+    }
+    assert_eq!(index["error"], serde_json::Value::Null, "{index}");
     let broken = by_url[&site.url(0, "/broken.xml")];
+    assert_eq!(
+        broken["error"]["kind"], "sitemap",
+        "what was read is kept: {broken}"
+    );
     assert_eq!(broken["sitemap"]["urls"], 1);
     assert!(
         broken["sitemap"]["errors"][0]
