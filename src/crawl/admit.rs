@@ -5,7 +5,8 @@
 //! 1. `nofollow`: the page says `<meta name=robots content=nofollow>`, or
 //!    the link has `rel=nofollow`;
 //! 2. `depth`: the link would be beyond `--depth`;
-//! 3. `scope`: outside `--scope` of the seed (after [`normalize`]);
+//! 3. `scope`: outside `--scope` of the seed, or of where the seed's
+//!    redirects landed (after [`normalize`]);
 //! 4. `excluded`: matches an `--exclude`, or no `--include`;
 //! 5. `shard`: another shard's (`--shard`);
 //! 6. `private`: leads to an internal address (unless the seed is on
@@ -78,7 +79,7 @@ impl Judge<'_> {
                 continue;
             }
             let url = normalize(link);
-            if !self.rules.scope.contains(&from.seed.url, &url) {
+            if !from.seed.covers(self.rules.scope, &url) {
                 dropped.scope += 1;
                 continue;
             }

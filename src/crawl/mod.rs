@@ -28,6 +28,7 @@ pub mod scope;
 pub mod sitemap;
 
 use std::sync::Arc;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Utc};
@@ -88,6 +89,9 @@ pub struct Seed {
     /// It answered from an internal address (or is one): its links may
     /// lead to internal addresses too.
     internal: AtomicBool,
+    /// Where it landed after redirects (`http://shop.test/` →
+    /// `https://www.shop.test/`): in scope as the seed itself is.
+    landed: OnceLock<Url>,
 }
 
 /// Where a seed is in the lists.
@@ -109,7 +113,26 @@ impl Seed {
             index,
             origin: Origin::default(),
             internal: AtomicBool::new(false),
+            landed: OnceLock::new(),
         }
+    }
+
+    /// The seed redirected to `url`: its links are measured from there too.
+    pub fn landed_at(&self, url: Url) {
+        if url != self.url {
+            let _ = self.landed.set(url);
+        }
+    }
+
+    /// Where it landed, when a redirect took it elsewhere.
+    pub fn landed(&self) -> Option<&Url> {
+        self.landed.get()
+    }
+
+    /// Whether `link` is within `scope` of this seed (or of where it
+    /// landed).
+    pub fn covers(&self, scope: Scope, link: &Url) -> bool {
+        scope.contains(&self.url, link) || self.landed().is_some_and(|l| scope.contains(l, link))
     }
 
     /// The seed, from this list line.

@@ -628,3 +628,27 @@ fn the_slurm_crawl_recipe_splits_sites_and_merge_checks_them() {
     assert!(!merged.status.success());
     assert!(String::from_utf8_lossy(&merged.stderr).contains("has 2 records"));
 }
+
+#[test]
+fn a_seed_that_redirects_is_crawled_where_it_landed() {
+    // http://127.0.0.1/ → http://127.0.0.2/ (as shop.test → www.shop.test).
+    let port: Arc<std::sync::OnceLock<u16>> = Arc::default();
+    let known = Arc::clone(&port);
+    let site = Site::start(2, move |host, path| {
+        let port = known.get().copied().unwrap_or(0);
+        match (host, path) {
+            ("127.0.0.1", "/") => (
+                301,
+                "text/plain",
+                format!("http://127.0.0.2:{port}/").into_bytes(),
+            ),
+            ("127.0.0.2", "/") => html("home", &["/a", "/b"], ""),
+            _ => html("leaf", &[], ""),
+        }
+    });
+    port.set(site.port).unwrap();
+    let (recs, _, _) = crawl(&["--follow", "--no-robots"], &site.url(0, "/"));
+    let urls: BTreeSet<&str> = recs.iter().map(|r| r["url"].as_str().unwrap()).collect();
+    let want: BTreeSet<String> = [site.url(0, "/"), site.url(1, "/a"), site.url(1, "/b")].into();
+    assert_eq!(urls, want.iter().map(String::as_str).collect());
+}

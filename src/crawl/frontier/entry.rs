@@ -6,7 +6,8 @@
 //! the frontier's table, and `-` stands for a missing parent or lastmod.
 //! A serialized URL holds no tab or newline (the `url` crate escapes them);
 //! a lastmod's are replaced by spaces. The journal has two more kinds of
-//! line: `D TAB SEED TAB URL` names a seed before its first job, and
+//! line: `D TAB SEED TAB LINE TAB URL TAB LANDED TAB INPUT TAB FILE` names
+//! a seed (and where its redirects landed, or `-`) before its first job, and
 //! `I TAB SEED` says a seed answered from an internal address.
 
 use std::sync::Arc;
@@ -96,13 +97,14 @@ impl Entry {
 }
 
 /// The line that names seed `seed.index` (before its first job):
-/// `D TAB SEED TAB LINE TAB URL TAB INPUT TAB FILE` (a URL line holds no
-/// tab; the file's name comes last, whatever it holds).
+/// `D TAB SEED TAB LINE TAB URL TAB LANDED TAB INPUT TAB FILE` (a URL line
+/// holds no tab; the file's name comes last, whatever it holds).
 pub fn seed_line(seed: &Seed) -> String {
     let o = &seed.origin;
     let file = o.file.replace('\n', " ");
+    let landed = seed.landed().map_or("-".to_string(), Url::to_string);
     format!(
-        "D\t{}\t{}\t{}\t{}\t{file}\n",
+        "D\t{}\t{}\t{}\t{landed}\t{}\t{file}\n",
         seed.index, o.line, seed.url, o.input
     )
 }
@@ -110,10 +112,11 @@ pub fn seed_line(seed: &Seed) -> String {
 /// The seed a naming line names.
 pub fn parse_seed(line: &str) -> Option<Seed> {
     let rest = line.trim_end_matches('\n').strip_prefix("D\t")?;
-    let mut parts = rest.splitn(5, '\t');
+    let mut parts = rest.splitn(6, '\t');
     let index = parts.next()?.parse().ok()?;
     let number = parts.next()?.parse().ok()?;
     let url = Url::parse(parts.next()?).ok()?;
+    let landed = Url::parse(parts.next()?).ok();
     let input = parts.next()?;
     let file = parts.next()?;
     let origin = super::super::Origin {
@@ -121,7 +124,11 @@ pub fn parse_seed(line: &str) -> Option<Seed> {
         line: number,
         input: Arc::from(input),
     };
-    Some(Seed::new(url, index).from(origin))
+    let seed = Seed::new(url, index).from(origin);
+    if let Some(landed) = landed {
+        seed.landed_at(landed);
+    }
+    Some(seed)
 }
 
 /// The line that says seed `index` answered from an internal address.
@@ -173,7 +180,9 @@ mod tests {
             input: Arc::from("s.test"),
         };
         let seed = Seed::new(seed.url.clone(), 3).from(origin);
+        seed.landed_at(Url::parse("https://www.s.test/").unwrap());
         let named = parse_seed(&seed_line(&seed)).unwrap();
+        assert_eq!(named.landed().map(Url::as_str), Some("https://www.s.test/"));
         assert_eq!((named.index, &named.url), (3, &seed.url));
         assert_eq!(named.origin.line, 7);
         assert_eq!(&*named.origin.file, "my list.txt");
