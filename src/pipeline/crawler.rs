@@ -59,10 +59,8 @@ impl Crawler {
         fields.noindex = outlinks.as_ref().is_some_and(|o| o.noindex);
         record.crawl = Some(fields);
         let is_seed = lineage.depth == 0 && lineage.parent.is_none();
-        if is_seed && let Some(landed) = record.final_url.as_deref() {
-            if let Ok(landed) = Url::parse(landed) {
-                lineage.seed.landed_at(normalize(&landed));
-            }
+        if is_seed && let Some(Ok(landed)) = record.final_url.as_deref().map(Url::parse) {
+            lineage.seed.landed_at(normalize(&landed));
         }
         if is_seed && self.seed_is_internal(&lineage.seed.url, record.ip.as_deref()) {
             self.frontier.mark_internal(&lineage.seed);
