@@ -77,6 +77,8 @@ pub struct Config {
     pub client: ClientSettings,
     /// `--follow` / `--sitemap`: the crawl's rules.
     pub crawl: Option<Arc<Rules>>,
+    /// `--rate`: requests a second, all hosts together.
+    pub rate: Option<f64>,
 }
 
 /// The smallest `--warc-size`: below it, a file would hold little more
@@ -127,6 +129,7 @@ impl Config {
             fetch: fetch_settings(cli)?,
             client: client_settings(cli)?,
             crawl: crawl_rules(cli),
+            rate: cli.rate,
         })
     }
 }

@@ -158,6 +158,13 @@ pub struct Cli {
     #[arg(long, value_name = "N", default_value_t = 3, value_parser = parse_count, allow_negative_numbers = true)]
     pub max_host_errors: u32,
 
+    /// At most N requests a second for the whole run, all hosts together,
+    /// spread evenly (no burst; fractions allowed: 0.5 is one every two
+    /// seconds). A URL's retries and redirects follow its first request
+    /// without waiting again.
+    #[arg(long, value_name = "N", value_parser = parse_rate, allow_negative_numbers = true)]
+    pub rate: Option<f64>,
+
     /// Obey each host's robots.txt (fetched once per host): a disallowed URL
     /// gets a `robots` error record and is not fetched; Crawl-delay is
     /// honoured like --delay. Rules are matched by the product token of
@@ -438,6 +445,15 @@ impl clap::builder::TypedValueParser for ShardParser {
 }
 
 /// A robots.txt product token: letters, digits, `-` and `_`.
+fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(n) if n.is_finite() && n > 0.0 && n <= 1e6 => Ok(n),
+        _ => Err(format!(
+            "'{s}' is not a rate: a number of requests a second above 0 (50, or 0.5 for one every two seconds)"
+        )),
+    }
+}
+
 fn parse_robots_agent(s: &str) -> Result<String, String> {
     let valid = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
     if s.is_empty() || !s.chars().all(valid) {

@@ -25,6 +25,7 @@ use crate::flow::{Msg, Task};
 use crate::politeness::Gate;
 use crate::politeness::breaker::Breaker;
 use crate::politeness::hosts::HostQueue;
+use crate::politeness::rate::Rate;
 use crate::politeness::robots::RobotsCache;
 use crate::since::Since;
 use crate::urls::address::Addresses;
@@ -82,7 +83,10 @@ pub fn assemble(
         crawler,
         since,
         fetcher: Arc::new(fetcher),
-        gate: Arc::new(Gate::new(hosts.clone(), robots, breaker)),
+        gate: Arc::new(
+            Gate::new(hosts.clone(), robots, breaker)
+                .with_rate(config.rate.map(|n| Rate::new(n, Arc::clone(cancel)))),
+        ),
         msgs,
         extractor,
         cancel: Arc::clone(cancel),

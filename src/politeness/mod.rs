@@ -11,7 +11,9 @@
 //! - [`robots::RobotsCache`] (`--robots`): each host's robots.txt, fetched
 //!   once;
 //! - [`breaker::Breaker`] (`--max-host-errors`): hosts that stopped
-//!   answering are not asked again.
+//!   answering are not asked again;
+//! - [`rate::Rate`] (`--rate`): at most N requests a second, all hosts
+//!   together.
 //!
 //! During a fetch the gate hears how each attempt went ([`Watch`]): a
 //! `Retry-After` pauses the host for every worker, and a host that does not
@@ -20,6 +22,7 @@
 
 pub mod breaker;
 pub mod hosts;
+pub mod rate;
 pub mod robots;
 
 use std::sync::Arc;
@@ -32,6 +35,7 @@ use crate::fetch::Watch;
 use crate::urls::host_key;
 use breaker::Breaker;
 use hosts::HostQueue;
+use rate::Rate;
 use robots::{RobotsCache, Verdict};
 
 /// The per-host rules, from the command line.
@@ -49,6 +53,7 @@ pub struct Gate<T> {
     hosts: Option<Arc<HostQueue<T>>>,
     robots: Option<RobotsCache>,
     breaker: Option<Breaker>,
+    rate: Option<Rate>,
 }
 
 impl<T> Gate<T> {
@@ -63,7 +68,14 @@ impl<T> Gate<T> {
             hosts,
             robots,
             breaker,
+            rate: None,
         }
+    }
+
+    /// The gate, with `--rate`.
+    pub fn with_rate(mut self, rate: Option<Rate>) -> Gate<T> {
+        self.rate = rate;
+        self
     }
 
     /// Before a fetch: `Err` (the error for the record) when `url`'s host
@@ -76,6 +88,8 @@ impl<T> Gate<T> {
             if let Some(hosts) = &self.hosts {
                 hosts.refund(&host_key(url));
             }
+        } else if let Some(rate) = &self.rate {
+            rate.wait();
         }
         refused
     }

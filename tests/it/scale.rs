@@ -153,6 +153,50 @@ fn delay_spaces_request_starts_to_one_host() {
 }
 
 #[test]
+fn rate_spreads_the_whole_runs_requests_evenly() {
+    // Two hosts (the same server under two names), eight workers: --rate
+    // holds the run, not a host, to 20 a second.
+    let server = Server::start();
+    let lines: Vec<String> = (0..21)
+        .map(|i| {
+            let url = server.url(&format!("/page/{i}"));
+            match i % 2 {
+                0 => url,
+                _ => url.replace("127.0.0.1", "localhost"),
+            }
+        })
+        .collect();
+    let file = list(&lines);
+    scrape()
+        .arg(file.path())
+        .args(["-t", "8", "--rate", "20"])
+        .assert()
+        .success();
+    let starts = server.starts();
+    assert_eq!(starts.len(), 21);
+    // 21 requests at 20 a second take 1 s from first to last, at least
+    // (the loopback's jitter can only move the ends by a few ms).
+    let span = starts[20] - starts[0];
+    assert!(
+        span >= std::time::Duration::from_millis(950),
+        "21 starts in {span:?}"
+    );
+}
+
+#[test]
+fn bad_rates_are_usage_errors() {
+    for bad in ["0", "-1", "fast", "inf", "NaN"] {
+        let out = scrape()
+            .args(["--rate", bad, "-"])
+            .write_stdin("")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "--rate {bad}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("not a rate"));
+    }
+}
+
+#[test]
 fn retry_after_pauses_the_whole_host() {
     let faults = crate::support::faults::FaultServer::start();
     let mut lines = vec![faults.url("/429-once")];
