@@ -162,6 +162,9 @@ pub trait Watch {
     /// (`None`), or not, with this error. Returns whether another attempt
     /// may go to that host.
     fn attempted(&self, url: &Url, unanswered: Option<&FetchError>) -> bool;
+    /// An attempt's last request to `url` was answered with `status` (none:
+    /// no answer); `retry_after` when a 429/503 said how long to wait.
+    fn answered(&self, _url: &Url, _status: Option<u16>, _retry_after: bool) {}
 }
 
 /// Fetches URLs with one shared client; cheap to share between workers.
@@ -247,6 +250,7 @@ impl Fetcher {
             }
             let unanswered = fetched.status.is_none().then_some(fetched.error.as_ref());
             let may_go_on = watch.attempted(&asked, unanswered.flatten());
+            watch.answered(&asked, fetched.status, matches!(retry, Some(Some(_))));
             if let Some(Some(after)) = retry {
                 watch.pause(&asked, after.min(MAX_RETRY_AFTER));
             }

@@ -29,6 +29,7 @@ use crate::archive::file::Archive;
 use crate::error::Fatal;
 use crate::flow::window::Window;
 use crate::flow::{Msg, Pacer, Seq};
+use crate::politeness::slowdown::Slowed;
 use crate::record::Record;
 use crate::signals::Signals;
 use progress::Progress;
@@ -60,6 +61,8 @@ pub struct Aggregator<'a> {
     writer: RecordWriter,
     /// `--warc`: where each record's WARC records go, first.
     archive: Option<Archive>,
+    /// Which hosts were slowed (asked at the end).
+    slowed: Option<Box<dyn Fn() -> Vec<Slowed> + 'a>>,
     progress: Progress,
     stats: Stats,
     reorder: Option<Reorder>,
@@ -81,6 +84,7 @@ impl<'a> Aggregator<'a> {
         Aggregator {
             writer,
             archive: None,
+            slowed: None,
             progress,
             stats,
             reorder: window.map(Reorder::new),
@@ -93,6 +97,13 @@ impl<'a> Aggregator<'a> {
     /// Writes each record's WARC records to `archive` before the record.
     pub fn with_archive(mut self, archive: Option<Archive>) -> Aggregator<'a> {
         self.archive = archive;
+        self
+    }
+
+    /// At the end, asks `slowed` which hosts the politeness gate slowed
+    /// (every worker is done by then), for the summary.
+    pub fn with_slowed(mut self, slowed: Box<dyn Fn() -> Vec<Slowed> + 'a>) -> Aggregator<'a> {
+        self.slowed = Some(slowed);
         self
     }
 
@@ -111,6 +122,9 @@ impl<'a> Aggregator<'a> {
             .map_err(Stop::Output)
             .and_then(|()| self.receive(rx));
         self.progress.finish();
+        if let Some(slowed) = &self.slowed {
+            self.stats.slowed = slowed();
+        }
         let summary = self
             .stats
             .summary(started.elapsed(), threads, self.signals.interrupted());

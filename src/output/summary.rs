@@ -18,6 +18,7 @@ use serde::Serialize;
 use crate::crawl::Dropped;
 use crate::error::ErrorKind;
 use crate::input::shard::Shard;
+use crate::politeness::slowdown::Slowed;
 use crate::record::Record;
 
 /// `n` and the noun that goes with it: "1 URL", "2 URLs".
@@ -50,6 +51,8 @@ pub struct Stats {
     pub robots_agent: Option<String>,
     /// A crawl's links not followed, by rule.
     pub dropped: Option<Dropped>,
+    /// Hosts slowed by 429/503 without Retry-After.
+    pub slowed: Vec<Slowed>,
     latency_us: Option<Histogram<u64>>,
 }
 
@@ -71,6 +74,7 @@ impl Default for Stats {
             since: None,
             robots_agent: None,
             dropped: None,
+            slowed: Vec::new(),
             latency_us: Histogram::new_with_bounds(1, MAX_LATENCY_US, 3).ok(),
         }
     }
@@ -160,6 +164,7 @@ impl Stats {
             since: self.since,
             robots_agent: self.robots_agent.clone(),
             dropped: self.dropped,
+            slowed: self.slowed.clone(),
             threads,
             interrupted,
         }
@@ -223,6 +228,11 @@ pub struct Summary {
     /// with `--follow` or `--sitemap`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dropped: Option<Dropped>,
+    /// Hosts that answered 429 or 503 without `Retry-After` and were
+    /// slowed for every worker: `[{host, max_gap_ms}]`, widest gap first;
+    /// only when there were some.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub slowed: Vec<Slowed>,
     /// Worker threads.
     pub threads: usize,
     /// The run was stopped by Ctrl-C or SIGTERM.
@@ -282,18 +292,7 @@ impl Summary {
                 count(refused, "URL", "URLs")
             )?;
         }
-        if let Some(dropped) = &self.dropped {
-            let words = dropped.in_words();
-            let said: Vec<String> = words
-                .iter()
-                .map(|(n, rule)| format!("{n} {rule}"))
-                .collect();
-            let said = match said.is_empty() {
-                true => "none".to_string(),
-                false => said.join(", "),
-            };
-            writeln!(w, "scrape: crawl: links not followed: {said}")?;
-        }
+        self.crawl_lines(w)?;
         if self.resumed > 0 {
             let lines = count(
                 self.resumed,
@@ -308,6 +307,41 @@ impl Summary {
             )?;
         }
         writeln!(w, "{}", self.latency_line())
+    }
+
+    /// The links a crawl did not follow, and the hosts slowed down.
+    fn crawl_lines(&self, w: &mut dyn Write) -> io::Result<()> {
+        if let Some(dropped) = &self.dropped {
+            let words = dropped.in_words();
+            let said: Vec<String> = words
+                .iter()
+                .map(|(n, rule)| format!("{n} {rule}"))
+                .collect();
+            let said = match said.is_empty() {
+                true => "none".to_string(),
+                false => said.join(", "),
+            };
+            writeln!(w, "scrape: crawl: links not followed: {said}")?;
+        }
+        if !self.slowed.is_empty() {
+            let hosts: Vec<String> = self
+                .slowed
+                .iter()
+                .map(|h| {
+                    format!(
+                        "{} (gaps up to {:.2} s)",
+                        h.host,
+                        h.max_gap_ms as f64 / 1000.0
+                    )
+                })
+                .collect();
+            writeln!(
+                w,
+                "scrape: slowed down (429/503 without Retry-After): {}",
+                hosts.join(", ")
+            )?;
+        }
+        Ok(())
     }
 
     /// "scrape: done: 200 URLs in 0.70 s (…): 180 ok, …".

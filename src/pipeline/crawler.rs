@@ -119,38 +119,14 @@ impl Crawler {
             Ok((response, redirects)) => {
                 let mut fetched = response_fields(&response, redirects);
                 let at = response.url().clone();
+                let mut out = Out {
+                    counts: &mut counts,
+                    found: &mut found,
+                    dropped: &mut dropped,
+                };
                 let bytes = match lineage.kind {
-                    Kind::Site => self.read_robots(response, &at, lineage, &mut counts, &mut found),
-                    _ => self.with_judge(gate, |judge| {
-                        let parent: Arc<str> = Arc::from(normalize(&job.url).as_str());
-                        let reading = sitemap::read(response, &at, |entry| {
-                            match entry {
-                                Found::Page(url, lastmod) => {
-                                    counts.urls += 1;
-                                    let listed = judge.listed(
-                                        &url,
-                                        lastmod.as_deref(),
-                                        &parent,
-                                        lineage,
-                                        &mut dropped,
-                                    );
-                                    found.extend(listed);
-                                }
-                                Found::Sitemap(url) => {
-                                    counts.sitemaps += 1;
-                                    let url = normalize(&url);
-                                    if *url.as_str() == *parent {
-                                        counts.errors.push("the sitemap lists itself".into());
-                                    } else {
-                                        found.push(child_sitemap(url, &parent, lineage));
-                                    }
-                                }
-                            }
-                            true
-                        });
-                        counts.errors.extend(reading.errors);
-                        reading.bytes
-                    }),
+                    Kind::Site => self.read_robots(response, &at, lineage, &mut out),
+                    _ => self.read_sitemap(gate, response, (&job.url, &at), lineage, &mut out),
                 };
                 fetched.bytes = bytes;
                 fetched
@@ -179,16 +155,47 @@ impl Crawler {
         record
     }
 
+    /// A sitemap's entries, read as they stream: pages through the rules,
+    /// sitemaps (an index's) as jobs; `(asked, at)` the sitemap's URL as
+    /// asked and as answered. Returns the bytes read.
+    fn read_sitemap(
+        &self,
+        gate: &Gate<Task>,
+        response: Response,
+        (asked, at): (&Url, &Url),
+        lineage: &Lineage,
+        out: &mut Out,
+    ) -> u64 {
+        self.with_judge(gate, |judge| {
+            let parent: Arc<str> = Arc::from(normalize(asked).as_str());
+            let reading = sitemap::read(response, at, |entry| {
+                match entry {
+                    Found::Page(url, lastmod) => {
+                        out.counts.urls += 1;
+                        let listed =
+                            judge.listed(&url, lastmod.as_deref(), &parent, lineage, out.dropped);
+                        out.found.extend(listed);
+                    }
+                    Found::Sitemap(url) => {
+                        out.counts.sitemaps += 1;
+                        let url = normalize(&url);
+                        if *url.as_str() == *parent {
+                            out.counts.errors.push("the sitemap lists itself".into());
+                        } else {
+                            out.found.push(child_sitemap(url, &parent, lineage));
+                        }
+                    }
+                }
+                true
+            });
+            out.counts.errors.extend(reading.errors);
+            reading.bytes
+        })
+    }
+
     /// A site root's robots.txt: its `Sitemap:` lines (else /sitemap.xml)
     /// become sitemap jobs.
-    fn read_robots(
-        &self,
-        response: Response,
-        at: &Url,
-        lineage: &Lineage,
-        counts: &mut SitemapCounts,
-        found: &mut Vec<Candidate>,
-    ) -> u64 {
+    fn read_robots(&self, response: Response, at: &Url, lineage: &Lineage, out: &mut Out) -> u64 {
         let mut body = Vec::new();
         let ok = response.status().is_success();
         let read = response.take(512 * 1024).read_to_end(&mut body);
@@ -201,9 +208,10 @@ impl Crawler {
             named.extend(at.join("/sitemap.xml"));
         }
         let parent: Arc<str> = Arc::from(at.as_str());
-        counts.sitemaps = named.len() as u64;
+        out.counts.sitemaps = named.len() as u64;
         for url in named {
-            found.push(child_sitemap(normalize(&url), &parent, lineage));
+            out.found
+                .push(child_sitemap(normalize(&url), &parent, lineage));
         }
         body.len() as u64
     }
@@ -264,6 +272,13 @@ fn response_fields(r: &Response, redirects: u32) -> Fetched {
         remote: r.remote_addr(),
         ..Fetched::default()
     }
+}
+
+/// What reading a sitemap (or a site's robots.txt) adds up.
+struct Out<'a> {
+    counts: &'a mut SitemapCounts,
+    found: &'a mut Vec<Candidate>,
+    dropped: &'a mut Dropped,
 }
 
 /// A sitemap job found by `parent` (an index, or a site's robots.txt).

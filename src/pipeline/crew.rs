@@ -83,10 +83,10 @@ pub fn assemble(
         crawler,
         since,
         fetcher: Arc::new(fetcher),
-        gate: Arc::new(
-            Gate::new(hosts.clone(), robots, breaker)
-                .with_rate(config.rate.map(|n| Rate::new(n, Arc::clone(cancel)))),
-        ),
+        gate: Arc::new(Gate::new(hosts.clone(), robots, breaker).with_rate(
+            config.rate.map(|n| Rate::new(n, Arc::clone(cancel))),
+            Arc::clone(cancel),
+        )),
         msgs,
         extractor,
         cancel: Arc::clone(cancel),

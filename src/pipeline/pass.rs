@@ -101,10 +101,12 @@ impl<'a> Pipeline<'a> {
             Some(_) => writer.flushing_every(std::time::Duration::ZERO),
             None => writer,
         };
-        self.reader(sources, msg_tx, window.clone(), frontier.clone())?
-            .spawn()?;
+        let reader = self.reader(sources, msg_tx, window.clone(), frontier.clone())?;
+        let gate = Arc::clone(&reader.pool.crew().gate);
+        reader.spawn()?;
         let report = Aggregator::new(writer, progress, signals, window, stats)
             .with_archive(archive)
+            .with_slowed(Box::new(move || gate.slowed()))
             .run(&msg_rx, started, threads)?;
         if let Some(frontier) = frontier
             && !report.summary.interrupted

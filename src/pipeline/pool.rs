@@ -105,6 +105,11 @@ impl Pool {
         }
     }
 
+    /// What the workers share.
+    pub fn crew(&self) -> &Crew {
+        &self.crew
+    }
+
     /// Queues a job, starting a worker if none is idle to take it, and
     /// waiting while the queue is full; `Ok(false)` when the run is over.
     pub fn submit(&mut self, task: Task) -> Result<bool, Fatal> {

@@ -13,7 +13,10 @@
 //! - [`breaker::Breaker`] (`--max-host-errors`): hosts that stopped
 //!   answering are not asked again;
 //! - [`rate::Rate`] (`--rate`): at most N requests a second, all hosts
-//!   together.
+//!   together;
+//! - [`slowdown::Slowdown`]: a host that answers 429 or 503 without
+//!   `Retry-After` is slowed down for every worker, and recovers step by
+//!   step.
 //!
 //! During a fetch the gate hears how each attempt went ([`Watch`]): a
 //! `Retry-After` pauses the host for every worker, and a host that does not
@@ -24,8 +27,10 @@ pub mod breaker;
 pub mod hosts;
 pub mod rate;
 pub mod robots;
+pub mod slowdown;
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use url::Url;
@@ -37,6 +42,7 @@ use breaker::Breaker;
 use hosts::HostQueue;
 use rate::Rate;
 use robots::{RobotsCache, Verdict};
+use slowdown::{Slowdown, Slowed};
 
 /// The per-host rules, from the command line.
 #[derive(Debug, Clone, Copy)]
@@ -54,6 +60,8 @@ pub struct Gate<T> {
     robots: Option<RobotsCache>,
     breaker: Option<Breaker>,
     rate: Option<Rate>,
+    slowdown: Slowdown,
+    cancel: Arc<AtomicBool>,
 }
 
 impl<T> Gate<T> {
@@ -69,13 +77,21 @@ impl<T> Gate<T> {
             robots,
             breaker,
             rate: None,
+            slowdown: Slowdown::default(),
+            cancel: Arc::default(),
         }
     }
 
-    /// The gate, with `--rate`.
-    pub fn with_rate(mut self, rate: Option<Rate>) -> Gate<T> {
+    /// The gate, with `--rate`, and the run's Ctrl-C (which ends waits).
+    pub fn with_rate(mut self, rate: Option<Rate>, cancel: Arc<AtomicBool>) -> Gate<T> {
         self.rate = rate;
+        self.cancel = cancel;
         self
+    }
+
+    /// The hosts slowed by 429s and 503s without `Retry-After`.
+    pub fn slowed(&self) -> Vec<Slowed> {
+        self.slowdown.slowed()
     }
 
     /// Before a fetch: `Err` (the error for the record) when `url`'s host
@@ -88,8 +104,11 @@ impl<T> Gate<T> {
             if let Some(hosts) = &self.hosts {
                 hosts.refund(&host_key(url));
             }
-        } else if let Some(rate) = &self.rate {
-            rate.wait();
+        } else {
+            self.slowdown.wait(url, &self.cancel);
+            if let Some(rate) = &self.rate {
+                rate.wait();
+            }
         }
         refused
     }
@@ -145,5 +164,11 @@ impl<T> Watch for Gate<T> {
         self.breaker
             .as_ref()
             .is_none_or(|b| b.record(url, unanswered))
+    }
+
+    /// A 429 or 503 without `Retry-After` slows the host; other answers
+    /// bring it back a step.
+    fn answered(&self, url: &Url, status: Option<u16>, retry_after: bool) {
+        self.slowdown.heard(url, status, retry_after);
     }
 }

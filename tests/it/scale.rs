@@ -266,3 +266,43 @@ fn robots_txt_is_obeyed_with_its_crawl_delay() {
         );
     }
 }
+
+#[test]
+fn a_host_answering_429_without_retry_after_is_slowed_and_its_urls_still_succeed() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let storm = std::sync::Arc::new(AtomicUsize::new(0));
+    let count = std::sync::Arc::clone(&storm);
+    let site = crate::support::site::Site::start(2, move |host, _| {
+        // The first three requests to the busy host are turned away.
+        if host == "127.0.0.1" && count.fetch_add(1, Ordering::SeqCst) < 3 {
+            return (429, "text/plain", b"slow down".to_vec());
+        }
+        crate::support::site::html("ok", &[], "")
+    });
+    let lines: Vec<String> = (0..6)
+        .flat_map(|i| [site.url(0, &format!("/{i}")), site.url(1, &format!("/{i}"))])
+        .collect();
+    let file = list(&lines);
+    let summary = tempfile::NamedTempFile::new().unwrap();
+    let out = scrape()
+        .arg(file.path())
+        .args(["-t", "4", "--retries", "5", "--summary-json"])
+        .arg(summary.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let recs = records(&out.stdout);
+    assert_eq!(recs.len(), 12);
+    assert!(
+        recs.iter().all(|r| r["ok"] == true),
+        "every URL got through"
+    );
+    let s: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(summary.path()).unwrap()).unwrap();
+    let slowed = s["slowed"].as_array().unwrap();
+    assert_eq!(slowed.len(), 1, "only the busy host: {s}");
+    assert_eq!(slowed[0]["host"], format!("http://127.0.0.1:{}", site.port));
+    assert!(slowed[0]["max_gap_ms"].as_u64().unwrap() >= 250);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("slowed down"), "{stderr}");
+}
