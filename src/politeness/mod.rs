@@ -44,6 +44,21 @@ use rate::Rate;
 use robots::{RobotsCache, Verdict};
 use slowdown::{Slowdown, Slowed};
 
+/// How long a worker waiting for its slot sleeps before it looks at
+/// Ctrl-C again.
+const CANCEL_POLL: Duration = Duration::from_millis(50);
+
+/// Sleeps until `slot`, or until the run stops.
+pub fn sleep_until(slot: Instant, cancel: &AtomicBool) {
+    loop {
+        let now = Instant::now();
+        if now >= slot || cancel.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
+        std::thread::sleep((slot - now).min(CANCEL_POLL));
+    }
+}
+
 /// The per-host rules, from the command line.
 #[derive(Debug, Clone, Copy)]
 pub struct Politeness {

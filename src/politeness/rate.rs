@@ -12,12 +12,9 @@
 //! A slot is a URL's first request; its retries and redirects follow it
 //! without a slot of their own.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-/// How long a waiting worker sleeps before it looks at Ctrl-C again.
-const CANCEL_POLL: Duration = Duration::from_millis(50);
 
 /// The run's request rate.
 pub struct Rate {
@@ -51,13 +48,7 @@ impl Rate {
     /// Waits for this request's slot (or until the run stops).
     pub fn wait(&self) {
         let slot = self.reserve(Instant::now());
-        loop {
-            let now = Instant::now();
-            if now >= slot || self.cancel.load(Ordering::Relaxed) {
-                return;
-            }
-            std::thread::sleep((slot - now).min(CANCEL_POLL));
-        }
+        super::sleep_until(slot, &self.cancel);
     }
 }
 
@@ -90,7 +81,7 @@ mod tests {
         let t0 = Instant::now();
         assert_eq!(rate.reserve(t0), t0);
         assert_eq!(rate.reserve(t0) - t0, Duration::from_secs(2));
-        cancel.store(true, Ordering::Relaxed);
+        cancel.store(true, std::sync::atomic::Ordering::Relaxed);
         let started = Instant::now();
         rate.wait();
         assert!(

@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use url::Url;
@@ -24,9 +24,6 @@ const BASE: Duration = Duration::from_millis(250);
 
 /// The highest level: gaps of 32 s.
 pub const MAX_LEVEL: u32 = 8;
-
-/// How long a waiting worker sleeps before it looks at Ctrl-C again.
-const CANCEL_POLL: Duration = Duration::from_millis(50);
 
 #[derive(Debug, Default)]
 struct Host {
@@ -105,13 +102,7 @@ impl Slowdown {
     /// Waits until a request to `url`'s host may start (or the run stops).
     pub fn wait(&self, url: &Url, cancel: &AtomicBool) {
         let slot = self.reserve(url, Instant::now(), fastrand::f64() * 0.5);
-        loop {
-            let now = Instant::now();
-            if now >= slot || cancel.load(Ordering::Relaxed) {
-                return;
-            }
-            std::thread::sleep((slot - now).min(CANCEL_POLL));
-        }
+        super::sleep_until(slot, cancel);
     }
 
     /// The hosts that were slowed, widest gap first.
