@@ -85,7 +85,7 @@ pub const FIELDS: [(&str, &str); 47] = [
     ),
     (
         "http_version",
-        "the final response's HTTP version (HTTP/1.1: scrape speaks HTTP/1.1 only; HTTP/1.0 from an old server); null without a response",
+        "the final response's HTTP version: HTTP/1.1, HTTP/2 (with --http2, from a server that takes it) or HTTP/1.0 (an old server); null without a response",
     ),
     ("ip", "the address that answered; null without a response"),
     ("etag", "the final response's ETag; null when absent"),
@@ -234,8 +234,8 @@ pub struct Record {
     /// Milliseconds from the first attempt's start to the final response's
     /// headers; null when no response came.
     pub ttfb_ms: Option<f64>,
-    /// The final response's HTTP version (`HTTP/1.1`; `HTTP/1.0` from an
-    /// old server: scrape speaks HTTP/1.1 only).
+    /// The final response's HTTP version (`HTTP/1.1`; `HTTP/2` with
+    /// `--http2`; `HTTP/1.0` from an old server).
     pub http_version: Option<String>,
     /// The IP address that answered.
     pub ip: Option<String>,

@@ -158,6 +158,14 @@ pub struct Cli {
     #[arg(long, value_name = "N", default_value_t = 3, value_parser = parse_count, allow_negative_numbers = true)]
     pub max_host_errors: u32,
 
+    /// Offer HTTP/2 on HTTPS (by ALPN): a server that takes it gets the
+    /// requests to it multiplexed over one connection, up to its stream
+    /// limit (`http_version` says "HTTP/2"); others speak HTTP/1.1. Plain
+    /// http stays HTTP/1.1. Off by default: HTTP/1.1 with --per-host
+    /// connections is what scrape is measured with.
+    #[arg(long)]
+    pub http2: bool,
+
     /// At most N requests a second for the whole run, all hosts together,
     /// spread evenly (no burst; fractions allowed: 0.5 is one every two
     /// seconds). A URL's retries and redirects follow its first request

@@ -2,11 +2,13 @@
 //! without a connection pool for robots.txt.
 //!
 //! - Redirects are off: `fetch` follows them itself.
-//! - HTTP/1.1 only. Scrape sends one request per URL, mostly to hosts it
-//!   meets once, and decides per request whether the connection stays
-//!   open (`sockets.rs`), which `Connection: close` can only do on
+//! - HTTP/1.1 unless `--http2`. Scrape sends one request per URL, mostly to
+//!   hosts it meets once, and decides per request whether the connection
+//!   stays open (`sockets.rs`), which `Connection: close` can only do on
 //!   HTTP/1.1; parallelism to one host is `--threads` and `--per-host`, not
-//!   a server's stream limit.
+//!   a server's stream limit. With `--http2` a host that takes HTTP/2 gets
+//!   one multiplexed connection, which closes when idle (the budget's
+//!   `Connection: close` does not reach it).
 //! - Idle connections leave the pool after [`POOL_IDLE_TIMEOUT`]: on lists
 //!   where hosts rarely repeat, a kept connection that is not reused within
 //!   seconds will not be.
@@ -48,6 +50,8 @@ pub struct ClientSettings {
     pub proxies: Proxies,
     /// `--tls`: responses carry the server's certificate.
     pub tls_info: bool,
+    /// `--http2`: offer HTTP/2 by ALPN on HTTPS (else HTTP/1.1 only).
+    pub http2: bool,
 }
 
 /// Whether a client keeps connections for reuse.
@@ -69,14 +73,21 @@ pub fn build(c: &ClientSettings, pooling: Pooling) -> Result<Client, Fatal> {
         .redirect(Policy::none())
         .danger_accept_invalid_certs(c.insecure)
         .tcp_nodelay(true)
-        .http1_only()
         .pool_idle_timeout(POOL_IDLE_TIMEOUT)
         .tls_info(c.tls_info);
+    if !c.http2 {
+        builder = builder.http1_only();
+    }
     if pooling == Pooling::None {
         builder = builder.pool_max_idle_per_host(0);
     }
     if !c.extra_roots.is_empty() && !c.insecure {
-        let config = super::trust::client_config(&c.extra_roots).map_err(Fatal::Setup)?;
+        let mut config = super::trust::client_config(&c.extra_roots).map_err(Fatal::Setup)?;
+        // A configuration of our own: reqwest offers what it holds.
+        config.alpn_protocols = match c.http2 {
+            true => vec![b"h2".to_vec(), b"http/1.1".to_vec()],
+            false => vec![b"http/1.1".to_vec()],
+        };
         builder = builder.use_preconfigured_tls(config);
     }
     builder = match &c.proxies {

@@ -422,6 +422,7 @@ mod tests {
                 extra_roots: Vec::new(),
                 proxies: proxy::Proxies::Direct,
                 tls_info: false,
+                http2: false,
             },
             Pooling::None,
         )

@@ -33,7 +33,8 @@
 //!
 //! The model assumes HTTP/1.1 (`Connection: close` ends an HTTP/2
 //! connection shared by many requests no sooner than its idle timeout):
-//! the client is built HTTP/1.1 only.
+//! the client is built HTTP/1.1 only unless `--http2`, where each host
+//! that takes HTTP/2 holds one connection until it idles out.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};

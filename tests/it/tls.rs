@@ -133,3 +133,41 @@ fn cacert_accepts_the_everyday_self_signed_certificate_it_lists() {
     );
     assert_eq!(r["error"]["kind"], "tls", "{r}");
 }
+
+#[test]
+fn http2_is_spoken_where_the_server_offers_it_and_only_with_http2() {
+    let (h2, connections) = crate::support::tls::alpn_server(&[b"h2", b"http/1.1"]);
+    let (h1, _) = crate::support::tls::alpn_server(&[b"http/1.1"]);
+    let urls = |addr: std::net::SocketAddr| -> String {
+        (0..20)
+            .map(|i| format!("https://{addr}/page/{i}\n"))
+            .collect()
+    };
+    let run = |args: &[&str], list: String| {
+        let out = scrape()
+            .args(["--insecure", "-t", "8"])
+            .args(args)
+            .write_stdin(list)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        records(&out.stdout)
+    };
+    let recs = run(&["--http2"], urls(h2));
+    assert_eq!(recs.len(), 20);
+    for r in &recs {
+        assert_eq!(r["http_version"], "HTTP/2", "{r}");
+        assert_eq!(r["title"], "HTTP/2.0", "{r}");
+    }
+    let opened = connections.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        opened <= 8,
+        "{opened} connections for 20 requests over HTTP/2"
+    );
+    for r in run(&[], urls(h2)) {
+        assert_eq!(r["http_version"], "HTTP/1.1", "without --http2: {r}");
+    }
+    for r in run(&["--http2"], urls(h1)) {
+        assert_eq!(r["http_version"], "HTTP/1.1", "a server without h2: {r}");
+    }
+}
