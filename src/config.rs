@@ -79,6 +79,8 @@ pub struct Config {
     pub crawl: Option<Arc<Rules>>,
     /// `--rate`: requests a second, all hosts together.
     pub rate: Option<f64>,
+    /// `--auto-throttle`: the target requests in flight per host.
+    pub auto_throttle: Option<f64>,
 }
 
 /// The smallest `--warc-size`: below it, a file would hold little more
@@ -130,6 +132,9 @@ impl Config {
             client: client_settings(cli)?,
             crawl: crawl_rules(cli),
             rate: cli.rate,
+            auto_throttle: cli
+                .auto_throttle
+                .then(|| cli.per_host.map_or(1.0, |n| n.get() as f64)),
         })
     }
 }

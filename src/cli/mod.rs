@@ -158,6 +158,13 @@ pub struct Cli {
     #[arg(long, value_name = "N", default_value_t = 3, value_parser = parse_count, allow_negative_numbers = true)]
     pub max_host_errors: u32,
 
+    /// Set each host's gap between requests from its latency, as Scrapy's
+    /// AutoThrottle does: latency to the response's headers ÷ the target
+    /// concurrency (--per-host, else 1), moved halfway at each answer, at
+    /// most 60 s; error answers never narrow it.
+    #[arg(long)]
+    pub auto_throttle: bool,
+
     /// Offer HTTP/2 on HTTPS (by ALPN): a server that takes it gets the
     /// requests to it multiplexed over one connection, up to its stream
     /// limit (`http_version` says "HTTP/2"); others speak HTTP/1.1. Plain

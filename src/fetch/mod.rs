@@ -163,8 +163,20 @@ pub trait Watch {
     /// may go to that host.
     fn attempted(&self, url: &Url, unanswered: Option<&FetchError>) -> bool;
     /// An attempt's last request to `url` was answered with `status` (none:
-    /// no answer); `retry_after` when a 429/503 said how long to wait.
-    fn answered(&self, _url: &Url, _status: Option<u16>, _retry_after: bool) {}
+    /// no answer) after `latency` (to the response's headers);
+    /// `retry_after` when a 429/503 said how long to wait.
+    fn answered(&self, _url: &Url, _answer: Answer) {}
+}
+
+/// How an attempt was answered, as the politeness gate hears it.
+#[derive(Debug, Clone, Copy)]
+pub struct Answer {
+    /// The status; none when no response came.
+    pub status: Option<u16>,
+    /// Time from the attempt's start to the response's headers.
+    pub latency: Option<Duration>,
+    /// A 429/503 said how long to wait (`Retry-After`).
+    pub retry_after: bool,
 }
 
 /// Fetches URLs with one shared client; cheap to share between workers.
@@ -239,6 +251,7 @@ impl Fetcher {
         let mut earlier = Vec::new();
         loop {
             attempts += 1;
+            let attempt_started = Instant::now();
             let Attempt {
                 mut fetched,
                 retry,
@@ -250,7 +263,14 @@ impl Fetcher {
             }
             let unanswered = fetched.status.is_none().then_some(fetched.error.as_ref());
             let may_go_on = watch.attempted(&asked, unanswered.flatten());
-            watch.answered(&asked, fetched.status, matches!(retry, Some(Some(_))));
+            let answer = Answer {
+                status: fetched.status,
+                latency: fetched
+                    .ttfb
+                    .map(|t| t.saturating_sub(attempt_started - started)),
+                retry_after: matches!(retry, Some(Some(_))),
+            };
+            watch.answered(&asked, answer);
             if let Some(Some(after)) = retry {
                 watch.pause(&asked, after.min(MAX_RETRY_AFTER));
             }

@@ -83,15 +83,27 @@ pub fn assemble(
         crawler,
         since,
         fetcher: Arc::new(fetcher),
-        gate: Arc::new(Gate::new(hosts.clone(), robots, breaker).with_rate(
-            config.rate.map(|n| Rate::new(n, Arc::clone(cancel))),
-            Arc::clone(cancel),
-        )),
+        gate: Arc::new(gate(config, hosts.clone(), robots, breaker, cancel)),
         msgs,
         extractor,
         cancel: Arc::clone(cancel),
     };
     Ok((crew, hosts))
+}
+
+/// The politeness gate: host queues, robots.txt, the breaker, `--rate`,
+/// and the slowdown (with `--auto-throttle`).
+fn gate(
+    config: &Config,
+    hosts: Option<Hosts>,
+    robots: Option<RobotsCache>,
+    breaker: Option<Breaker>,
+    cancel: &Arc<AtomicBool>,
+) -> Gate<Task> {
+    let rate = config.rate.map(|n| Rate::new(n, Arc::clone(cancel)));
+    Gate::new(hosts, robots, breaker)
+        .with_rate(rate, Arc::clone(cancel))
+        .with_auto_throttle(config.auto_throttle)
 }
 
 /// What the workers of a crawl share, when the run crawls.

@@ -36,7 +36,7 @@ use std::time::{Duration, Instant};
 use url::Url;
 
 use crate::error::{ErrorKind, FetchError};
-use crate::fetch::Watch;
+use crate::fetch::{Answer, Watch};
 use crate::urls::host_key;
 use breaker::Breaker;
 use hosts::HostQueue;
@@ -101,6 +101,15 @@ impl<T> Gate<T> {
     pub fn with_rate(mut self, rate: Option<Rate>, cancel: Arc<AtomicBool>) -> Gate<T> {
         self.rate = rate;
         self.cancel = cancel;
+        self
+    }
+
+    /// The gate, with `--auto-throttle` for `target` requests in flight
+    /// per host.
+    pub fn with_auto_throttle(mut self, target: Option<f64>) -> Gate<T> {
+        if let Some(target) = target {
+            self.slowdown = Slowdown::auto_throttle(target);
+        }
         self
     }
 
@@ -183,7 +192,7 @@ impl<T> Watch for Gate<T> {
 
     /// A 429 or 503 without `Retry-After` slows the host; other answers
     /// bring it back a step.
-    fn answered(&self, url: &Url, status: Option<u16>, retry_after: bool) {
-        self.slowdown.heard(url, status, retry_after);
+    fn answered(&self, url: &Url, answer: Answer) {
+        self.slowdown.heard(url, answer);
     }
 }

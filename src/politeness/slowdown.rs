@@ -9,6 +9,13 @@
 //! (250 ms, 500 ms, … 32 s), each gap stretched by a random 0 to 50 % so
 //! that workers do not come back in step. A `Retry-After` is obeyed as it
 //! says, elsewhere (the host queue's pause).
+//!
+//! `--auto-throttle` adds Scrapy's AutoThrottle rule: each answer's
+//! latency (to the response's headers) L gives a target gap L ÷ T (T the
+//! target concurrency: `--per-host`, else 1); a host's gap moves halfway to
+//! it, never below it, at most [`MAX_AUTO`], and an error answer may widen
+//! the gap but not narrow it. A host's requests start at least the wider
+//! of the two gaps apart.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -17,6 +24,7 @@ use std::time::{Duration, Instant};
 
 use url::Url;
 
+use crate::fetch::Answer;
 use crate::urls::host_hash;
 
 /// The gap at level 1.
@@ -25,11 +33,16 @@ const BASE: Duration = Duration::from_millis(250);
 /// The highest level: gaps of 32 s.
 pub const MAX_LEVEL: u32 = 8;
 
+/// The widest gap `--auto-throttle` sets.
+pub const MAX_AUTO: Duration = Duration::from_secs(60);
+
 #[derive(Debug, Default)]
 struct Host {
     name: String,
     level: u32,
     highest: u32,
+    /// `--auto-throttle`: the gap latency asks for.
+    auto: Duration,
     next: Option<Instant>,
 }
 
@@ -37,6 +50,8 @@ struct Host {
 #[derive(Default)]
 pub struct Slowdown {
     hosts: Mutex<HashMap<u64, Host>>,
+    /// `--auto-throttle`: the target concurrency per host.
+    target: Option<f64>,
 }
 
 /// A host that was slowed, for the summary.
@@ -48,12 +63,33 @@ pub struct Slowed {
     pub max_gap_ms: u64,
 }
 
+/// Scrapy's AutoThrottle step: halfway from `old` to latency ÷ `target`,
+/// never below the latter, at most [`MAX_AUTO`]; an error answer does not
+/// narrow the gap.
+fn auto_gap(old: Duration, latency: Duration, target: f64, status: u16) -> Duration {
+    let aim = latency.div_f64(target);
+    let new = ((old + aim) / 2).max(aim).min(MAX_AUTO);
+    match status >= 400 && new < old {
+        true => old,
+        false => new,
+    }
+}
+
 /// The gap between a slowed host's requests at `level`, before jitter.
 fn gap(level: u32) -> Duration {
     BASE * 2u32.pow(level.clamp(1, MAX_LEVEL) - 1)
 }
 
 impl Slowdown {
+    /// With `--auto-throttle`: gaps from latency, for `target` requests in
+    /// flight per host.
+    pub fn auto_throttle(target: f64) -> Slowdown {
+        Slowdown {
+            target: Some(target.max(0.1)),
+            ..Slowdown::default()
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Host>> {
         self.hosts.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -61,17 +97,20 @@ impl Slowdown {
     /// How an answer from `url`'s host went: `throttled` for a 429 or 503
     /// without `Retry-After`, else a success or another failure (which
     /// says nothing about load: only answers with a status count).
-    pub fn heard(&self, url: &Url, status: Option<u16>, retry_after: bool) {
-        let Some(status) = status else {
+    pub fn heard(&self, url: &Url, answer: Answer) {
+        let Some(status) = answer.status else {
             return;
         };
-        let throttled = matches!(status, 429 | 503) && !retry_after;
+        let throttled = matches!(status, 429 | 503) && !answer.retry_after;
         let key = host_hash(url);
         let mut hosts = self.lock();
-        if !throttled && !hosts.contains_key(&key) {
+        if !throttled && self.target.is_none() && !hosts.contains_key(&key) {
             return;
         }
         let host = hosts.entry(key).or_default();
+        if let (Some(target), Some(latency)) = (self.target, answer.latency) {
+            host.auto = auto_gap(host.auto, latency, target, status);
+        }
         if throttled {
             if host.name.is_empty() {
                 host.name = crate::urls::host_key(url);
@@ -90,12 +129,17 @@ impl Slowdown {
         let Some(host) = hosts.get_mut(&host_hash(url)) else {
             return now;
         };
-        if host.level == 0 {
+        let backoff = match host.level {
+            0 => Duration::ZERO,
+            level => gap(level),
+        };
+        let wait = backoff.max(host.auto);
+        if wait.is_zero() {
             host.next = None;
             return now;
         }
         let slot = host.next.filter(|n| *n > now).unwrap_or(now);
-        host.next = Some(slot + gap(host.level).mul_f64(1.0 + jitter));
+        host.next = Some(slot + wait.mul_f64(1.0 + jitter));
         slot
     }
 
@@ -125,6 +169,51 @@ impl Slowdown {
 mod tests {
     use super::*;
 
+    fn answer(status: Option<u16>, retry_after: bool) -> Answer {
+        Answer {
+            status,
+            latency: Some(Duration::from_millis(10)),
+            retry_after,
+        }
+    }
+
+    #[test]
+    fn auto_throttle_follows_latency_as_scrapy_does() {
+        let ms = Duration::from_millis;
+        assert_eq!(
+            auto_gap(ms(0), ms(100), 1.0, 200),
+            ms(100),
+            "never below latency / target"
+        );
+        assert_eq!(
+            auto_gap(ms(400), ms(100), 1.0, 200),
+            ms(250),
+            "halfway down"
+        );
+        assert_eq!(auto_gap(ms(400), ms(100), 2.0, 200), ms(225));
+        assert_eq!(
+            auto_gap(ms(400), ms(100), 1.0, 500),
+            ms(400),
+            "an error does not narrow it"
+        );
+        assert_eq!(
+            auto_gap(ms(0), Duration::from_secs(500), 1.0, 200),
+            MAX_AUTO
+        );
+        let s = Slowdown::auto_throttle(1.0);
+        let url = Url::parse("http://slow.test/").unwrap();
+        let slow = Answer {
+            status: Some(200),
+            latency: Some(ms(200)),
+            retry_after: false,
+        };
+        s.heard(&url, slow);
+        let t0 = Instant::now();
+        assert_eq!(s.reserve(&url, t0, 0.0), t0);
+        assert_eq!(s.reserve(&url, t0, 0.0) - t0, ms(200));
+        assert!(s.slowed().is_empty(), "a latency gap is not a 429 slowdown");
+    }
+
     #[test]
     fn throttling_widens_the_gap_and_successes_narrow_it_step_by_step() {
         let s = Slowdown::default();
@@ -132,19 +221,19 @@ mod tests {
         let other = Url::parse("http://calm.test/").unwrap();
         let t0 = Instant::now();
         assert_eq!(s.reserve(&url, t0, 0.0), t0, "not slowed yet");
-        s.heard(&url, Some(429), false);
-        s.heard(&url, Some(503), false);
-        s.heard(&url, Some(429), true); // Retry-After: obeyed elsewhere
-        s.heard(&url, None, false); // no answer: says nothing of load
+        s.heard(&url, answer(Some(429), false));
+        s.heard(&url, answer(Some(503), false));
+        s.heard(&url, answer(Some(429), true)); // Retry-After: obeyed elsewhere
+        s.heard(&url, answer(None, false)); // no answer: says nothing of load
         assert_eq!(s.reserve(&url, t0, 0.0), t0);
         assert_eq!(s.reserve(&url, t0, 0.0) - t0, Duration::from_millis(500));
         assert_eq!(s.reserve(&url, t0, 0.0) - t0, Duration::from_millis(1000));
         assert_eq!(s.reserve(&other, t0, 0.0), t0, "one host only");
-        s.heard(&url, Some(200), false);
+        s.heard(&url, answer(Some(200), false));
         let t1 = t0 + Duration::from_secs(10);
         s.reserve(&url, t1, 0.0);
         assert_eq!(s.reserve(&url, t1, 0.0) - t1, Duration::from_millis(250));
-        s.heard(&url, Some(200), false);
+        s.heard(&url, answer(Some(200), false));
         let t2 = t1 + Duration::from_secs(10);
         assert_eq!(s.reserve(&url, t2, 0.0), t2);
         assert_eq!(s.reserve(&url, t2, 0.0), t2, "recovered");
@@ -159,7 +248,7 @@ mod tests {
         let s = Slowdown::default();
         let url = Url::parse("http://busy.test/").unwrap();
         for _ in 0..50 {
-            s.heard(&url, Some(429), false);
+            s.heard(&url, answer(Some(429), false));
         }
         assert_eq!(s.slowed()[0].max_gap_ms, 32_000);
     }

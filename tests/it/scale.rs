@@ -306,3 +306,31 @@ fn a_host_answering_429_without_retry_after_is_slowed_and_its_urls_still_succeed
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("slowed down"), "{stderr}");
 }
+
+#[test]
+fn auto_throttle_spaces_a_hosts_requests_by_its_latency() {
+    // 100 ms to answer, target concurrency 1: after the first answers,
+    // requests to the host start at least 100 ms apart (they would go 4 at
+    // a time, in three rounds of 100 ms, without it).
+    let server = Server::start();
+    let lines: Vec<String> = (0..12)
+        .map(|i| server.url(&format!("/slow/{i}?ms=100")))
+        .collect();
+    let file = list(&lines);
+    let out = scrape()
+        .arg(file.path())
+        .args(["-t", "4", "--auto-throttle"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(records(&out.stdout).iter().all(|r| r["ok"] == true));
+    let starts = server.starts();
+    assert_eq!(starts.len(), 12);
+    let span = starts[11] - starts[0];
+    // The first four start together; the other eight are held 100 ms
+    // apart at least, after the first answer came (100 ms in).
+    assert!(
+        span >= std::time::Duration::from_millis(750),
+        "12 starts in {span:?}"
+    );
+}
