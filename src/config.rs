@@ -292,6 +292,7 @@ fn client_settings(cli: &Cli) -> Result<ClientSettings, Fatal> {
         proxies: proxies(cli),
         tls_info: cli.tls,
         http2: cli.http2,
+        resolve: cli.resolve.clone(),
     })
 }
 

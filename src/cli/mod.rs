@@ -158,6 +158,13 @@ pub struct Cli {
     #[arg(long, value_name = "N", default_value_t = 3, value_parser = parse_count, allow_negative_numbers = true)]
     pub max_host_errors: u32,
 
+    /// Send requests for HOST to ADDR instead of resolving it, as curl's
+    /// --resolve does (repeatable): HOST:PORT:ADDR, ADDR an IPv4 or
+    /// [IPv6] address. The URL keeps its name (Host header, TLS name).
+    /// PORT must be given; every port of HOST goes to ADDR.
+    #[arg(long, value_name = "HOST:PORT:ADDR", value_parser = parse_resolve)]
+    pub resolve: Vec<(String, std::net::SocketAddr)>,
+
     /// Set each host's gap between requests from its latency, as Scrapy's
     /// AutoThrottle does: latency to the response's headers ÷ the target
     /// concurrency (--per-host, else 1), moved halfway at each answer, at
@@ -460,6 +467,22 @@ impl clap::builder::TypedValueParser for ShardParser {
 }
 
 /// A robots.txt product token: letters, digits, `-` and `_`.
+fn parse_resolve(s: &str) -> Result<(String, std::net::SocketAddr), String> {
+    let bad = || format!("'{s}' is not HOST:PORT:ADDR (shop.test:443:127.0.0.1, or [::1] as ADDR)");
+    let (host, rest) = s.split_once(':').ok_or_else(bad)?;
+    let (port, addr) = rest.split_once(':').ok_or_else(bad)?;
+    let port: u16 = port.parse().map_err(|_| bad())?;
+    let addr = addr.trim_start_matches('[').trim_end_matches(']');
+    let ip: std::net::IpAddr = addr.parse().map_err(|_| bad())?;
+    if host.is_empty() {
+        return Err(bad());
+    }
+    Ok((
+        host.to_ascii_lowercase(),
+        std::net::SocketAddr::new(ip, port),
+    ))
+}
+
 fn parse_rate(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
         Ok(n) if n.is_finite() && n > 0.0 && n <= 1e6 => Ok(n),
@@ -547,6 +570,26 @@ mod tests {
 
     fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
         Cli::try_parse_from(std::iter::once("scrape").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn resolve_takes_host_port_and_an_address() {
+        let (host, addr) = parse_resolve("Shop.test:8443:127.0.0.2").unwrap();
+        assert_eq!(
+            (host.as_str(), addr.to_string().as_str()),
+            ("shop.test", "127.0.0.2:8443")
+        );
+        let (_, v6) = parse_resolve("a.test:443:[::1]").unwrap();
+        assert_eq!(v6.to_string(), "[::1]:443");
+        for bad in [
+            "a.test",
+            "a.test:443",
+            "a.test:x:127.0.0.1",
+            ":443:127.0.0.1",
+            "a.test:443:host",
+        ] {
+            assert!(parse_resolve(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -52,6 +52,8 @@ pub struct ClientSettings {
     pub tls_info: bool,
     /// `--http2`: offer HTTP/2 by ALPN on HTTPS (else HTTP/1.1 only).
     pub http2: bool,
+    /// `--resolve`: hosts sent to an address of the user's, not DNS's.
+    pub resolve: Vec<(String, std::net::SocketAddr)>,
 }
 
 /// Whether a client keeps connections for reuse.
@@ -77,6 +79,9 @@ pub fn build(c: &ClientSettings, pooling: Pooling) -> Result<Client, Fatal> {
         .tls_info(c.tls_info);
     if !c.http2 {
         builder = builder.http1_only();
+    }
+    for (host, addr) in &c.resolve {
+        builder = builder.resolve(host, *addr);
     }
     if pooling == Pooling::None {
         builder = builder.pool_max_idle_per_host(0);

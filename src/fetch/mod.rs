@@ -443,6 +443,7 @@ mod tests {
                 proxies: proxy::Proxies::Direct,
                 tls_info: false,
                 http2: false,
+                resolve: Vec::new(),
             },
             Pooling::None,
         )

@@ -118,7 +118,7 @@ fn crawler(
         frontier,
         rules: Arc::clone(rules),
         shard: config.shard,
-        addresses: Addresses::new(proxied(&config.fetch.proxies)),
+        addresses: Addresses::new(proxied(&config.fetch.proxies)).pinned(&config.client.resolve),
         client: client::build(&config.client, Pooling::Reuse)?,
         settings: config.fetch.clone(),
     })))

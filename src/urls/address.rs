@@ -59,6 +59,8 @@ fn internal_v6(ip: Ipv6Addr) -> bool {
 pub struct Addresses {
     /// Requests go through a proxy: names are the proxy's to resolve.
     proxied: bool,
+    /// `--resolve`: names the user sent to an address of their own.
+    pinned: HashMap<String, IpAddr>,
     known: Mutex<HashMap<String, bool>>,
 }
 
@@ -67,8 +69,15 @@ impl Addresses {
     pub fn new(proxied: bool) -> Addresses {
         Addresses {
             proxied,
+            pinned: HashMap::new(),
             known: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The checker, with the addresses `--resolve` gives names.
+    pub fn pinned(mut self, pins: &[(String, std::net::SocketAddr)]) -> Addresses {
+        self.pinned = pins.iter().map(|(h, a)| (h.clone(), a.ip())).collect();
+        self
     }
 
     /// Whether requests go through a proxy.
@@ -89,6 +98,9 @@ impl Addresses {
 
     fn name_internal(&self, name: &str, port: Option<u16>) -> Option<String> {
         let name = name.trim_end_matches('.').to_ascii_lowercase();
+        if let Some(ip) = self.pinned.get(&name) {
+            return is_internal(*ip).then(|| format!("{name}, which --resolve sends to {ip}"));
+        }
         let local = name == "localhost" || name.ends_with(".localhost");
         if local || self.proxied {
             return local.then_some(name);

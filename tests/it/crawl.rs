@@ -652,3 +652,52 @@ fn a_seed_that_redirects_is_crawled_where_it_landed() {
     let want: BTreeSet<String> = [site.url(0, "/"), site.url(1, "/a"), site.url(1, "/b")].into();
     assert_eq!(urls, want.iter().map(String::as_str).collect());
 }
+
+#[test]
+fn resolve_pins_names_to_loopback_and_domain_scope_spans_subdomains() {
+    // www.shop.test and blog.shop.test are one registrable domain (the
+    // public suffix list's default rule); other.test is not. --resolve
+    // sends every name to 127.0.0.x: no DNS, no proxy.
+    let port: Arc<std::sync::OnceLock<u16>> = Arc::default();
+    let known = Arc::clone(&port);
+    let site = Site::start(2, move |host, path| {
+        let p = known.get().copied().unwrap_or(0);
+        match (host, path) {
+            ("www.shop.test", "/") => html(
+                "www",
+                &[
+                    &format!("http://blog.shop.test:{p}/post"),
+                    &format!("http://other.test:{p}/"),
+                ],
+                "",
+            ),
+            (h, _) => html(h, &[], ""),
+        }
+    });
+    port.set(site.port).unwrap();
+    let pin = |name: &str, i: usize| format!("{name}:{}:127.0.0.{}", site.port, i + 1);
+    let (recs, s, _) = crawl(
+        &[
+            "--follow",
+            "--no-robots",
+            "--scope",
+            "domain",
+            "--resolve",
+            &pin("www.shop.test", 0),
+            "--resolve",
+            &pin("blog.shop.test", 1),
+            "--resolve",
+            &pin("other.test", 0),
+        ],
+        &format!("http://www.shop.test:{}/", site.port),
+    );
+    let titles: BTreeSet<&str> = recs.iter().map(|r| r["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, BTreeSet::from(["www", "blog.shop.test"]));
+    let blog = recs
+        .iter()
+        .find(|r| r["title"] == "blog.shop.test")
+        .unwrap();
+    assert_eq!(blog["ip"], "127.0.0.2", "--resolve sent it there");
+    assert_eq!(s["dropped"]["scope"], 1, "{s}");
+    assert_eq!(site.hits(&format!("http://other.test:{}/", site.port)), 0);
+}
