@@ -12,9 +12,9 @@ use rustls::pki_types::pem::PemObject;
 use crate::cli::Cli;
 use crate::crawl::Rules;
 use crate::error::Fatal;
-use crate::fetch::FetchSettings;
 use crate::fetch::client::ClientSettings;
 use crate::fetch::proxy::Proxies;
+use crate::fetch::{FetchSettings, RequestBody};
 use crate::files;
 use crate::input::shard::{Shard, engine};
 use crate::output::progress::ProgressMode;
@@ -182,7 +182,21 @@ fn check_combinations(cli: &Cli) -> Result<(), Fatal> {
             )));
         }
     }
+    check_requests(cli)
+}
+
+/// The checks of what requests are sent: `--since` needs GET or HEAD,
+/// `--robots-agent` a run that reads robots.txt, `--warc-size` a sane size.
+fn check_requests(cli: &Cli) -> Result<(), Fatal> {
     let robots = cli.robots || (cli.crawl.any() && !cli.crawl.no_robots);
+    let safe = matches!(method(cli), reqwest::Method::GET | reqwest::Method::HEAD);
+    if cli.since.is_some() && !safe {
+        return Err(Fatal::Usage(format!(
+            "--since re-asks pages with If-None-Match / If-Modified-Since, which only \
+             GET and HEAD can be: not {}",
+            method(cli)
+        )));
+    }
     if cli.robots_agent.is_some() && !robots {
         return Err(Fatal::Usage(
             "--robots-agent names the crawler robots.txt is read as: it needs --robots, \
@@ -245,6 +259,8 @@ fn fetch_settings(cli: &Cli) -> Result<FetchSettings, Fatal> {
     extraction.metadata = cli.metadata;
     extraction.since = cli.since.is_some();
     extraction.follow = cli.crawl.follow;
+    extraction.method = (cli.method.is_some() || cli.data.is_some() || cli.json.is_some())
+        .then(|| method(cli).to_string());
     extraction.crawl = cli.crawl.any();
     extraction.content = Wanted {
         text: cli.text,
@@ -253,6 +269,12 @@ fn fetch_settings(cli: &Cli) -> Result<FetchSettings, Fatal> {
     let mut headers = HeaderMap::new();
     for h in &cli.headers {
         headers.append(h.name.clone(), h.value.clone());
+    }
+    if cli.json.is_some() && !headers.contains_key(reqwest::header::ACCEPT) {
+        headers.insert(
+            reqwest::header::ACCEPT,
+            HeaderValue::from_static("application/json"),
+        );
     }
     Ok(FetchSettings {
         timeout: cli.timeout,
@@ -268,7 +290,45 @@ fn fetch_settings(cli: &Cli) -> Result<FetchSettings, Fatal> {
         warc: cli.warc.is_some(),
         user_agent: user_agent(cli),
         tls: cli.tls,
+        method: method(cli),
+        body: request_body(cli)?.map(Arc::new),
     })
+}
+
+/// The request method: `-X`, else POST with a body, else GET.
+fn method(cli: &Cli) -> reqwest::Method {
+    match (&cli.method, cli.data.is_some() || cli.json.is_some()) {
+        (Some(m), _) => m.clone(),
+        (None, true) => reqwest::Method::POST,
+        (None, false) => reqwest::Method::GET,
+    }
+}
+
+/// `--data` or `--json`: the body, read from @FILE when so given.
+fn request_body(cli: &Cli) -> Result<Option<RequestBody>, Fatal> {
+    let (text, json) = match (&cli.data, &cli.json) {
+        (Some(d), _) => (d, false),
+        (None, Some(j)) => (j, true),
+        (None, None) => return Ok(None),
+    };
+    let bytes = match text.strip_prefix('@') {
+        Some(path) => std::fs::read(path).map_err(|e| Fatal::Input {
+            path: PathBuf::from(path),
+            source: e,
+        })?,
+        None => text.clone().into_bytes(),
+    };
+    if json && let Err(e) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+        return Err(Fatal::Usage(format!("--json: the body is not JSON ({e})")));
+    }
+    let content_type = match json {
+        true => "application/json",
+        false => "application/x-www-form-urlencoded",
+    };
+    Ok(Some(RequestBody {
+        bytes,
+        content_type: HeaderValue::from_static(content_type),
+    }))
 }
 
 /// The User-Agent requests go out with: `-A`, or scrape's own.

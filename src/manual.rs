@@ -272,6 +272,7 @@ mod tests {
         };
         extraction.metadata = true;
         extraction.crawl = true;
+        extraction.method = Some("POST".into());
         record.complete(&extraction);
         record.warc = Some(None);
         record.unchanged = Some(None);

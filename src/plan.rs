@@ -151,6 +151,8 @@ pub struct Extraction {
     /// `--follow` / `--sitemap`: records have `depth`, `parent`,
     /// `noindex`, `lastmod` and `sitemap`.
     pub crawl: bool,
+    /// `-X`, `--data`, `--json`: records have `method`, this one.
+    pub method: Option<String>,
     /// Tells runs apart in the per-thread selector cache.
     id: u64,
 }
@@ -182,6 +184,7 @@ impl Extraction {
             since: false,
             follow: false,
             crawl: false,
+            method: None,
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         })
     }

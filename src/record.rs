@@ -30,7 +30,7 @@ use url::Url;
 /// against (unit tests here; `tests/it/cli.rs` through `scrape --man`).
 /// The first [`BASE`] are in every record; the others only when an option
 /// asks for them.
-pub const FIELDS: [(&str, &str); 47] = [
+pub const FIELDS: [(&str, &str); 48] = [
     (
         "url",
         "the URL fetched, absolute (a password shown as ***); null when the line is not a URL",
@@ -164,6 +164,10 @@ pub const FIELDS: [(&str, &str); 47] = [
         "with --text or --markdown: why there is no text, or that it was cut; else null",
     ),
     (
+        "method",
+        "with --method, --data or --json: the request method (a redirect may have turned it into GET: see RFC 9110)",
+    ),
+    (
         "depth",
         "with --follow or --sitemap: links from the seed (list lines and pages a sitemap lists: 0)",
     ),
@@ -277,6 +281,9 @@ pub struct Record {
     /// (null without a response); only in runs with an archive.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub warc: Option<Option<WarcRef>>,
+    /// `-X`, `--data`, `--json`: the request method; only then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
     /// `--follow` / `--sitemap`: `depth`, `parent`, `noindex`, `lastmod`,
     /// `sitemap`; only in a crawl.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
@@ -325,6 +332,7 @@ impl Record {
             content: None,
             tls: f.tls.map(Some),
             warc: None,
+            method: None,
             crawl: None,
         }
     }
@@ -410,6 +418,7 @@ impl Record {
             content: None,
             tls: None,
             warc: None,
+            method: None,
             crawl: None,
         }
     }
@@ -429,6 +438,9 @@ impl Record {
         }
         if self.tls.is_none() && extraction.tls {
             self.tls = Some(None);
+        }
+        if self.method.is_none() {
+            self.method.clone_from(&extraction.method);
         }
         if self.crawl.is_none() && extraction.crawl {
             self.crawl = Some(CrawlFields::default());

@@ -158,6 +158,25 @@ pub struct Cli {
     #[arg(long, value_name = "N", default_value_t = 3, value_parser = parse_count, allow_negative_numbers = true)]
     pub max_host_errors: u32,
 
+    /// The request method (GET; POST when --data or --json is given
+    /// without -X): any token, as curl's -X. Records then carry `method`.
+    /// POST and PATCH are never retried (--retries): the server may have
+    /// acted on the first.
+    #[arg(short = 'X', long = "method", value_name = "METHOD", value_parser = parse_method)]
+    pub method: Option<reqwest::Method>,
+
+    /// Send this body with every request, as
+    /// application/x-www-form-urlencoded unless -H says otherwise (curl's
+    /// --data); @FILE sends the file's bytes.
+    #[arg(long, value_name = "STRING|@FILE", conflicts_with = "json")]
+    pub data: Option<String>,
+
+    /// Send this JSON with every request (Content-Type and Accept
+    /// application/json); @FILE reads it from the file. Text that is not
+    /// JSON is a usage error.
+    #[arg(long, value_name = "STRING|@FILE")]
+    pub json: Option<String>,
+
     /// Send requests for HOST to ADDR instead of resolving it, as curl's
     /// --resolve does (repeatable): HOST:PORT:ADDR, ADDR an IPv4 or
     /// [IPv6] address. The URL keeps its name (Host header, TLS name).
@@ -467,6 +486,21 @@ impl clap::builder::TypedValueParser for ShardParser {
 }
 
 /// A robots.txt product token: letters, digits, `-` and `_`.
+fn parse_method(s: &str) -> Result<reqwest::Method, String> {
+    let token = s.trim();
+    let ok = !token.is_empty()
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+    match ok {
+        true => reqwest::Method::from_bytes(token.to_ascii_uppercase().as_bytes())
+            .map_err(|e| format!("'{s}' is not a method: {e}")),
+        false => Err(format!(
+            "'{s}' is not a method (a token such as GET, POST, PUT)"
+        )),
+    }
+}
+
 fn parse_resolve(s: &str) -> Result<(String, std::net::SocketAddr), String> {
     let bad = || format!("'{s}' is not HOST:PORT:ADDR (shop.test:443:127.0.0.1, or [::1] as ADDR)");
     let (host, rest) = s.split_once(':').ok_or_else(bad)?;

@@ -61,6 +61,11 @@ struct Chain<'a> {
     exchanges: Vec<Exchange>,
     /// What the fetch was asked (the URL, `--since` validators).
     ask: &'a Ask<'a>,
+    /// This hop's method, and whether it carries the body: a 303 (and a
+    /// 301 or 302 after a POST) turns it into a GET without a body; 307
+    /// and 308 keep both (RFC 9110 §15.4).
+    method: reqwest::Method,
+    with_body: bool,
 }
 
 /// What comes after a redirect response.
@@ -83,6 +88,8 @@ impl Fetcher {
             redirects: 0,
             exchanges: Vec::new(),
             ask,
+            method: self.settings.method.clone(),
+            with_body: self.settings.body.is_some(),
         };
         loop {
             let (resp, lease, sent) = match self.send(&chain, deadline) {
@@ -102,6 +109,7 @@ impl Fetcher {
             let mut fetched = self.answered(&resp, &chain, started);
             let max = self.settings.max_redirects;
             if let Some(next) = redirect::target(&resp, &chain.current, max) {
+                chain.redirected(resp.status().as_u16());
                 let (ending, drained) = self.drain(resp, exchange);
                 chain.exchanges.extend(drained);
                 let hop = chain.follow(next, max);
@@ -199,7 +207,8 @@ impl Fetcher {
                 .settings
                 .proxies
                 .name_in(current, failure.error.message);
-            if failure.empty_reply && reused && resends < MAX_RESENDS {
+            let idempotent = chain.method.is_idempotent();
+            if failure.empty_reply && reused && resends < MAX_RESENDS && idempotent {
                 resends += 1;
                 self.log(format_args!(
                     "{}: sent again on another connection",
@@ -226,9 +235,15 @@ impl Fetcher {
         }
         let mut request = self
             .client
-            .get(current.clone())
+            .request(chain.method.clone(), current.clone())
             .headers(headers)
             .timeout(remaining);
+        if let Some(body) = self.settings.body.as_ref().filter(|_| chain.with_body) {
+            if !self.settings.headers.contains_key(header::CONTENT_TYPE) {
+                request = request.header(header::CONTENT_TYPE, body.content_type.clone());
+            }
+            request = request.body(body.bytes.clone());
+        }
         if lease.closes() {
             request = request.header(header::CONNECTION, HeaderValue::from_static("close"));
         }
@@ -255,6 +270,22 @@ impl Fetcher {
 }
 
 impl Chain<'_> {
+    /// A redirect with `status` came: the next hop's method and body, as
+    /// RFC 9110 §15.4 says and browsers and curl do: 303 → GET (a HEAD
+    /// stays HEAD), 301 and 302 after a POST → GET, without the body; 307,
+    /// 308 (and the rest) keep both.
+    fn redirected(&mut self, status: u16) {
+        let to_get = match status {
+            303 => self.method != reqwest::Method::HEAD,
+            301 | 302 => self.method == reqwest::Method::POST,
+            _ => false,
+        };
+        if to_get {
+            self.method = reqwest::Method::GET;
+            self.with_body = false;
+        }
+    }
+
     /// Moves to the next hop, if it is allowed.
     fn follow(&mut self, next: Result<Url, FetchError>, max: u32) -> Hop {
         if self.visited.is_empty() {

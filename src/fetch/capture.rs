@@ -3,7 +3,7 @@
 //!
 //! The client (reqwest over hyper) hands scrape a parsed response, not its
 //! bytes, so the heads are rebuilt from what it shows:
-//! - the request: `GET path HTTP/1.1`, `host`, the client's `user-agent`
+//! - the request: `METHOD path HTTP/1.1`, `host`, the client's `user-agent`
 //!   and `accept`, then the headers scrape set (connection, encodings,
 //!   `-H`, cookies). Values of `authorization`, `proxy-authorization` and
 //!   `cookie` read `***`: an archive is shared, a credential is not.
@@ -102,7 +102,8 @@ impl Sent {
         let url = req.url();
         let mut head = Vec::with_capacity(256);
         let target = &url[url::Position::BeforePath..url::Position::AfterQuery];
-        head.extend_from_slice(format!("GET {target} HTTP/1.1\r\n").as_bytes());
+        let method = req.method();
+        head.extend_from_slice(format!("{method} {target} HTTP/1.1\r\n").as_bytes());
         let host = &url[url::Position::BeforeHost..url::Position::AfterPort];
         line(&mut head, "host", host.as_bytes());
         // What the client adds unless the request has its own.
@@ -123,7 +124,17 @@ impl Sent {
             };
             line(&mut head, name.as_str(), value);
         }
+        // The body (--data, --json) as sent, after its length.
+        let body = req.body().and_then(|b| b.as_bytes()).unwrap_or_default();
+        if !body.is_empty() && !req.headers().contains_key(header::CONTENT_LENGTH) {
+            line(
+                &mut head,
+                "content-length",
+                body.len().to_string().as_bytes(),
+            );
+        }
         head.extend_from_slice(b"\r\n");
+        head.extend_from_slice(body);
         Sent {
             at: Utc::now(),
             head,

@@ -109,6 +109,21 @@ pub struct FetchSettings {
     pub user_agent: HeaderValue,
     /// `--tls`: describe the certificate and TLS of HTTPS responses.
     pub tls: bool,
+    /// `-X`: the request method (GET unless asked).
+    pub method: reqwest::Method,
+    /// `--data`, `--json`: the body sent with each request.
+    pub body: Option<Arc<RequestBody>>,
+}
+
+/// A body sent with every request (`--data`, `--json`).
+#[derive(Debug)]
+pub struct RequestBody {
+    /// The bytes.
+    pub bytes: Vec<u8>,
+    /// Its Content-Type, unless `-H` gives one (`--json`:
+    /// `application/json`; `--data`: `application/x-www-form-urlencoded`,
+    /// as curl's).
+    pub content_type: HeaderValue,
 }
 
 /// What came of fetching one URL.
@@ -274,7 +289,10 @@ impl Fetcher {
             if let Some(Some(after)) = retry {
                 watch.pause(&asked, after.min(MAX_RETRY_AFTER));
             }
-            let again = retry.filter(|_| attempts <= self.settings.retries && may_go_on);
+            // A POST or PATCH may have been acted on: never sent twice.
+            let idempotent = self.settings.method.is_idempotent();
+            let again =
+                retry.filter(|_| attempts <= self.settings.retries && may_go_on && idempotent);
             if let Some(after) = again {
                 let wait = backoff(attempts, after);
                 self.log(format_args!(
@@ -462,6 +480,8 @@ mod tests {
             warc: false,
             user_agent: HeaderValue::from_static("test"),
             tls: false,
+            method: reqwest::Method::GET,
+            body: None,
         };
         let sockets = Arc::new(Sockets::new(16, 1, POOL_IDLE_TIMEOUT));
         Fetcher::new(client, settings, Arc::new(AtomicBool::new(false)), sockets)

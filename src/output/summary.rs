@@ -474,6 +474,7 @@ mod tests {
             content: None,
             tls: None,
             warc: None,
+            method: None,
             crawl: None,
             http_version: None,
             ip: None,

@@ -18,6 +18,7 @@ mod extract;
 mod faults;
 mod fingerprints;
 mod readable;
+mod requests;
 mod safety;
 mod scale;
 mod since;

@@ -22,6 +22,20 @@ pub struct Site {
     /// The port every host listens on.
     pub port: u16,
     hits: Arc<Mutex<HashMap<String, usize>>>,
+    log: Arc<Mutex<Vec<Asked>>>,
+}
+
+/// One request as the site saw it.
+#[derive(Debug, Clone)]
+pub struct Asked {
+    /// The method.
+    pub method: String,
+    /// The absolute URL.
+    pub url: String,
+    /// The body.
+    pub body: Vec<u8>,
+    /// Its Content-Type, if any.
+    pub content_type: Option<String>,
 }
 
 impl Site {
@@ -32,18 +46,25 @@ impl Site {
     ) -> Site {
         let handler: Arc<Handler> = Arc::new(handler);
         let hits: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+        let log: Arc<Mutex<Vec<Asked>>> = Arc::default();
         let listeners = bind_all(hosts);
         let port = listeners[0].local_addr().expect("addr").port();
         for listener in listeners {
-            let (handler, hits) = (Arc::clone(&handler), Arc::clone(&hits));
+            let (handler, hits, log) = (Arc::clone(&handler), Arc::clone(&hits), Arc::clone(&log));
             std::thread::spawn(move || {
                 for stream in listener.incoming().flatten() {
-                    let (handler, hits) = (Arc::clone(&handler), Arc::clone(&hits));
-                    std::thread::spawn(move || serve(stream, &*handler, &hits));
+                    let (handler, hits, log) =
+                        (Arc::clone(&handler), Arc::clone(&hits), Arc::clone(&log));
+                    std::thread::spawn(move || serve(stream, &*handler, &hits, &log));
                 }
             });
         }
-        Site { port, hits }
+        Site { port, hits, log }
+    }
+
+    /// Every request, in the order they came.
+    pub fn asked(&self) -> Vec<Asked> {
+        self.log.lock().unwrap().clone()
     }
 
     /// `http://127.0.0.{i+1}:PORT{path}`.
@@ -77,7 +98,12 @@ fn bind_all(n: usize) -> Vec<TcpListener> {
     }
 }
 
-fn serve(stream: TcpStream, handler: &Handler, hits: &Mutex<HashMap<String, usize>>) {
+fn serve(
+    stream: TcpStream,
+    handler: &Handler,
+    hits: &Mutex<HashMap<String, usize>>,
+    log: &Mutex<Vec<Asked>>,
+) {
     let local = stream.local_addr().expect("addr");
     let mut out = stream.try_clone().expect("clone");
     let mut reader = BufReader::new(stream);
@@ -86,8 +112,10 @@ fn serve(stream: TcpStream, handler: &Handler, hits: &Mutex<HashMap<String, usiz
         if reader.read_line(&mut line).unwrap_or(0) == 0 {
             return;
         }
+        let method = line.split_whitespace().next().unwrap_or("").to_string();
         let target = line.split_whitespace().nth(1).unwrap_or("/").to_string();
         let mut host_header = None;
+        let mut content_type = None;
         let mut length = 0usize;
         loop {
             let mut h = String::new();
@@ -102,6 +130,7 @@ fn serve(stream: TcpStream, handler: &Handler, hits: &Mutex<HashMap<String, usiz
                 match k.trim().to_ascii_lowercase().as_str() {
                     "host" => host_header = Some(v.trim().to_string()),
                     "content-length" => length = v.trim().parse().unwrap_or(0),
+                    "content-type" => content_type = Some(v.trim().to_string()),
                     _ => {}
                 }
             }
@@ -118,6 +147,12 @@ fn serve(stream: TcpStream, handler: &Handler, hits: &Mutex<HashMap<String, usiz
         };
         let (name, path) = split(&absolute);
         *hits.lock().unwrap().entry(absolute.clone()).or_default() += 1;
+        log.lock().unwrap().push(Asked {
+            method,
+            url: absolute.clone(),
+            body: body.clone(),
+            content_type,
+        });
         let (status, kind, page) = handler(&name, &path);
         // A redirect's body is its Location.
         let location = match status {
