@@ -49,15 +49,15 @@ pub fn finish(
 
 /// What an interrupted run left undone, and how to finish it.
 fn interrupted_note(config: &Config, summary: &Summary) -> String {
-    let left = input::count_entries(&config.files, config.shard)
-        .map(|total| {
-            let left = total.saturating_sub(summary.urls);
-            format!(
-                "{} of {total} not done",
-                summary::count(left, "line", "lines")
-            )
-        })
-        .unwrap_or_else(|| "the rest of the list is not done".to_string());
+    // A crawl's lines are only its seeds: what is left is its frontier.
+    let left = config.crawl.as_ref().map(|_| {
+        format!(
+            "the crawl is not finished ({} written)",
+            summary::count(summary.records, "record", "records")
+        )
+    });
+    let left = left.or_else(|| count_left(config, summary));
+    let left = left.unwrap_or_else(|| "the rest of the list is not done".to_string());
     let how = match (&config.output, config.resume) {
         (Some(out), false) => format!(
             "run the same command again with --resume: it keeps the records in {} and fetches the rest",
@@ -69,6 +69,17 @@ fn interrupted_note(config: &Config, summary: &Summary) -> String {
             .to_string(),
     };
     format!("scrape: interrupted: {left}\nscrape: hint: {how}")
+}
+
+/// "N of M lines not done", when the lists can be counted.
+fn count_left(config: &Config, summary: &Summary) -> Option<String> {
+    input::count_entries(&config.files, config.shard).map(|total| {
+        let left = total.saturating_sub(summary.urls);
+        format!(
+            "{} of {total} not done",
+            summary::count(left, "line", "lines")
+        )
+    })
 }
 
 /// The exit code of a run that ended with `summary`.
