@@ -131,8 +131,9 @@ impl Config {
             fetch: fetch_settings(cli)?,
             client: client_settings(cli)?,
             crawl: crawl_rules(cli),
-            rate: cli.rate,
+            rate: cli.requests.rate,
             auto_throttle: cli
+                .requests
                 .auto_throttle
                 .then(|| cli.per_host.map_or(1.0, |n| n.get() as f64)),
         })
@@ -259,8 +260,10 @@ fn fetch_settings(cli: &Cli) -> Result<FetchSettings, Fatal> {
     extraction.metadata = cli.metadata;
     extraction.since = cli.since.is_some();
     extraction.follow = cli.crawl.follow;
-    extraction.method = (cli.method.is_some() || cli.data.is_some() || cli.json.is_some())
-        .then(|| method(cli).to_string());
+    extraction.method = (cli.requests.method.is_some()
+        || cli.requests.data.is_some()
+        || cli.requests.json.is_some())
+    .then(|| method(cli).to_string());
     extraction.crawl = cli.crawl.any();
     extraction.content = Wanted {
         text: cli.text,
@@ -270,7 +273,7 @@ fn fetch_settings(cli: &Cli) -> Result<FetchSettings, Fatal> {
     for h in &cli.headers {
         headers.append(h.name.clone(), h.value.clone());
     }
-    if cli.json.is_some() && !headers.contains_key(reqwest::header::ACCEPT) {
+    if cli.requests.json.is_some() && !headers.contains_key(reqwest::header::ACCEPT) {
         headers.insert(
             reqwest::header::ACCEPT,
             HeaderValue::from_static("application/json"),
@@ -297,7 +300,10 @@ fn fetch_settings(cli: &Cli) -> Result<FetchSettings, Fatal> {
 
 /// The request method: `-X`, else POST with a body, else GET.
 fn method(cli: &Cli) -> reqwest::Method {
-    match (&cli.method, cli.data.is_some() || cli.json.is_some()) {
+    match (
+        &cli.requests.method,
+        cli.requests.data.is_some() || cli.requests.json.is_some(),
+    ) {
         (Some(m), _) => m.clone(),
         (None, true) => reqwest::Method::POST,
         (None, false) => reqwest::Method::GET,
@@ -306,7 +312,7 @@ fn method(cli: &Cli) -> reqwest::Method {
 
 /// `--data` or `--json`: the body, read from @FILE when so given.
 fn request_body(cli: &Cli) -> Result<Option<RequestBody>, Fatal> {
-    let (text, json) = match (&cli.data, &cli.json) {
+    let (text, json) = match (&cli.requests.data, &cli.requests.json) {
         (Some(d), _) => (d, false),
         (None, Some(j)) => (j, true),
         (None, None) => return Ok(None),
@@ -351,8 +357,8 @@ fn client_settings(cli: &Cli) -> Result<ClientSettings, Fatal> {
         },
         proxies: proxies(cli),
         tls_info: cli.tls,
-        http2: cli.http2,
-        resolve: cli.resolve.clone(),
+        http2: cli.requests.http2,
+        resolve: cli.requests.resolve.clone(),
     })
 }
 

@@ -14,8 +14,13 @@ use clap::{Arg, Parser};
 use reqwest::header::{HeaderName, HeaderValue};
 
 mod crawl;
+mod examples;
+mod requests;
+
+pub use examples::EXAMPLES;
 
 pub use crawl::CrawlArgs;
+pub use requests::RequestArgs;
 
 use crate::input::shard::ShardSpec;
 use crate::output::progress::ProgressMode;
@@ -24,25 +29,6 @@ use crate::plan::Select;
 
 /// The most worker threads `--threads` accepts.
 pub const MAX_THREADS: usize = 4096;
-
-pub const EXAMPLES: &str = "\
-Examples:
-  scrape urls.txt --threads 16 | jq 'select(.ok) | .title'  # titles of pages that loaded
-  cat urls.txt | scrape -t 4 -o out.jsonl      # a list on standard input, records to a file
-  scrape urls.txt --threads 1 > /dev/null      # the sequential baseline
-  scrape urls.txt --compare --threads 16       # 1 thread vs 16, side by side
-  scrape urls.txt --select h1=h1 --select 'img=img@src' --links  # fields and links
-  scrape urls.txt --text --metadata            # readable text and structured data
-  scrape urls.txt -o out.jsonl --resume        # after Ctrl-C: fetch the rest
-  scrape urls.txt --since out.jsonl -o new.jsonl  # only download what changed
-  echo https://blog.example/ | scrape --follow --text -o blog.jsonl  # a site, 3 links deep
-  echo https://shop.example/ | scrape --sitemap --include /products/  # a shop, by its sitemaps
-  scrape --completions bash > ~/.local/share/bash-completion/completions/scrape  # completion
-
-Each input line gets one JSON record; `scrape --man` lists its fields, the
-error kinds and the environment variables.
-Exit codes: 0 done, 1 fatal (input or output unusable), 2 usage error,
-3 --fail-on-error and some record has an error, 130 interrupted.";
 
 /// A concurrent web scraper: a list of URLs in, one JSON record per URL out.
 #[derive(Parser, Debug, Clone)]
@@ -158,53 +144,8 @@ pub struct Cli {
     #[arg(long, value_name = "N", default_value_t = 3, value_parser = parse_count, allow_negative_numbers = true)]
     pub max_host_errors: u32,
 
-    /// The request method (GET; POST when --data or --json is given
-    /// without -X): any token, as curl's -X. Records then carry `method`.
-    /// POST and PATCH are never retried (--retries): the server may have
-    /// acted on the first.
-    #[arg(short = 'X', long = "method", value_name = "METHOD", value_parser = parse_method)]
-    pub method: Option<reqwest::Method>,
-
-    /// Send this body with every request, as
-    /// application/x-www-form-urlencoded unless -H says otherwise (curl's
-    /// --data); @FILE sends the file's bytes.
-    #[arg(long, value_name = "STRING|@FILE", conflicts_with = "json")]
-    pub data: Option<String>,
-
-    /// Send this JSON with every request (Content-Type and Accept
-    /// application/json); @FILE reads it from the file. Text that is not
-    /// JSON is a usage error.
-    #[arg(long, value_name = "STRING|@FILE")]
-    pub json: Option<String>,
-
-    /// Send requests for HOST to ADDR instead of resolving it, as curl's
-    /// --resolve does (repeatable): HOST:PORT:ADDR, ADDR an IPv4 or
-    /// [IPv6] address. The URL keeps its name (Host header, TLS name).
-    /// PORT must be given; every port of HOST goes to ADDR.
-    #[arg(long, value_name = "HOST:PORT:ADDR", value_parser = parse_resolve)]
-    pub resolve: Vec<(String, std::net::SocketAddr)>,
-
-    /// Set each host's gap between requests from its latency, as Scrapy's
-    /// AutoThrottle does: latency to the response's headers ÷ the target
-    /// concurrency (--per-host, else 1), moved halfway at each answer, at
-    /// most 60 s; error answers never narrow it.
-    #[arg(long)]
-    pub auto_throttle: bool,
-
-    /// Offer HTTP/2 on HTTPS (by ALPN): a server that takes it gets the
-    /// requests to it multiplexed over one connection, up to its stream
-    /// limit (`http_version` says "HTTP/2"); others speak HTTP/1.1. Plain
-    /// http stays HTTP/1.1. Off by default: HTTP/1.1 with --per-host
-    /// connections is what scrape is measured with.
-    #[arg(long)]
-    pub http2: bool,
-
-    /// At most N requests a second for the whole run, all hosts together,
-    /// spread evenly (no burst; fractions allowed: 0.5 is one every two
-    /// seconds). A URL's retries and redirects follow its first request
-    /// without waiting again.
-    #[arg(long, value_name = "N", value_parser = parse_rate, allow_negative_numbers = true)]
-    pub rate: Option<f64>,
+    #[command(flatten)]
+    pub requests: RequestArgs,
 
     /// Obey each host's robots.txt (fetched once per host): a disallowed URL
     /// gets a `robots` error record and is not fetched; Crawl-delay is
@@ -486,46 +427,6 @@ impl clap::builder::TypedValueParser for ShardParser {
 }
 
 /// A robots.txt product token: letters, digits, `-` and `_`.
-fn parse_method(s: &str) -> Result<reqwest::Method, String> {
-    let token = s.trim();
-    let ok = !token.is_empty()
-        && token
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
-    match ok {
-        true => reqwest::Method::from_bytes(token.to_ascii_uppercase().as_bytes())
-            .map_err(|e| format!("'{s}' is not a method: {e}")),
-        false => Err(format!(
-            "'{s}' is not a method (a token such as GET, POST, PUT)"
-        )),
-    }
-}
-
-fn parse_resolve(s: &str) -> Result<(String, std::net::SocketAddr), String> {
-    let bad = || format!("'{s}' is not HOST:PORT:ADDR (shop.test:443:127.0.0.1, or [::1] as ADDR)");
-    let (host, rest) = s.split_once(':').ok_or_else(bad)?;
-    let (port, addr) = rest.split_once(':').ok_or_else(bad)?;
-    let port: u16 = port.parse().map_err(|_| bad())?;
-    let addr = addr.trim_start_matches('[').trim_end_matches(']');
-    let ip: std::net::IpAddr = addr.parse().map_err(|_| bad())?;
-    if host.is_empty() {
-        return Err(bad());
-    }
-    Ok((
-        host.to_ascii_lowercase(),
-        std::net::SocketAddr::new(ip, port),
-    ))
-}
-
-fn parse_rate(s: &str) -> Result<f64, String> {
-    match s.trim().parse::<f64>() {
-        Ok(n) if n.is_finite() && n > 0.0 && n <= 1e6 => Ok(n),
-        _ => Err(format!(
-            "'{s}' is not a rate: a number of requests a second above 0 (50, or 0.5 for one every two seconds)"
-        )),
-    }
-}
-
 fn parse_robots_agent(s: &str) -> Result<String, String> {
     let valid = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
     if s.is_empty() || !s.chars().all(valid) {
@@ -604,26 +505,6 @@ mod tests {
 
     fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
         Cli::try_parse_from(std::iter::once("scrape").chain(args.iter().copied()))
-    }
-
-    #[test]
-    fn resolve_takes_host_port_and_an_address() {
-        let (host, addr) = parse_resolve("Shop.test:8443:127.0.0.2").unwrap();
-        assert_eq!(
-            (host.as_str(), addr.to_string().as_str()),
-            ("shop.test", "127.0.0.2:8443")
-        );
-        let (_, v6) = parse_resolve("a.test:443:[::1]").unwrap();
-        assert_eq!(v6.to_string(), "[::1]:443");
-        for bad in [
-            "a.test",
-            "a.test:443",
-            "a.test:x:127.0.0.1",
-            ":443:127.0.0.1",
-            "a.test:443:host",
-        ] {
-            assert!(parse_resolve(bad).is_err(), "{bad}");
-        }
     }
 
     #[test]

@@ -37,7 +37,7 @@ use lol_html::html_content::{Element, EndTag, TextChunk, TextType};
 use url::Url;
 
 use super::metadata::MetaScanner;
-use super::page::{Page, RawPage, RobotsMeta};
+use super::page::{Page, RawPage, RobotsMeta, push_capped, says_nofollow};
 use crate::plan::Extraction;
 
 /// The "error" a handler returns to stop the parser early, once nothing
@@ -289,11 +289,8 @@ impl Collector {
                 && s.links.len() < MAX_VALUES =>
             {
                 if let Some(href) = el.get_attribute("href") {
-                    let nofollow = el.get_attribute("rel").is_some_and(|rel| {
-                        rel.split_ascii_whitespace()
-                            .any(|r| r.eq_ignore_ascii_case("nofollow"))
-                    });
-                    s.links.push((href, nofollow));
+                    let rel = el.get_attribute("rel");
+                    s.links.push((href, rel.is_some_and(|r| says_nofollow(&r))));
                 }
             }
             _ => {}
@@ -488,18 +485,6 @@ fn separate(s: &mut State) {
         let value = &mut values[o.field][o.value];
         *budget -= push_capped(value, " ", MAX_TEXT.min(value.len() + *budget));
     }
-}
-
-/// Appends as much of `text` as keeps `value` within `cap` bytes (cut at a
-/// character boundary); returns how many bytes it appended.
-fn push_capped(value: &mut String, text: &str, cap: usize) -> usize {
-    let room = cap.saturating_sub(value.len());
-    let mut take = text.len().min(room);
-    while !text.is_char_boundary(take) {
-        take -= 1;
-    }
-    value.push_str(&text[..take]);
-    take
 }
 
 #[cfg(test)]

@@ -218,6 +218,24 @@ pub struct Outlinks {
     pub noindex: bool,
 }
 
+/// Appends as much of `text` as keeps `value` within `cap` bytes (cut at a
+/// character boundary); returns how many bytes it appended.
+pub fn push_capped(value: &mut String, text: &str, cap: usize) -> usize {
+    let room = cap.saturating_sub(value.len());
+    let mut take = text.len().min(room);
+    while !text.is_char_boundary(take) {
+        take -= 1;
+    }
+    value.push_str(&text[..take]);
+    take
+}
+
+/// Whether an `<a rel>` value says `nofollow`.
+pub fn says_nofollow(rel: &str) -> bool {
+    rel.split_ascii_whitespace()
+        .any(|r| r.eq_ignore_ascii_case("nofollow"))
+}
+
 /// What `<meta name=robots>` says, all such tags together.
 #[derive(Debug, Default, Clone, Copy, PartialEq)]
 pub struct RobotsMeta {

@@ -19,7 +19,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use url::Url;
@@ -49,6 +49,9 @@ struct Host {
 /// Every host's slowdown.
 #[derive(Default)]
 pub struct Slowdown {
+    /// Set once any host is slowed (or with `--auto-throttle`): until
+    /// then, the per-URL calls take no lock (they are on every URL's path).
+    active: AtomicBool,
     hosts: Mutex<HashMap<u64, Host>>,
     /// `--auto-throttle`: the target concurrency per host.
     target: Option<f64>,
@@ -86,6 +89,7 @@ impl Slowdown {
     pub fn auto_throttle(target: f64) -> Slowdown {
         Slowdown {
             target: Some(target.max(0.1)),
+            active: AtomicBool::new(true),
             ..Slowdown::default()
         }
     }
@@ -102,6 +106,11 @@ impl Slowdown {
             return;
         };
         let throttled = matches!(status, 429 | 503) && !answer.retry_after;
+        if throttled {
+            self.active.store(true, Ordering::Relaxed);
+        } else if !self.active.load(Ordering::Relaxed) {
+            return;
+        }
         let key = host_hash(url);
         let mut hosts = self.lock();
         if !throttled && self.target.is_none() && !hosts.contains_key(&key) {
@@ -125,6 +134,9 @@ impl Slowdown {
     /// The start slot for a request to `url`'s host at `now`: `now` unless
     /// the host is slowed.
     fn reserve(&self, url: &Url, now: Instant, jitter: f64) -> Instant {
+        if !self.active.load(Ordering::Relaxed) {
+            return now;
+        }
         let mut hosts = self.lock();
         let Some(host) = hosts.get_mut(&host_hash(url)) else {
             return now;

@@ -14,7 +14,8 @@
 //! registered with the frontier as a seed, in list order (done lines too,
 //! so a resumed run numbers them alike); once the lists are read, the
 //! reader hands out the frontier's jobs until it has none and no job is in
-//! flight ([`Frontier::next`]), then says what the rules dropped.
+//! flight ([`Frontier::next`]), then says what the rules dropped
+//! ([`crawl`]).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,9 +23,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crossbeam_channel::Sender;
 use url::Url;
 
+mod crawl;
+
 use super::pool::Pool;
+use crate::crawl::Rules;
 use crate::crawl::frontier::Frontier;
-use crate::crawl::{Kind, Lineage, Origin, Rules};
 use crate::error::Fatal;
 use crate::flow::window::Window;
 use crate::flow::{Msg, Seq, Task};
@@ -67,7 +70,7 @@ pub struct Reader {
 
 /// What the reader counts as it goes.
 #[derive(Default)]
-struct Counts {
+pub(super) struct Counts {
     next_seq: u64,
     other_shards: u64,
 }
@@ -105,45 +108,8 @@ impl Reader {
         }
     }
 
-    /// Whether a line is this shard's: by its host, or in a crawl with
-    /// `--scope domain` by its registrable domain (so that a site's
-    /// subdomains, which its links lead to, are crawled on one shard).
-    fn owned(&self, shard: Shard, url: Option<&Url>, input: &str) -> bool {
-        match (&self.crawl, url) {
-            (Some((_, rules)), Some(url)) => shard.owns_key(&rules.scope.shard_key(url)),
-            _ => shard.owns(url, input),
-        }
-    }
-
-    /// Hands out the frontier's jobs until the crawl is over.
-    fn crawl_on(&mut self, frontier: &Frontier, counts: &mut Counts) {
-        while let Some((url, lineage)) = frontier.next(&self.cancel) {
-            let seq = Seq(counts.next_seq);
-            counts.next_seq += 1;
-            if let Some(window) = &self.filter.window
-                && !window.admit(seq, &self.cancel)
-            {
-                return;
-            }
-            let origin = &lineage.seed.origin;
-            let job = Job {
-                file: Arc::clone(&origin.file),
-                line: origin.line,
-                input: origin.input.to_string(),
-                url,
-            };
-            if !self.submit(Task {
-                seq,
-                job,
-                lineage: Some(Box::new(lineage)),
-            }) {
-                return;
-            }
-        }
-    }
-
     /// Queues a job; false when the run is over.
-    fn submit(&mut self, task: Task) -> bool {
+    pub(super) fn submit(&mut self, task: Task) -> bool {
         match self.pool.submit(task) {
             Ok(queued) => queued,
             Err(fatal) => {
@@ -151,30 +117,6 @@ impl Reader {
                 false
             }
         }
-    }
-
-    /// A list line that is a URL, as a crawl's seed: registered with the
-    /// frontier (`fetching` when it is fetched now), and its lineage.
-    fn seed(&self, item: (&Arc<str>, u64, &str), url: &Url, fetching: bool) -> Option<Lineage> {
-        let (frontier, rules) = self.crawl.as_ref()?;
-        let origin = Origin {
-            file: Arc::clone(item.0),
-            line: item.1,
-            input: Arc::from(item.2),
-        };
-        let kind = match rules.sitemap {
-            false => Kind::Page,
-            true if url.path() == "/" && url.query().is_none() => Kind::Site,
-            true => Kind::Sitemap,
-        };
-        let seed = frontier.seed(url, origin, kind == Kind::Page, fetching);
-        Some(Lineage {
-            kind,
-            depth: 0,
-            parent: None,
-            seed,
-            lastmod: None,
-        })
     }
 
     /// Routes one item; false when the run is over (a channel closed).
