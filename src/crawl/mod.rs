@@ -231,6 +231,9 @@ pub struct Dropped {
     pub private: u64,
     /// Sitemap pages whose `lastmod` is not after `--sitemap-since`.
     pub since: u64,
+    /// `--resume`: pages the earlier run wrote records of, not fetched
+    /// again (from its journal, or met again as links).
+    pub resumed: u64,
 }
 
 impl Dropped {
@@ -246,6 +249,7 @@ impl Dropped {
         self.shard += other.shard;
         self.private += other.private;
         self.since += other.since;
+        self.resumed += other.resumed;
     }
 
     /// The counts that are not zero, each with what it means in words.
@@ -261,6 +265,10 @@ impl Dropped {
             (self.shard, "other shards'"),
             (self.private, "to internal addresses"),
             (self.since, "not changed since --sitemap-since"),
+            (
+                self.resumed,
+                "already with a record from the earlier run (--resume)",
+            ),
         ];
         all.into_iter().filter(|(n, _)| *n > 0).collect()
     }

@@ -496,6 +496,11 @@ fn a_crawl_killed_and_resumed_has_every_record_once() {
     for url in &before {
         assert_eq!(site.hits(url), 1, "{url} had its record: not fetched again");
     }
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("already with a record from the earlier run"),
+        "{said}"
+    );
     for r in &recs {
         let n: usize = r["url"]
             .as_str()

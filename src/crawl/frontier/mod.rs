@@ -249,6 +249,7 @@ impl Frontier {
             s.seen.insert(url.as_str());
             if done {
                 // An earlier run (--resume) wrote its record.
+                s.dropped.resumed += 1;
                 continue;
             }
             let entry = Entry { url, lineage };
@@ -421,8 +422,9 @@ impl State {
                 .crawled
                 .as_ref()
                 .is_some_and(|c| c.contains(&entry.url));
-            if !done {
-                self.push(entry, dir, budget);
+            match done {
+                true => self.dropped.resumed += 1,
+                false => self.push(entry, dir, budget),
             }
         }
         Ok(())
