@@ -16,6 +16,7 @@ use crate::crawl::Fields as CrawlFields;
 use crate::error::{ErrorKind, FetchError};
 use crate::extract::Content;
 use crate::fetch::Fetched;
+use crate::fetch::timing::{Timing, Timings};
 use crate::fetch::tls::Tls;
 use crate::fetch::validators::Headers;
 use crate::html::metadata::Metadata;
@@ -30,7 +31,7 @@ use url::Url;
 /// against (unit tests here; `tests/it/cli.rs` through `scrape --man`).
 /// The first [`BASE`] are in every record; the others only when an option
 /// asks for them.
-pub const FIELDS: [(&str, &str); 48] = [
+pub const FIELDS: [(&str, &str); 49] = [
     (
         "url",
         "the URL fetched, absolute (a password shown as ***); null when the line is not a URL",
@@ -82,6 +83,10 @@ pub const FIELDS: [(&str, &str); 48] = [
     (
         "ttfb_ms",
         "milliseconds to the final response's headers; null without a response",
+    ),
+    (
+        "timings",
+        "the final request's {dns_ms, connect_ms, tls_ms, ttfb_ms, total_ms, reused}: steps in milliseconds, null where skipped (a reused connection, http's TLS); null without a response",
     ),
     (
         "http_version",
@@ -165,7 +170,7 @@ pub const FIELDS: [(&str, &str); 48] = [
     ),
     (
         "method",
-        "with --method, --data or --json: the request method (a redirect may have turned it into GET: see RFC 9110)",
+        "with --method, --data or --json, and on JSON list lines: the request method (a redirect may have turned it into GET: see RFC 9110)",
     ),
     (
         "depth",
@@ -190,7 +195,7 @@ pub const FIELDS: [(&str, &str); 48] = [
 ];
 
 /// How many of [`FIELDS`] every record has.
-pub const BASE: usize = 25;
+pub const BASE: usize = 26;
 
 /// One result line.
 #[derive(Debug, PartialEq, Serialize)]
@@ -238,6 +243,8 @@ pub struct Record {
     /// Milliseconds from the first attempt's start to the final response's
     /// headers; null when no response came.
     pub ttfb_ms: Option<f64>,
+    /// Where the final request's time went; null without a response.
+    pub timings: Option<Timings>,
     /// The final response's HTTP version (`HTTP/1.1`; `HTTP/2` with
     /// `--http2`; `HTTP/1.0` from an old server).
     pub http_version: Option<String>,
@@ -318,6 +325,7 @@ impl Record {
             attempts: f.attempts,
             elapsed_ms: millis(f.elapsed),
             ttfb_ms: f.ttfb.map(millis),
+            timings: f.timing.as_ref().map(Timing::record),
             http_version: f.validators.http_version,
             ip: f.validators.ip,
             etag: f.validators.etag,
@@ -404,6 +412,7 @@ impl Record {
             attempts: 0,
             elapsed_ms: 0.0,
             ttfb_ms: None,
+            timings: None,
             http_version: None,
             ip: None,
             etag: None,
@@ -492,6 +501,7 @@ mod tests {
             line: 3,
             input: "example.com".into(),
             url: Url::parse("https://example.com/").unwrap(),
+            request: None,
         }
     }
 

@@ -34,8 +34,8 @@ pub const MAX_THREADS: usize = 4096;
 #[derive(Parser, Debug, Clone)]
 #[command(name = "scrape", version, about, after_help = EXAMPLES)]
 pub struct Cli {
-    /// URL lists, one URL a line (`-` is standard input). With none, standard
-    /// input is read when it is not a terminal.
+    /// URL lists, one URL a line, or a request as JSON: {"url", "method", "headers", "body"}
+    /// (`-` is standard input). With none, standard input is read when it is not a terminal.
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
 

@@ -9,10 +9,11 @@
 //! sent again at once on a fresh one: that is not an attempt. Whether a
 //! failed attempt may be retried is decided here; `Fetcher::fetch` retries.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reqwest::blocking::{RequestBuilder, Response};
-use reqwest::header::{self, HeaderValue};
+use reqwest::blocking::{Client, RequestBuilder, Response};
+use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::tls::TlsInfo;
 use url::Url;
 
@@ -21,9 +22,10 @@ use super::classify::classify_send;
 use super::cookies::Jar;
 use super::retry::{retry_after, transient_status};
 use super::sockets::{Ending, Lease};
+use super::timing::Timing;
 use super::tls::Tls;
 use super::validators::{Headers, Validators};
-use super::{Ask, Fetched, Fetcher, decode, redirect};
+use super::{Ask, Fetched, Fetcher, RequestBody, decode, redirect};
 use crate::error::{ErrorKind, FetchError};
 use crate::urls::redact::url as redact_url;
 
@@ -66,6 +68,10 @@ struct Chain<'a> {
     /// and 308 keep both (RFC 9110 §15.4).
     method: reqwest::Method,
     with_body: bool,
+    /// The body (`--data`, `--json`, a JSON line's).
+    body: Option<&'a Arc<RequestBody>>,
+    /// `-H` with a JSON line's headers.
+    headers: HeaderMap,
 }
 
 /// What comes after a redirect response.
@@ -88,11 +94,13 @@ impl Fetcher {
             redirects: 0,
             exchanges: Vec::new(),
             ask,
-            method: self.settings.method.clone(),
-            with_body: self.settings.body.is_some(),
+            method: ask.method(&self.settings),
+            with_body: ask.body(&self.settings).is_some(),
+            body: ask.body(&self.settings),
+            headers: ask.headers(&self.settings),
         };
         loop {
-            let (resp, lease, sent) = match self.send(&chain, deadline) {
+            let (resp, lease, sent, timing) = match self.send(&chain, deadline) {
                 Ok(sent) => sent,
                 Err(Failure { error, retry }) => {
                     let mut fetched = Fetched::failed(chain.redirects, error);
@@ -107,6 +115,7 @@ impl Fetcher {
             chain.jar.remember(&resp, &chain.current);
             let exchange = sent.map(|sent| sent.answered(&chain.current, &resp));
             let mut fetched = self.answered(&resp, &chain, started);
+            fetched.timing = timing;
             let max = self.settings.max_redirects;
             if let Some(next) = redirect::target(&resp, &chain.current, max) {
                 chain.redirected(resp.status().as_u16());
@@ -117,6 +126,7 @@ impl Fetcher {
                 match hop {
                     Hop::Next => continue,
                     Hop::Stop(error) => {
+                        fetched.timing.as_mut().map(Timing::finished);
                         fetched.error = Some(error);
                         fetched.exchanges = chain.exchanges;
                         return final_attempt(fetched, chain.current);
@@ -156,6 +166,7 @@ impl Fetcher {
         let retry_after = transient_status(resp.status()).then(|| retry_after(&resp));
         fetched.exchanges = chain.exchanges;
         let ending = self.read_body(resp, &mut fetched, deadline, exchange);
+        fetched.timing.as_mut().map(Timing::finished);
         self.sockets.done(lease, ending);
         match retry_after {
             Some(after) if fetched.error.is_none() => Attempt {
@@ -168,7 +179,8 @@ impl Fetcher {
     }
 
     /// Sends one request (one hop) within what is left of the deadline:
-    /// the response and its place in the connection budget, or the error
+    /// the response, its place in the connection budget and its timing so
+    /// far, or the error
     /// and whether it is worth another attempt. A request that gets an
     /// empty reply on a connection expected to be a reused one (the server
     /// closed it while it was idle) is sent again at once, up to
@@ -180,7 +192,7 @@ impl Fetcher {
         &self,
         chain: &Chain,
         deadline: Instant,
-    ) -> Result<(Response, Lease, Option<Sent>), Failure> {
+    ) -> Result<(Response, Lease, Option<Sent>, Option<Timing>), Failure> {
         let (original, current) = (chain.ask.url, &chain.current);
         let mut resends = 0;
         loop {
@@ -191,14 +203,21 @@ impl Fetcher {
                     retry: Some(None),
                 });
             }
-            let lease = self.sockets.open(current, original);
+            let (pool, client) = self.clients.pick();
+            let lease = self.sockets.open(current, original, pool);
             let reused = lease.reused();
             let sent_at = Instant::now();
-            let request = self.request(chain, remaining, &lease);
-            let (sent, head) = self.execute(request);
+            let request = self.request(client, chain, remaining, &lease);
+            let (sent, head) = self.execute(client, request);
             self.log_response(current, &sent, sent_at);
             let e = match sent {
-                Ok(resp) => return Ok((resp, lease, head)),
+                Ok(resp) => {
+                    let timing = self
+                        .connections
+                        .as_ref()
+                        .map(|c| c.answered(&resp, sent_at));
+                    return Ok((resp, lease, head, timing));
+                }
                 Err(e) => e,
             };
             self.sockets.done(lease, Ending::Closed);
@@ -226,20 +245,25 @@ impl Fetcher {
     /// The request for one hop: the `-H` headers this origin may have, the
     /// chain's cookies, `Connection: close` when the budget says so,
     /// `Accept-Encoding` for what scrape decodes.
-    fn request(&self, chain: &Chain, remaining: Duration, lease: &Lease) -> RequestBuilder {
+    fn request(
+        &self,
+        client: &Client,
+        chain: &Chain,
+        remaining: Duration,
+        lease: &Lease,
+    ) -> RequestBuilder {
         let current = &chain.current;
-        let mut headers = redirect::headers_for(&self.settings.headers, chain.ask.url, current);
+        let mut headers = redirect::headers_for(&chain.headers, chain.ask.url, current);
         chain.jar.add_to(&mut headers, current);
         if let Some(conditional) = chain.ask.conditional.filter(|c| c.url == *current) {
             headers.extend(conditional.headers.clone());
         }
-        let mut request = self
-            .client
+        let mut request = client
             .request(chain.method.clone(), current.clone())
             .headers(headers)
             .timeout(remaining);
-        if let Some(body) = self.settings.body.as_ref().filter(|_| chain.with_body) {
-            if !self.settings.headers.contains_key(header::CONTENT_TYPE) {
+        if let Some(body) = chain.body.filter(|_| chain.with_body) {
+            if !chain.headers.contains_key(header::CONTENT_TYPE) {
                 request = request.header(header::CONTENT_TYPE, body.content_type.clone());
             }
             request = request.body(body.bytes.clone());
@@ -247,7 +271,7 @@ impl Fetcher {
         if lease.closes() {
             request = request.header(header::CONNECTION, HeaderValue::from_static("close"));
         }
-        if !self.settings.headers.contains_key(header::ACCEPT_ENCODING) {
+        if !chain.headers.contains_key(header::ACCEPT_ENCODING) {
             let offer = HeaderValue::from_static(decode::ACCEPT_ENCODING);
             request = request.header(header::ACCEPT_ENCODING, offer);
         }
@@ -255,14 +279,18 @@ impl Fetcher {
     }
 
     /// Sends `request`; with `--warc`, keeps its head first.
-    fn execute(&self, request: RequestBuilder) -> (reqwest::Result<Response>, Option<Sent>) {
+    fn execute(
+        &self,
+        client: &Client,
+        request: RequestBuilder,
+    ) -> (reqwest::Result<Response>, Option<Sent>) {
         if !self.settings.warc {
             return (request.send(), None);
         }
         match request.build() {
             Ok(request) => {
                 let head = Sent::of(&request, &self.settings.user_agent);
-                (self.client.execute(request), Some(head))
+                (client.execute(request), Some(head))
             }
             Err(e) => (Err(e), None),
         }

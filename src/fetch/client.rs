@@ -12,20 +12,28 @@
 //! - Idle connections leave the pool after [`POOL_IDLE_TIMEOUT`]: on lists
 //!   where hosts rarely repeat, a kept connection that is not reused within
 //!   seconds will not be.
-//! - Roots: the bundled ones, the system's (with `SSL_CERT_FILE` and
-//!   `SSL_CERT_DIR`), and the certificates of `--cacert`, which are also
-//!   trusted as a server's own certificate (`trust.rs`).
+//! - TLS is configured by scrape (`trust.rs`), not reqwest. Roots: the
+//!   bundled ones, the system's (with `SSL_CERT_FILE` and `SSL_CERT_DIR`),
+//!   and the certificates of `--cacert`, which are also trusted as a
+//!   server's own certificate.
+//! - The workers' clients time their connections (`timing.rs`): a DNS
+//!   resolver, a connector layer and the TLS session store are scrape's.
 //! - Proxies: as `proxy.rs` says.
 
+use std::cell::Cell;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use reqwest::Proxy;
 use reqwest::blocking::Client;
 use reqwest::header::HeaderValue;
 use reqwest::redirect::Policy;
+use rustls::client::Resumption;
 use rustls::pki_types::CertificateDer;
 
 use super::proxy::Proxies;
+use super::timing::{self, Connections};
 use crate::error::Fatal;
 use crate::urls::redact;
 
@@ -65,15 +73,113 @@ pub enum Pooling {
     None,
 }
 
+/// The workers' clients. A blocking client drives all its connections from
+/// one runtime thread; at thousands of requests in flight that one thread
+/// is the bottleneck (issue 23: 4 096 workers on one host), so the workers
+/// share several, each worker thread always the same one
+/// ([`Clients::pick`]): its connections stay in one pool, where its next
+/// request finds them. The connection budget (`sockets.rs`) models each
+/// client's pool apart, so its count of idle connections stays exact.
+/// Spreading by host instead would leave a list of one host — the case
+/// that needs it — on one client.
+pub struct Clients(Vec<Client>);
+
+/// The next worker thread's client, and each thread's own.
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    static OWN: Cell<Option<usize>> = const { Cell::new(None) };
+}
+
+/// Workers per client (up to two clients a core). Measured on two cores
+/// (`bench/fixture_h.py`, 4 × T URLs at 500 ms on one host): at T = 4 096,
+/// 1 client 4.33 s, 2: 3.22 s, 4: 2.86 s, 8: 3.00 s; at T = 1 024, 1
+/// client 2.48 s, 4: 2.31 s (CHANGELOG.md).
+const THREADS_PER_CLIENT: usize = 256;
+
+impl Clients {
+    /// One client for everything.
+    #[cfg(test)]
+    pub fn one(client: Client) -> Clients {
+        Clients(vec![client])
+    }
+
+    /// How many clients `threads` workers share: one per
+    /// [`THREADS_PER_CLIENT`] workers, at most two a core;
+    /// `SCRAPE_CLIENTS=N` sets it (for benchmarks, docs/performance.md).
+    pub fn how_many(threads: usize) -> usize {
+        if let Some(n) = std::env::var("SCRAPE_CLIENTS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
+            return usize::max(n, 1);
+        }
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        threads.div_ceil(THREADS_PER_CLIENT).clamp(1, 2 * cores)
+    }
+
+    /// `n` clients, with fresh pools, timed into `connections`.
+    pub fn build(
+        c: &ClientSettings,
+        n: usize,
+        connections: &Arc<Connections>,
+    ) -> Result<Clients, Fatal> {
+        let tls = tls_config(c)?;
+        let clients = (0..n.max(1))
+            .map(|_| build_with(c, Pooling::Reuse, Some(connections), tls.clone()))
+            .collect::<Result<_, _>>()?;
+        Ok(Clients(clients))
+    }
+
+    /// This thread's client and its index: the threads take them in turn,
+    /// each keeping its own.
+    pub fn pick(&self) -> (usize, &Client) {
+        let own = OWN.with(|own| match own.get() {
+            Some(i) => i,
+            None => {
+                let i = NEXT.fetch_add(1, Ordering::Relaxed);
+                own.set(Some(i));
+                i
+            }
+        });
+        let i = own % self.0.len();
+        (i, &self.0[i])
+    }
+}
+
 /// A new client with its own connection pool (so `--compare` runs start
-/// equally cold).
-pub fn build(c: &ClientSettings, pooling: Pooling) -> Result<Client, Fatal> {
+/// equally cold); with `timed`, its connections are timed into it
+/// (`timing.rs`).
+pub fn build(
+    c: &ClientSettings,
+    pooling: Pooling,
+    timed: Option<&Arc<Connections>>,
+) -> Result<Client, Fatal> {
+    build_with(c, pooling, timed, tls_config(c)?)
+}
+
+/// The TLS configuration clients are built with (`trust.rs`).
+fn tls_config(c: &ClientSettings) -> Result<rustls::ClientConfig, Fatal> {
+    let mut tls = super::trust::client_config(&c.extra_roots, c.insecure).map_err(Fatal::Setup)?;
+    // A configuration of our own: reqwest offers what it holds.
+    tls.alpn_protocols = match c.http2 {
+        true => vec![b"h2".to_vec(), b"http/1.1".to_vec()],
+        false => vec![b"http/1.1".to_vec()],
+    };
+    Ok(tls)
+}
+
+fn build_with(
+    c: &ClientSettings,
+    pooling: Pooling,
+    timed: Option<&Arc<Connections>>,
+    mut tls: rustls::ClientConfig,
+) -> Result<Client, Fatal> {
     let mut builder = Client::builder()
         .user_agent(c.user_agent.clone())
         .connect_timeout(c.connect_timeout)
         .timeout(c.timeout)
         .redirect(Policy::none())
-        .danger_accept_invalid_certs(c.insecure)
         .tcp_nodelay(true)
         .pool_idle_timeout(POOL_IDLE_TIMEOUT)
         .tls_info(c.tls_info);
@@ -86,15 +192,13 @@ pub fn build(c: &ClientSettings, pooling: Pooling) -> Result<Client, Fatal> {
     if pooling == Pooling::None {
         builder = builder.pool_max_idle_per_host(0);
     }
-    if !c.extra_roots.is_empty() && !c.insecure {
-        let mut config = super::trust::client_config(&c.extra_roots).map_err(Fatal::Setup)?;
-        // A configuration of our own: reqwest offers what it holds.
-        config.alpn_protocols = match c.http2 {
-            true => vec![b"h2".to_vec(), b"http/1.1".to_vec()],
-            false => vec![b"http/1.1".to_vec()],
-        };
-        builder = builder.use_preconfigured_tls(config);
+    if let Some(connections) = timed {
+        tls.resumption = Resumption::store(timing::stamped_sessions());
+        builder = builder
+            .dns_resolver(Arc::new(timing::Resolver::system()))
+            .connector_layer(timing::Timed::new(Arc::clone(connections)));
     }
+    builder = builder.use_preconfigured_tls(tls);
     builder = match &c.proxies {
         Proxies::Direct => builder.no_proxy(),
         Proxies::All(url) => builder.proxy(

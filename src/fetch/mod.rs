@@ -1,7 +1,7 @@
 //! One URL → [`Fetched`]: the request, its redirects, its retries, its body.
 //!
-//! - One shared `reqwest::blocking::Client` ([`client`]) serves every
-//!   worker. Redirects are followed here ([`redirect`]), not by reqwest, so
+//! - A few `reqwest::blocking::Client`s ([`client::Clients`]) serve every
+//!   worker, each host always through the same one. Redirects are followed here ([`redirect`]), not by reqwest, so
 //!   that they can be counted, loops named, non-http(s) targets refused and
 //!   credentials given with `-H` kept from other hosts.
 //! - `--timeout` is one deadline per attempt for the whole exchange: every
@@ -35,6 +35,7 @@ pub mod redirect;
 pub mod retry;
 pub mod sockets;
 pub mod spool;
+pub mod timing;
 pub mod tls;
 mod trust;
 pub mod validators;
@@ -44,13 +45,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use reqwest::blocking::{Client, Response};
+use client::Clients;
+use reqwest::blocking::Response;
 use reqwest::header::{HeaderMap, HeaderValue};
 use url::Url;
 
 use crate::budget::Budget;
 use crate::error::{ErrorKind, FetchError};
 use crate::html::page::Page;
+use crate::input::request::{LineRequest, RequestBody};
+
 use crate::plan::Extraction;
 use crate::urls::address::Addresses;
 use crate::urls::redact;
@@ -59,6 +63,7 @@ use capture::Exchange;
 use classify::{classify, secs};
 use retry::{MAX_RETRY_AFTER, backoff};
 use sockets::Sockets;
+use timing::{Connections, Timing};
 use tls::{Negotiations, Tls};
 use validators::{Conditional, Headers, Validators};
 
@@ -72,6 +77,36 @@ pub struct Ask<'a> {
     pub conditional: Option<&'a Conditional>,
     /// A crawl's link found on a page: what a redirect may not lead to.
     pub guard: Option<Guard<'a>>,
+    /// A JSON list line's method, headers and body, over the run's.
+    pub request: Option<&'a LineRequest>,
+}
+
+impl Ask<'_> {
+    /// The method: the line's, else `-X` (or POST with a body, GET).
+    fn method(&self, settings: &FetchSettings) -> reqwest::Method {
+        let line = self.request.and_then(|r| r.method.clone());
+        line.unwrap_or_else(|| settings.method.clone())
+    }
+
+    /// The body: the line's, else `--data`/`--json`'s.
+    fn body<'b>(&'b self, settings: &'b FetchSettings) -> Option<&'b Arc<RequestBody>> {
+        let line = self.request.and_then(|r| r.body.as_ref());
+        line.or(settings.body.as_ref())
+    }
+
+    /// `-H`, with the line's headers in place of the same names.
+    fn headers(&self, settings: &FetchSettings) -> HeaderMap {
+        let mut headers = settings.headers.clone();
+        if let Some(line) = self.request {
+            for name in line.headers.keys() {
+                headers.remove(name);
+            }
+            for (name, value) in &line.headers {
+                headers.append(name.clone(), value.clone());
+            }
+        }
+        headers
+    }
 }
 
 /// The internal addresses a redirect may not lead to (a crawl's link found
@@ -115,17 +150,6 @@ pub struct FetchSettings {
     pub body: Option<Arc<RequestBody>>,
 }
 
-/// A body sent with every request (`--data`, `--json`).
-#[derive(Debug)]
-pub struct RequestBody {
-    /// The bytes.
-    pub bytes: Vec<u8>,
-    /// Its Content-Type, unless `-H` gives one (`--json`:
-    /// `application/json`; `--data`: `application/x-www-form-urlencoded`,
-    /// as curl's).
-    pub content_type: HeaderValue,
-}
-
 /// What came of fetching one URL.
 #[derive(Debug, Default, PartialEq)]
 pub struct Fetched {
@@ -166,6 +190,8 @@ pub struct Fetched {
     pub remote: Option<SocketAddr>,
     /// With `--tls`: the final HTTPS response's certificate and TLS.
     pub tls: Option<Tls>,
+    /// Where the final request's time went; none without a response.
+    pub timing: Option<Timing>,
 }
 
 /// What a fetch tells the run as it goes, and asks it (the politeness
@@ -194,9 +220,9 @@ pub struct Answer {
     pub retry_after: bool,
 }
 
-/// Fetches URLs with one shared client; cheap to share between workers.
+/// Fetches URLs with the workers' clients; cheap to share between workers.
 pub struct Fetcher {
-    client: Client,
+    clients: Clients,
     settings: FetchSettings,
     cancel: Arc<AtomicBool>,
     sockets: Arc<Sockets>,
@@ -206,26 +232,36 @@ pub struct Fetcher {
     negotiations: Option<Negotiations>,
     /// With `--warc`: the bytes of raw payloads held, shared.
     raw_budget: Option<Arc<Budget>>,
+    /// The connections the client made, timed (`timing.rs`).
+    connections: Option<Arc<Connections>>,
 }
 
 impl Fetcher {
     /// A fetcher whose requests keep to `sockets`; `cancel` cuts retry
     /// waits short when the run is stopping.
     pub fn new(
-        client: Client,
+        clients: Clients,
         settings: FetchSettings,
         cancel: Arc<AtomicBool>,
         sockets: Arc<Sockets>,
     ) -> Fetcher {
         Fetcher {
-            client,
+            clients,
             settings,
             cancel,
             sockets,
             budget: None,
             negotiations: None,
             raw_budget: None,
+            connections: None,
         }
+    }
+
+    /// Gives records the `timings` of the client's connections, which it
+    /// files in `connections` (`client::build`).
+    pub fn timed(mut self, connections: Arc<Connections>) -> Fetcher {
+        self.connections = Some(connections);
+        self
     }
 
     /// Keeps the raw payloads held for `--warc` within `budget`.
@@ -290,7 +326,7 @@ impl Fetcher {
                 watch.pause(&asked, after.min(MAX_RETRY_AFTER));
             }
             // A POST or PATCH may have been acted on: never sent twice.
-            let idempotent = self.settings.method.is_idempotent();
+            let idempotent = ask.method(&self.settings).is_idempotent();
             let again =
                 retry.filter(|_| attempts <= self.settings.retries && may_go_on && idempotent);
             if let Some(after) = again {
@@ -464,6 +500,7 @@ mod tests {
                 resolve: Vec::new(),
             },
             Pooling::None,
+            None,
         )
         .unwrap();
         let settings = FetchSettings {
@@ -484,7 +521,8 @@ mod tests {
             body: None,
         };
         let sockets = Arc::new(Sockets::new(16, 1, POOL_IDLE_TIMEOUT));
-        Fetcher::new(client, settings, Arc::new(AtomicBool::new(false)), sockets)
+        let clients = Clients::one(client);
+        Fetcher::new(clients, settings, Arc::new(AtomicBool::new(false)), sockets)
     }
 
     /// What a fetch told the gate.
@@ -516,6 +554,7 @@ mod tests {
                 guard: None,
                 url: &url,
                 conditional: None,
+                request: None,
             },
             heard,
         )

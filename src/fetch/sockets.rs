@@ -134,20 +134,22 @@ impl Sockets {
     }
 
     /// A request to `url`, for the job of `job` (the URL in the list), is
-    /// about to be sent: may its connection stay open afterwards?
-    pub fn open(&self, url: &Url, job: &Url) -> Lease {
+    /// about to be sent through the client of index `client`: may its
+    /// connection stay open afterwards? Each client's pool is modelled
+    /// apart (a request finds idle connections in its own client's pool
+    /// only); the demand is the host's.
+    pub fn open(&self, url: &Url, job: &Url, client: usize) -> Lease {
         let host = host_hash(url);
         let own = u32::from(host == host_hash(job));
+        let others = |s: &State| s.demand.get(&host).map_or(0, |&j| j.saturating_sub(own));
+        let host = pool_key(host, client);
         let now = Instant::now();
         let mut s = self.lock();
         s.expire(now);
         let reuses = s.idle.get_mut(&host).and_then(VecDeque::pop_back).is_some();
         let set_aside = s.idle.get(&host).map_or(0, VecDeque::len) as u32
             + s.keepers.get(&host).copied().unwrap_or(0);
-        let others = s
-            .demand
-            .get(&host)
-            .map_or(0, |&jobs| jobs.saturating_sub(own));
+        let others = others(&s);
         let wanted = set_aside < self.per_host && others > set_aside;
         let keep = wanted && (reuses || s.kept < self.keep_cap);
         match (reuses, keep) {
@@ -189,6 +191,12 @@ impl Sockets {
             Ending::Closed => s.kept = s.kept.saturating_sub(1),
         }
     }
+}
+
+/// A host's connections in one client's pool (client 0: the host's own
+/// key, as with one client).
+fn pool_key(host: u64, client: usize) -> u64 {
+    host ^ (client as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 impl State {
@@ -238,7 +246,7 @@ mod tests {
 
     /// A request for a job of its own host.
     fn open(s: &Sockets, u: &Url) -> Lease {
-        s.open(u, u)
+        s.open(u, u, 0)
     }
 
     #[test]
@@ -382,13 +390,39 @@ mod tests {
         let job = url("http://z.example/");
         s.expect(&url("http://a.example:8080/"));
         assert!(
-            s.open(&url("http://a.example/"), &job).closes(),
+            s.open(&url("http://a.example/"), &job, 0).closes(),
             "another port is another host"
         );
-        assert!(s.open(&url("https://a.example:8080/"), &job).closes());
+        assert!(s.open(&url("https://a.example:8080/"), &job, 0).closes());
         assert!(
-            !s.open(&url("http://a.example:8080/x"), &job).closes(),
+            !s.open(&url("http://a.example:8080/x"), &job, 0).closes(),
             "a redirect to a host with a job to come"
         );
+    }
+
+    #[test]
+    fn each_clients_pool_is_modelled_apart() {
+        let s = Sockets::new(8, 8, TIMEOUT);
+        let urls: Vec<Url> = (1..=4)
+            .map(|i| url(&format!("http://a.example/{i}")))
+            .collect();
+        for u in &urls {
+            s.expect(u);
+        }
+        let first = s.open(&urls[0], &urls[0], 0);
+        assert!(!first.closes());
+        s.done(first, Ending::Reusable);
+        s.finished(&urls[0]);
+        let other = s.open(&urls[1], &urls[1], 1);
+        assert!(
+            !other.reused(),
+            "client 1 cannot take client 0's idle connection"
+        );
+        s.done(other, Ending::Reusable);
+        s.finished(&urls[1]);
+        assert_eq!(s.lock().kept, 2, "one idle in each pool");
+        let same = s.open(&urls[2], &urls[2], 0);
+        assert!(same.reused(), "client 0's own");
+        assert_eq!(s.lock().kept, 2);
     }
 }

@@ -1,4 +1,11 @@
-//! `--cacert`: what a server's certificate must be to be trusted.
+//! The client's TLS configuration, and `--cacert`: what a server's
+//! certificate must be to be trusted.
+//!
+//! Every client is built with this configuration (rather than reqwest's
+//! own, which is the same: TLS 1.2 and 1.3 with ring, the bundled and the
+//! system's roots) so that its session store can time handshakes
+//! (`timing.rs`). `--insecure` accepts any certificate, as reqwest's own
+//! `danger_accept_invalid_certs` does.
 //!
 //! Chains verify as always (webpki), against the bundled roots, the
 //! system's (`SSL_CERT_FILE`, `SSL_CERT_DIR`) and the certificates of
@@ -19,29 +26,84 @@ use rustls::server::ParsedCertificate;
 use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
 
 /// The TLS configuration of a client that trusts `listed` beside the
-/// usual roots.
-pub fn client_config(listed: &[CertificateDer<'static>]) -> Result<rustls::ClientConfig, String> {
+/// usual roots (or, `insecure`, any certificate).
+pub fn client_config(
+    listed: &[CertificateDer<'static>],
+    insecure: bool,
+) -> Result<rustls::ClientConfig, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier: Arc<dyn ServerCertVerifier> = match insecure {
+        true => Arc::new(AnyCertificate(Arc::clone(&provider))),
+        false => verifier(listed, Arc::clone(&provider))?,
+    };
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("cannot set up TLS: {e}"))?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    Ok(config)
+}
+
+/// Webpki against the bundled, the system's and the `listed` roots, and
+/// a certificate listed exactly.
+fn verifier(
+    listed: &[CertificateDer<'static>],
+    provider: Arc<rustls::crypto::CryptoProvider>,
+) -> Result<Arc<dyn ServerCertVerifier>, String> {
     let mut roots = RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     // Unreadable system certificates are skipped, as reqwest does.
     let native = rustls_native_certs::load_native_certs();
     roots.add_parsable_certificates(native.certs);
     roots.add_parsable_certificates(listed.iter().cloned());
-    let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), Arc::clone(&provider))
+    let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
         .build()
         .map_err(|e| format!("cannot set up certificate verification: {e}"))?;
-    let verifier = ListedOrVerified {
+    Ok(Arc::new(ListedOrVerified {
         listed: listed.to_vec(),
         inner,
-    };
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| format!("cannot set up TLS: {e}"))?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier))
-        .with_no_client_auth();
-    Ok(config)
+    }))
+}
+
+/// `--insecure`: every certificate, for any name, is accepted; the
+/// handshake's signatures are not checked either (nothing is trusted).
+#[derive(Debug)]
+struct AnyCertificate(Arc<rustls::crypto::CryptoProvider>);
+
+impl ServerCertVerifier for AnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        _: &[u8],
+        _: &CertificateDer<'_>,
+        _: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        Ok(HandshakeSignatureValid::assertion())
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        _: &[u8],
+        _: &CertificateDer<'_>,
+        _: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        Ok(HandshakeSignatureValid::assertion())
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
 }
 
 /// A server certificate listed exactly, or a chain webpki verifies.

@@ -8,11 +8,15 @@
 //! `https://`; a line that is not then a valid http(s) URL is an `invalid_url`
 //! item with the reason, never an error of the run.
 //!
+//! A line that begins with `{` is a JSON request (`{"url": …, "method": …,
+//! "headers": {…}, "body": …}`, [`request`]).
+//!
 //! Beside the reader: [`seen`] (dedupe), [`resume`] (`--resume`) and
 //! [`shard`] (`--shard`), the three filters a line passes before it is
 //! fetched. What a URL is (parsing, host keys, redaction) is
 //! `crate::urls`.
 
+pub mod request;
 pub mod resume;
 pub mod seen;
 pub mod shard;
@@ -25,6 +29,7 @@ use std::sync::Arc;
 use url::Url;
 
 use crate::error::Fatal;
+use request::LineRequest;
 use shard::Shard;
 
 /// The longest line kept whole, in bytes. No real URL comes close; a longer
@@ -45,6 +50,8 @@ pub struct Item {
     pub input: String,
     /// The URL to fetch, or why the line is not one.
     pub target: Result<Url, String>,
+    /// A JSON line's method, headers and body.
+    pub request: Option<Arc<LineRequest>>,
 }
 
 /// A URL to fetch: where it came from and what to fetch.
@@ -58,6 +65,8 @@ pub struct Job {
     pub input: String,
     /// The parsed URL.
     pub url: Url,
+    /// A JSON line's method, headers and body.
+    pub request: Option<Arc<LineRequest>>,
 }
 
 #[cfg(test)]
@@ -69,6 +78,7 @@ impl Job {
             line: 1,
             input: url.into(),
             url: Url::parse(url).expect("a valid test URL"),
+            request: None,
         }
     }
 }
@@ -78,8 +88,9 @@ impl Job {
 pub enum Line {
     /// Blank or a `#` comment: no record.
     Skip,
-    /// Text that needs a record: the trimmed line and its URL (or why not).
-    Entry(String, Result<Url, String>),
+    /// Text that needs a record: the trimmed line, its URL (or why not),
+    /// and what a JSON line asks beyond the URL ([`request`]).
+    Entry(String, Result<Url, String>, Option<Arc<LineRequest>>),
 }
 
 /// Classifies one raw line (without its `\n`). After its ends are trimmed,
@@ -92,6 +103,13 @@ pub fn parse_line(raw: &[u8]) -> Line {
     if text.is_empty() || text.starts_with('#') {
         return Line::Skip;
     }
+    if request::is_json(text) && std::str::from_utf8(raw).is_ok() {
+        let (target, request) = match request::parse(text) {
+            Ok((url, request)) => (Ok(url), Some(Arc::new(request))),
+            Err(why) => (Err(why), None),
+        };
+        return Line::Entry(text.to_string(), target, request);
+    }
     let target = if std::str::from_utf8(raw).is_err() {
         Err("not a URL: the line is not valid UTF-8".to_string())
     } else if let Some(c) = text.chars().find(char::is_ascii_control) {
@@ -102,7 +120,7 @@ pub fn parse_line(raw: &[u8]) -> Line {
     } else {
         crate::urls::parse_url(text)
     };
-    Line::Entry(text.to_string(), target)
+    Line::Entry(text.to_string(), target, None)
 }
 
 /// An input list: a name for messages and a reader.
@@ -178,11 +196,12 @@ impl Source {
             } else {
                 match parse_line(&buf) {
                     Line::Skip => None,
-                    Line::Entry(input, target) => Some(Item {
+                    Line::Entry(input, target, request) => Some(Item {
                         file: Arc::clone(&file),
                         line: line_no,
                         input,
                         target,
+                        request,
                     }),
                 }
             };
@@ -202,6 +221,7 @@ fn overlong_item(file: &Arc<str>, line: u64, buf: &[u8]) -> Item {
         line,
         input: format!("{}…", head.trim()),
         target: Err(format!("line longer than {MAX_LINE} bytes")),
+        request: None,
     }
 }
 
@@ -354,7 +374,7 @@ mod tests {
     fn url(line: &str) -> Result<String, String> {
         match parse_line(line.as_bytes()) {
             Line::Skip => Err("skip".into()),
-            Line::Entry(_, r) => r.map(|u| u.to_string()),
+            Line::Entry(_, r, _) => r.map(|u| u.to_string()),
         }
     }
 
@@ -381,7 +401,7 @@ mod tests {
         );
         assert_eq!(url("  http://a.example/x  ").unwrap(), "http://a.example/x");
         match parse_line(b"  example.com \r") {
-            Line::Entry(input, _) => assert_eq!(input, "example.com"),
+            Line::Entry(input, _, _) => assert_eq!(input, "example.com"),
             Line::Skip => panic!("skipped"),
         }
     }
@@ -426,7 +446,7 @@ mod tests {
             assert!(url(line).is_err(), "{line:?}");
         }
         let lossy = parse_line(b"\xff\xfe\x00garbage");
-        assert!(matches!(lossy, Line::Entry(_, Err(_))));
+        assert!(matches!(lossy, Line::Entry(_, Err(_), _)));
     }
 
     #[test]
@@ -575,7 +595,7 @@ mod tests {
             fn any_bytes_make_a_skip_or_a_checked_entry(raw in proptest::collection::vec(any::<u8>(), 0..300)) {
                 match parse_line(&raw) {
                     Line::Skip => {}
-                    Line::Entry(input, target) => {
+                    Line::Entry(input, target, _) => {
                         prop_assert!(!input.is_empty());
                         prop_assert_eq!(input.trim(), input.as_str());
                         if let Ok(url) = target {

@@ -36,6 +36,7 @@ use serde::de::IgnoredAny;
 use serde::{Deserialize, Deserializer};
 use url::Url;
 
+use super::request::{self, LineRequest, identity, is_json};
 use super::seen::{FingerprintSet, FirstLines};
 use crate::error::Fatal;
 use crate::urls::redact;
@@ -236,10 +237,16 @@ impl Seen {
 impl Done {
     /// What the earlier run did for line number `line` of its list, with
     /// this URL (if it is one) and text.
-    pub fn prior(&self, line: u64, url: Option<&Url>, input: &str) -> Prior {
+    pub fn prior(
+        &self,
+        line: u64,
+        url: Option<&Url>,
+        request: Option<&LineRequest>,
+        input: &str,
+    ) -> Prior {
         if self.lines.contains(self.line_key(line, input)) {
             Prior::Record
-        } else if let Some(first) = url.and_then(|u| self.urls.get(self.url_key(u))) {
+        } else if let Some(first) = url.and_then(|u| self.urls.get(self.url_key(u, request))) {
             Prior::SameUrl(first)
         } else {
             Prior::Nothing
@@ -256,10 +263,11 @@ impl Done {
     }
 
     /// A URL's key: as records write it (a password masked), without
-    /// its fragment.
-    fn url_key(&self, url: &Url) -> u64 {
+    /// its fragment; with a JSON line's method and body (as dedupe's).
+    fn url_key(&self, url: &Url, request: Option<&LineRequest>) -> u64 {
         let shown = redact::url(url);
-        self.keys.hash_one(&shown[..url_without_fragment(&shown)])
+        let shown = &shown[..url_without_fragment(&shown)];
+        self.keys.hash_one(identity(shown, request))
     }
 
     fn add(&mut self, seen: Seen, retry_errors: bool) {
@@ -282,7 +290,11 @@ impl Done {
         let key = self.line_key(seen.line, &seen.input);
         self.lines.insert(key);
         if let Some(Ok(url)) = seen.url.as_deref().map(Url::parse) {
-            let key = self.url_key(&url);
+            // A JSON line's request is in its `input`, as written.
+            let request = is_json(&seen.input)
+                .then(|| request::parse(&seen.input).ok())
+                .flatten();
+            let key = self.url_key(&url, request.as_ref().map(|(_, r)| r));
             // A duplicate's record names the first line; it may come
             // before that line's record (it was written at once).
             self.urls
@@ -489,10 +501,10 @@ mod tests {
         assert!(done.dropped_torn_line);
         let a = Url::parse("http://a.example/x").unwrap();
         let b = Url::parse("http://b.example/").unwrap();
-        assert_eq!(done.prior(1, Some(&a), "a.example/x"), Prior::Record);
-        assert_eq!(done.prior(3, Some(&b), "b.example"), Prior::Nothing);
-        assert_eq!(done.prior(2, None, "not a url"), Prior::Record);
-        assert_eq!(done.prior(4, None, "not a url"), Prior::Nothing);
+        assert_eq!(done.prior(1, Some(&a), None, "a.example/x"), Prior::Record);
+        assert_eq!(done.prior(3, Some(&b), None, "b.example"), Prior::Nothing);
+        assert_eq!(done.prior(2, None, None, "not a url"), Prior::Record);
+        assert_eq!(done.prior(4, None, None, "not a url"), Prior::Nothing);
         let left = std::fs::read_to_string(f.path()).unwrap();
         assert!(left.ends_with("\"not a url\",\"line\":2}\n"), "{left}");
     }
@@ -502,12 +514,15 @@ mod tests {
         let text = "{\"url\":\"http://a.example/\",\"input\":\"a.example\",\"line\":1}\n";
         let done = prepare(file_with(text).path(), false).unwrap();
         let a = Url::parse("http://a.example/#top").unwrap();
-        assert_eq!(done.prior(1, Some(&a), "a.example"), Prior::Record);
+        assert_eq!(done.prior(1, Some(&a), None, "a.example"), Prior::Record);
         // The same URL on a later line: no record of its own.
-        assert_eq!(done.prior(5, Some(&a), "a.example/#top"), Prior::SameUrl(1));
+        assert_eq!(
+            done.prior(5, Some(&a), None, "a.example/#top"),
+            Prior::SameUrl(1)
+        );
         // Line 1 changed since: not the line that has the record.
         assert_eq!(
-            done.prior(1, Some(&a), "http://a.example/"),
+            done.prior(1, Some(&a), None, "http://a.example/"),
             Prior::SameUrl(1)
         );
     }
@@ -528,19 +543,25 @@ mod tests {
         let f = file_with(text);
         let url = |s: &str| Url::parse(s).unwrap();
         let plain = prepare(f.path(), false).unwrap();
-        assert_eq!(plain.prior(1, Some(&url("http://a/")), "a"), Prior::Record);
+        assert_eq!(
+            plain.prior(1, Some(&url("http://a/")), None, "a"),
+            Prior::Record
+        );
         let retry = prepare(f.path(), true).unwrap();
         assert_eq!(
-            retry.prior(1, Some(&url("http://a/")), "a"),
+            retry.prior(1, Some(&url("http://a/")), None, "a"),
             Prior::Nothing,
             "timeouts are tried again"
         );
         assert_eq!(
-            retry.prior(2, Some(&url("http://b/")), "b"),
+            retry.prior(2, Some(&url("http://b/")), None, "b"),
             Prior::Record,
             "a bad certificate stays bad"
         );
-        assert_eq!(retry.prior(3, Some(&url("http://c/")), "c"), Prior::Record);
+        assert_eq!(
+            retry.prior(3, Some(&url("http://c/")), None, "c"),
+            Prior::Record
+        );
         assert_eq!((retry.kept, retry.retried), (2, 1));
     }
 

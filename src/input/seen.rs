@@ -19,6 +19,8 @@ use std::hash::{BuildHasher, RandomState};
 
 use url::{Position, Url};
 
+use super::request::{LineRequest, identity};
+
 const SHARDS: usize = 256;
 const MAX_LOAD_PERCENT: usize = 85;
 
@@ -196,10 +198,18 @@ impl Default for Deduper {
 }
 
 impl Deduper {
-    /// `None` the first time a URL is offered (on `line`), else the line it
-    /// was first offered on.
-    pub fn first_line(&mut self, url: &Url, line: u64) -> Option<u64> {
-        let key = self.keys.hash_one(&url[..Position::AfterQuery]);
+    /// `None` the first time a URL (with a JSON line's `request`: the same
+    /// method and body, [`identity`]) is offered (on `line`), else the line
+    /// it was first offered on.
+    pub fn first_line(
+        &mut self,
+        url: &Url,
+        request: Option<&LineRequest>,
+        line: u64,
+    ) -> Option<u64> {
+        let key = self
+            .keys
+            .hash_one(identity(&url[..Position::AfterQuery], request));
         self.seen.insert_first(key, line)
     }
 }
@@ -214,11 +224,11 @@ mod tests {
         let a = Url::parse("https://a.example/x#one").unwrap();
         let a2 = Url::parse("https://a.example/x#two").unwrap();
         let b = Url::parse("https://a.example/x?q").unwrap();
-        assert_eq!(d.first_line(&a, 1), None);
-        assert_eq!(d.first_line(&a2, 2), Some(1));
-        assert_eq!(d.first_line(&b, 3), None);
-        assert_eq!(d.first_line(&b, 4), Some(3));
-        assert_eq!(d.first_line(&a, 5), Some(1));
+        assert_eq!(d.first_line(&a, None, 1), None);
+        assert_eq!(d.first_line(&a2, None, 2), Some(1));
+        assert_eq!(d.first_line(&b, None, 3), None);
+        assert_eq!(d.first_line(&b, None, 4), Some(3));
+        assert_eq!(d.first_line(&a, None, 5), Some(1));
     }
     use std::collections::HashSet;
     use std::hash::{BuildHasher, RandomState};

@@ -15,6 +15,7 @@
 pub mod progress;
 pub mod reorder;
 pub mod summary;
+mod timings;
 pub mod writer;
 
 use std::io;

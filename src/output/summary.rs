@@ -15,6 +15,7 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
+use super::timings::{TimingStats, TimingSummary};
 use crate::crawl::Dropped;
 use crate::error::ErrorKind;
 use crate::input::shard::Shard;
@@ -54,6 +55,7 @@ pub struct Stats {
     /// Hosts slowed by 429/503 without Retry-After.
     pub slowed: Vec<Slowed>,
     latency_us: Option<Histogram<u64>>,
+    timings: TimingStats,
 }
 
 impl Default for Stats {
@@ -76,6 +78,7 @@ impl Default for Stats {
             dropped: None,
             slowed: Vec::new(),
             latency_us: Histogram::new_with_bounds(1, MAX_LATENCY_US, 3).ok(),
+            timings: TimingStats::default(),
         }
     }
 }
@@ -105,6 +108,9 @@ impl Stats {
             self.bytes += r.bytes;
         }
         self.fetched += u64::from(r.attempts > 0);
+        if let Some(t) = &r.timings {
+            self.timings.add(t);
+        }
         match r.error_kind() {
             Some(kind) => {
                 *self.failed.entry(kind).or_default() += 1;
@@ -159,6 +165,7 @@ impl Stats {
                 p95: latency.map(|h| ms(h.value_at_quantile(0.95))),
                 max: latency.map(|h| ms(h.max())),
             },
+            timings: self.timings.summary(),
             bytes: self.bytes,
             unchanged: self.unchanged,
             since: self.since,
@@ -206,6 +213,9 @@ pub struct Summary {
     pub urls_per_s: f64,
     /// Latency (`elapsed_ms`) of fetched records.
     pub latency_ms: Latency,
+    /// The records' `timings`: p50/p90/p99 of each step, and how many
+    /// requests went on reused connections.
+    pub timings: TimingSummary,
     /// Decoded body bytes read, all records (a 304's carried page is not
     /// read).
     pub bytes: u64,
@@ -306,7 +316,11 @@ impl Summary {
                 self.fetched
             )?;
         }
-        writeln!(w, "{}", self.latency_line())
+        writeln!(w, "{}", self.latency_line())?;
+        if let Some(line) = self.timings.line() {
+            writeln!(w, "{line}")?;
+        }
+        Ok(())
     }
 
     /// The links a crawl did not follow, and the hosts slowed down.
@@ -467,6 +481,7 @@ mod tests {
             },
             elapsed_ms: ms,
             ttfb_ms: None,
+            timings: None,
             error: kind.map(|k| FetchError::new(k, "x")),
             fields: None,
             links: None,

@@ -17,9 +17,10 @@ use crate::error::Fatal;
 use crate::extract::pool::Extractor;
 use crate::fetch::Fetcher;
 use crate::fetch::capture::RAW_PER_CORE;
-use crate::fetch::client::{self, POOL_IDLE_TIMEOUT, Pooling};
+use crate::fetch::client::{self, Clients, POOL_IDLE_TIMEOUT, Pooling};
 use crate::fetch::proxy::Proxies;
 use crate::fetch::sockets::Sockets;
+use crate::fetch::timing::Connections;
 use crate::fetch::tls::Negotiations;
 use crate::flow::{Msg, Task};
 use crate::politeness::Gate;
@@ -44,9 +45,10 @@ pub fn assemble(
     frontier: Option<Arc<Frontier>>,
 ) -> Result<(Crew, Option<Hosts>), Fatal> {
     let sockets = Arc::new(Sockets::new(keep_cap, threads, POOL_IDLE_TIMEOUT));
-    let client = client::build(&config.client, Pooling::Reuse)?;
+    let connections = Connections::new();
+    let clients = Clients::build(&config.client, Clients::how_many(threads), &connections)?;
     let fetch = config.fetch.clone();
-    let mut fetcher = Fetcher::new(client, fetch, Arc::clone(cancel), sockets);
+    let mut fetcher = Fetcher::new(clients, fetch, Arc::clone(cancel), sockets).timed(connections);
     if config.fetch.extraction.content.any() {
         fetcher = fetcher.with_budget(Budget::per_core());
     }
@@ -65,7 +67,7 @@ pub fn assemble(
     });
     let robots = match config.robots {
         true => Some(RobotsCache::new(
-            client::build(&config.client, Pooling::None)?,
+            client::build(&config.client, Pooling::None, None)?,
             &config.robots_agent,
             config.fetch.timeout,
             config.fetch.verbose,
@@ -119,7 +121,7 @@ fn crawler(
         rules: Arc::clone(rules),
         shard: config.shard,
         addresses: Addresses::new(proxied(&config.fetch.proxies)).pinned(&config.client.resolve),
-        client: client::build(&config.client, Pooling::Reuse)?,
+        client: client::build(&config.client, Pooling::Reuse, None)?,
         settings: config.fetch.clone(),
     })))
 }

@@ -26,13 +26,14 @@ use url::Url;
 
 use super::crawler::Crawler;
 use crate::archive::{self, Blob};
-use crate::crawl::Kind;
+use crate::crawl::{Kind, Lineage};
 use crate::error::{ErrorKind, FetchError, panic_message};
 use crate::extract::Page as ExtractPage;
 use crate::extract::pool::Extractor;
 use crate::fetch::{Ask, Fetched, Fetcher};
 use crate::flow::{Msg, Seq, Task};
 use crate::html::page::Body;
+use crate::input::Job;
 use crate::politeness::Gate;
 use crate::record::Record;
 use crate::since::{self, Since};
@@ -63,17 +64,16 @@ pub fn handle(crew: &Crew, task: Task) -> bool {
     if let Some((crawler, lineage)) = crawl
         && lineage.kind != Kind::Page
     {
-        let url = job.url.clone();
-        let mut record = crawler.sitemap(&crew.gate, job, lineage);
-        // The job came through the host queue and the connection budget
-        // as any other.
-        crew.gate.release(&url);
-        crew.fetcher.sockets().finished(&url);
-        record.complete(crew.fetcher.extraction());
-        return Delivery { seq, warc: None }.send(&crew.msgs, record);
+        return sitemap(crew, seq, job, (crawler, lineage));
     }
     let plan = crew.fetcher.extraction();
-    let prev = crew.since.as_ref().map(|s| s.lookup(&job.url, plan));
+    // A JSON line's method: `--since` only asks again with GET and HEAD.
+    let method = job.request.as_ref().map(|r| r.method_name(plan));
+    let safe = method
+        .as_deref()
+        .is_none_or(|m| matches!(m, "GET" | "HEAD"));
+    let since = crew.since.as_ref().filter(|_| safe);
+    let prev = since.map(|s| s.lookup(&job.url, plan));
     let conditional = prev.as_ref().and_then(|p| p.as_ref()?.conditional.as_ref());
     let url = job.url.clone();
     let fetched = fetch_guarded(&url, &crew.gate, |url| {
@@ -82,6 +82,7 @@ pub fn handle(crew: &Crew, task: Task) -> bool {
             url,
             conditional,
             guard,
+            request: job.request.as_deref(),
         };
         crew.fetcher.fetch(&ask, &*crew.gate)
     });
@@ -99,6 +100,9 @@ pub fn handle(crew: &Crew, task: Task) -> bool {
             (record, None, None, None)
         }
     };
+    if method.is_some() {
+        record.method = method;
+    }
     if let Some((crawler, lineage)) = crawl {
         crawler.after(&crew.gate, lineage, &mut record, outlinks);
     }
@@ -116,6 +120,18 @@ pub fn handle(crew: &Crew, task: Task) -> bool {
         }
         _ => delivery.send(&crew.msgs, record),
     }
+}
+
+/// A sitemap or site root of a crawl: fetched and read by the crawler.
+fn sitemap(crew: &Crew, seq: Seq, job: Job, (crawler, lineage): (&Crawler, &Lineage)) -> bool {
+    let url = job.url.clone();
+    let mut record = crawler.sitemap(&crew.gate, job, lineage);
+    // The job came through the host queue and the connection budget as
+    // any other.
+    crew.gate.release(&url);
+    crew.fetcher.sockets().finished(&url);
+    record.complete(crew.fetcher.extraction());
+    Delivery { seq, warc: None }.send(&crew.msgs, record)
 }
 
 /// What goes to the aggregator with a finished record: its line's number

@@ -23,6 +23,7 @@ mod safety;
 mod scale;
 mod since;
 mod structure;
+mod timings;
 mod tls;
 mod warc;
 mod workers;

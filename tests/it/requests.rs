@@ -158,3 +158,127 @@ fn a_post_is_not_retried_but_a_put_is() {
     let recs = run(&["-X", "PUT", "--data", "a", "--retries", "2"], &url);
     assert_eq!(recs[0]["attempts"], 3, "a PUT is idempotent: retried");
 }
+
+#[test]
+fn json_list_lines_are_requests_of_their_own() {
+    let site = site();
+    let api = site.url(0, "/api");
+    let lines = [
+        format!(
+            r#"{{"url": "{api}", "method": "PUT", "headers": {{"X-Key": "k1"}}, "body": {{"q": 1}}}}"#
+        ),
+        format!(r#"{{"url": "{api}", "body": "a=1"}}"#),
+        format!(r#"{{"url": "{api}", "body": "a=2", "headers": {{"Content-Type": "text/csv"}}}}"#),
+        // The same request as line 2: a duplicate; with another body: not.
+        format!(r#"{{"url": "{api}", "body": "a=1"}}"#),
+        format!(r#"{{"url": "{api}"}}"#),
+        api.clone(),
+        format!(r#"{{"url": "{api}", "header": {{"X-Key": "k"}}}}"#),
+        r#"{"url": "#.to_string(),
+    ];
+    let recs = run(
+        &["--ordered", "-H", "X-Key: from-H", "-H", "X-Other: o"],
+        &lines,
+    );
+    assert_eq!(recs.len(), lines.len());
+    let methods: Vec<&str> = recs
+        .iter()
+        .map(|r| r["method"].as_str().unwrap_or("-"))
+        .collect();
+    assert_eq!(
+        methods,
+        ["PUT", "POST", "POST", "POST", "GET", "-", "-", "-"]
+    );
+    assert_eq!(recs[3]["duplicate_of"], 2, "{}", recs[3]);
+    assert_eq!(
+        recs[5]["duplicate_of"], 5,
+        "a GET line is its URL: {}",
+        recs[5]
+    );
+    for bad in [&recs[6], &recs[7]] {
+        assert_eq!(bad["error"]["kind"], "invalid_url", "{bad}");
+        assert!(
+            bad["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("not a JSON request line"),
+            "{bad}"
+        );
+    }
+    assert!(
+        recs[6]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown field `header`")
+    );
+    let asked = site.asked();
+    assert_eq!(asked.len(), 4, "{asked:?}");
+    assert_eq!(asked[0].method, "PUT");
+    assert_eq!(asked[0].body, br#"{"q":1}"#);
+    assert_eq!(asked[0].content_type.as_deref(), Some("application/json"));
+    let x = |a: &crate::support::site::Asked| {
+        let mut headers = a.x_headers.clone();
+        headers.sort();
+        headers
+    };
+    let pair = |k: &str, v: &str| (k.to_string(), v.to_string());
+    assert_eq!(
+        x(&asked[0]),
+        [pair("x-key", "k1"), pair("x-other", "o")],
+        "the line's replaces -H's"
+    );
+    assert_eq!(
+        (asked[1].method.as_str(), asked[1].body.as_slice()),
+        ("POST", &b"a=1"[..])
+    );
+    assert_eq!(
+        asked[1].content_type.as_deref(),
+        Some("application/x-www-form-urlencoded")
+    );
+    assert_eq!(
+        x(&asked[1]),
+        [pair("x-key", "from-H"), pair("x-other", "o")]
+    );
+    assert_eq!(asked[2].content_type.as_deref(), Some("text/csv"));
+    assert_eq!((asked[3].method.as_str(), asked[3].body.len()), ("GET", 0));
+}
+
+#[test]
+fn resume_keys_json_lines_on_method_url_and_body() {
+    let site = site();
+    let api = site.url(0, "/api");
+    let lines = [
+        format!(r#"{{"url": "{api}", "body": "a=1"}}"#),
+        format!(r#"{{"url": "{api}", "body": "a=2"}}"#),
+        format!(r#"{{"url": "{api}", "body": "a=1"}}"#),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.jsonl");
+    // The earlier run wrote line 1's record only.
+    let first = run(&[], &lines[..1]);
+    std::fs::write(&out, format!("{}\n", first[0])).unwrap();
+    let file = list(&lines);
+    let done = scrape()
+        .arg(file.path())
+        .args(["-t", "1", "--resume", "-o"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(done.status.success(), "{done:?}");
+    let recs = records(&std::fs::read(&out).unwrap());
+    assert_eq!(recs.len(), 3, "{recs:?}");
+    let by_line = |n: u64| recs.iter().find(|r| r["line"] == n).unwrap();
+    assert_eq!(
+        by_line(2)["duplicate_of"],
+        serde_json::Value::Null,
+        "another body"
+    );
+    assert_eq!(by_line(2)["status"], 200);
+    assert_eq!(by_line(3)["duplicate_of"], 1, "the same request as line 1");
+    let posts: Vec<Vec<u8>> = site.asked().into_iter().map(|a| a.body).collect();
+    assert_eq!(
+        posts,
+        [b"a=1".to_vec(), b"a=2".to_vec()],
+        "each body sent once"
+    );
+}

@@ -40,6 +40,7 @@ impl Reader {
                 line: origin.line,
                 input: origin.input.to_string(),
                 url,
+                request: None,
             };
             if !self.submit(Task {
                 seq,

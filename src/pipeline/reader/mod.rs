@@ -31,6 +31,7 @@ use crate::crawl::frontier::Frontier;
 use crate::error::Fatal;
 use crate::flow::window::Window;
 use crate::flow::{Msg, Seq, Task};
+use crate::input::request::LineRequest;
 use crate::input::resume::{Done, Prior};
 use crate::input::seen::Deduper;
 use crate::input::shard::Shard;
@@ -119,6 +120,14 @@ impl Reader {
         }
     }
 
+    /// Sends the record of a line that is not fetched, with every key the
+    /// run asks for; false when the run is over.
+    fn unfetched(&self, seq: Seq, mut record: Record) -> bool {
+        record.complete(&self.extraction);
+        let msg = Msg::Record(seq, Box::new(record), None);
+        self.msgs.send(msg).is_ok()
+    }
+
     /// Routes one item; false when the run is over (a channel closed).
     fn dispatch(&mut self, item: Item, counts: &mut Counts) -> bool {
         let Item {
@@ -126,6 +135,7 @@ impl Reader {
             line,
             input,
             target,
+            request,
         } = item;
         if let Some(shard) = self.filter.shard
             && !self.owned(shard, target.as_ref().ok(), &input)
@@ -141,7 +151,7 @@ impl Reader {
             return false;
         }
         let url = target.as_ref().ok();
-        let record = match self.filter.skip(line, url, &input) {
+        let record = match self.filter.skip(line, (url, request.as_deref()), &input) {
             Some(Skip::Resumed) => {
                 if let Some(url) = url {
                     self.seed((&file, line, &input), url, false);
@@ -149,25 +159,17 @@ impl Reader {
                 return self.msgs.send(Msg::Resumed(seq)).is_ok();
             }
             Some(Skip::Duplicate(first)) => {
-                Some(Record::duplicate(file.clone(), line, &input, url, first))
+                let mut record = Record::duplicate(file.clone(), line, &input, url, first);
+                record.method = request.as_ref().map(|r| r.method_name(&self.extraction));
+                Some(record)
             }
             None => None,
         };
-        if let Some(mut record) = record {
-            record.complete(&self.extraction);
-            return self
-                .msgs
-                .send(Msg::Record(seq, Box::new(record), None))
-                .is_ok();
+        if let Some(record) = record {
+            return self.unfetched(seq, record);
         }
         match target {
-            Err(reason) => {
-                let mut record = Record::invalid(file, line, input, &reason);
-                record.complete(&self.extraction);
-                self.msgs
-                    .send(Msg::Record(seq, Box::new(record), None))
-                    .is_ok()
-            }
+            Err(reason) => self.unfetched(seq, Record::invalid(file, line, input, &reason)),
             Ok(url) => {
                 let lineage = self.seed((&file, line, &input), &url, true).map(Box::new);
                 let job = Job {
@@ -175,6 +177,7 @@ impl Reader {
                     line,
                     input,
                     url,
+                    request,
                 };
                 self.submit(Task { seq, job, lineage })
             }
@@ -192,8 +195,16 @@ enum Skip {
 
 impl Filter {
     /// Whether line `line` is done already or a repeat.
-    fn skip(&mut self, line: u64, url: Option<&Url>, input: &str) -> Option<Skip> {
-        let prior = self.done.as_ref().map(|d| d.prior(line, url, input));
+    fn skip(
+        &mut self,
+        line: u64,
+        (url, request): (Option<&Url>, Option<&LineRequest>),
+        input: &str,
+    ) -> Option<Skip> {
+        let prior = self
+            .done
+            .as_ref()
+            .map(|d| d.prior(line, url, request, input));
         match prior {
             Some(Prior::Record) => return Some(Skip::Resumed),
             Some(Prior::SameUrl(first)) if self.seen.is_some() => {
@@ -202,7 +213,7 @@ impl Filter {
             _ => {}
         }
         let seen = self.seen.as_mut()?;
-        url.and_then(|u| seen.first_line(u, line))
+        url.and_then(|u| seen.first_line(u, request, line))
             .map(Skip::Duplicate)
     }
 }

@@ -36,6 +36,8 @@ pub struct Asked {
     pub body: Vec<u8>,
     /// Its Content-Type, if any.
     pub content_type: Option<String>,
+    /// Its `x-*` headers: name (lower case) and value, in order.
+    pub x_headers: Vec<(String, String)>,
 }
 
 impl Site {
@@ -116,6 +118,7 @@ fn serve(
         let target = line.split_whitespace().nth(1).unwrap_or("/").to_string();
         let mut host_header = None;
         let mut content_type = None;
+        let mut x_headers = Vec::new();
         let mut length = 0usize;
         loop {
             let mut h = String::new();
@@ -131,6 +134,9 @@ fn serve(
                     "host" => host_header = Some(v.trim().to_string()),
                     "content-length" => length = v.trim().parse().unwrap_or(0),
                     "content-type" => content_type = Some(v.trim().to_string()),
+                    k if k.starts_with("x-") => {
+                        x_headers.push((k.to_string(), v.trim().to_string()))
+                    }
                     _ => {}
                 }
             }
@@ -152,6 +158,7 @@ fn serve(
             url: absolute.clone(),
             body: body.clone(),
             content_type,
+            x_headers,
         });
         let (status, kind, page) = handler(&name, &path);
         // A redirect's body is its Location.
