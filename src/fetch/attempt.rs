@@ -42,7 +42,7 @@ struct Failure {
 
 /// The outcome of one attempt, and whether another may help.
 pub(super) struct Attempt {
-    pub fetched: Fetched,
+    pub fetched: Box<Fetched>,
     /// `Some` when the failure is transient: with the server's Retry-After.
     pub retry: Option<Option<Duration>>,
     /// The URL of the attempt's last request (the host that answered, or
@@ -103,7 +103,7 @@ impl Fetcher {
             let (resp, lease, sent, timing) = match self.send(&chain, deadline) {
                 Ok(sent) => sent,
                 Err(Failure { error, retry }) => {
-                    let mut fetched = Fetched::failed(chain.redirects, error);
+                    let mut fetched = Box::new(Fetched::failed(chain.redirects, error));
                     fetched.exchanges = chain.exchanges;
                     return Attempt {
                         fetched,
@@ -138,10 +138,13 @@ impl Fetcher {
     }
 
     /// What a response's head gives the record: status, validators, timing,
-    /// `--headers`, `--tls`'s certificate.
-    fn answered(&self, resp: &Response, chain: &Chain, started: Instant) -> Fetched {
+    /// `--headers`, `--tls`'s certificate. On the heap, as the attempt
+    /// carries it: each worker's stack is as deep as its deepest frames.
+    #[inline(never)]
+    fn answered(&self, resp: &Response, chain: &Chain, started: Instant) -> Box<Fetched> {
         let elapsed = started.elapsed();
-        let mut fetched = Fetched::responded(resp, &chain.current, chain.redirects, elapsed);
+        let responded = Fetched::responded(resp, &chain.current, chain.redirects, elapsed);
+        let mut fetched = Box::new(responded);
         if self.settings.keep_headers {
             fetched.headers = Some(Headers::of(resp.headers()));
         }
@@ -155,10 +158,11 @@ impl Fetcher {
 
     /// The chain's last response: its body read, its connection given back;
     /// a transient status (429, 503…) is worth another attempt.
+    #[inline(never)]
     fn last(
         &self,
         resp: Response,
-        mut fetched: Fetched,
+        mut fetched: Box<Fetched>,
         chain: Chain,
         (lease, exchange): (Lease, Option<Exchange>),
         deadline: Instant,
@@ -245,6 +249,7 @@ impl Fetcher {
     /// The request for one hop: the `-H` headers this origin may have, the
     /// chain's cookies, `Connection: close` when the budget says so,
     /// `Accept-Encoding` for what scrape decodes.
+    #[inline(never)]
     fn request(
         &self,
         client: &Client,
@@ -370,7 +375,7 @@ impl Fetched {
     }
 }
 
-fn final_attempt(fetched: Fetched, asked: Url) -> Attempt {
+fn final_attempt(fetched: Box<Fetched>, asked: Url) -> Attempt {
     Attempt {
         fetched,
         retry: None,

@@ -294,8 +294,10 @@ impl Fetcher {
     }
 
     /// Fetches what `ask` asks, with retries, telling `watch` how each
-    /// attempt went.
-    pub fn fetch(&self, ask: &Ask, watch: &dyn Watch) -> Fetched {
+    /// attempt went. Out of line: workers wait under its frame, so it is
+    /// kept apart from the callers' (see `pipeline::worker::fetch`).
+    #[inline(never)]
+    pub fn fetch(&self, ask: &Ask, watch: &dyn Watch) -> Box<Fetched> {
         let url = ask.url;
         let started = Instant::now();
         let mut attempts = 0;
@@ -549,7 +551,7 @@ mod tests {
 
     fn fetch(f: &Fetcher, url: &str, heard: &Heard) -> Fetched {
         let url = Url::parse(url).unwrap();
-        f.fetch(
+        *f.fetch(
             &Ask {
                 guard: None,
                 url: &url,

@@ -56,6 +56,7 @@ pub enum Jobs {
 
 impl Jobs {
     /// The next job, or `None` when there are no more or the run stops.
+    #[inline(never)]
     fn next(&self, cancel: &AtomicBool) -> Option<Task> {
         let task = match self {
             Jobs::Channel(rx) => rx.recv().ok()?,

@@ -30,13 +30,14 @@ use crate::crawl::{Kind, Lineage};
 use crate::error::{ErrorKind, FetchError, panic_message};
 use crate::extract::Page as ExtractPage;
 use crate::extract::pool::Extractor;
-use crate::fetch::{Ask, Fetched, Fetcher};
+use crate::fetch::validators::Conditional;
+use crate::fetch::{Ask, Fetched, Fetcher, Guard};
 use crate::flow::{Msg, Seq, Task};
-use crate::html::page::Body;
+use crate::html::page::{Body, Outlinks};
 use crate::input::Job;
 use crate::politeness::Gate;
 use crate::record::Record;
-use crate::since::{self, Since};
+use crate::since::{self, Prev, Since};
 
 /// What every worker shares.
 pub struct Crew {
@@ -73,33 +74,52 @@ pub fn handle(crew: &Crew, task: Task) -> bool {
         .as_deref()
         .is_none_or(|m| matches!(m, "GET" | "HEAD"));
     let since = crew.since.as_ref().filter(|_| safe);
-    let prev = since.map(|s| s.lookup(&job.url, plan));
+    let prev = since.map(|s| s.lookup(&job.url, plan).map(Box::new));
     let conditional = prev.as_ref().and_then(|p| p.as_ref()?.conditional.as_ref());
     let url = job.url.clone();
-    let fetched = fetch_guarded(&url, &crew.gate, |url| {
-        let guard = crawl.and_then(|(crawler, lineage)| crawler.guard(lineage));
-        let ask = Ask {
-            url,
-            conditional,
-            guard,
-            request: job.request.as_deref(),
-        };
-        crew.fetcher.fetch(&ask, &*crew.gate)
-    });
+    let guard = crawl.and_then(|(crawler, lineage)| crawler.guard(lineage));
+    let fetched = fetch(crew, &job, conditional, guard);
     crew.fetcher.sockets().finished(&url);
-    let (mut record, warc, body, outlinks) = match fetched {
-        Ok(mut fetched) => {
-            let warc = (!fetched.exchanges.is_empty())
-                .then(|| Box::new(archive::encode(&fetched.exchanges)));
-            let body = fetched.page.body.take();
-            let outlinks = fetched.page.outlinks.take();
-            (Record::fetched(job, fetched), warc, body, outlinks)
-        }
-        Err(error) => {
-            let record = Record::failed(job.file, job.line, job.input, Some(&url), error);
-            (record, None, None, None)
-        }
-    };
+    let made = made(job, &url, fetched);
+    finish(
+        crew,
+        seq,
+        made,
+        About {
+            method,
+            prev,
+            crawl,
+        },
+    )
+}
+
+/// What `handle` learnt of a job before its fetch, for [`finish`].
+struct About<'a> {
+    /// A JSON line's method.
+    method: Option<String>,
+    /// `--since`: the earlier record (`Some(None)`: none).
+    prev: Option<Option<Box<Prev>>>,
+    /// A crawl's page.
+    crawl: Option<(&'a Crawler, &'a Lineage)>,
+}
+
+/// The rest of a fetched job's path: the record gets its crawl keys, its
+/// `--since` mark and every key the run asks for, then goes on (through
+/// the extraction pool with `--text`). Out of line, as [`fetch`] is.
+#[inline(never)]
+fn finish(crew: &Crew, seq: Seq, made: Made, about: About) -> bool {
+    let About {
+        method,
+        prev,
+        crawl,
+    } = about;
+    let plan = crew.fetcher.extraction();
+    let Made {
+        mut record,
+        warc,
+        body,
+        outlinks,
+    } = made;
     if method.is_some() {
         record.method = method;
     }
@@ -107,7 +127,7 @@ pub fn handle(crew: &Crew, task: Task) -> bool {
         crawler.after(&crew.gate, lineage, &mut record, outlinks);
     }
     if let Some(prev) = prev {
-        since::apply(prev, &mut record, plan);
+        since::apply(prev.map(|p| *p), &mut record, plan);
     }
     // Every key the run asks for, null where nothing filled it (the
     // extractor replaces `content`).
@@ -122,7 +142,69 @@ pub fn handle(crew: &Crew, task: Task) -> bool {
     }
 }
 
+/// The fetch of one job, through the gate. Out of line, with its result
+/// on the heap: a worker waits for its response under this frame, and
+/// 4 096 workers each keep the deepest stack they touched (issue 23: the
+/// frame of `handle` was 11 KiB when all of it was inlined).
+#[inline(never)]
+fn fetch(
+    crew: &Crew,
+    job: &Job,
+    conditional: Option<&Conditional>,
+    guard: Option<Guard>,
+) -> Result<Box<Fetched>, FetchError> {
+    fetch_guarded(&job.url, &crew.gate, |url| {
+        let ask = Ask {
+            url,
+            conditional,
+            guard,
+            request: job.request.as_deref(),
+        };
+        crew.fetcher.fetch(&ask, &*crew.gate)
+    })
+}
+
+/// What a fetch made: the record, and what goes on beside it.
+struct Made {
+    record: Box<Record>,
+    warc: Option<Box<Blob>>,
+    body: Option<Body>,
+    outlinks: Option<Outlinks>,
+}
+
+/// The record of a fetch (out of line, beside [`fetch`], not under it).
+#[inline(never)]
+fn made(job: Job, url: &Url, fetched: Result<Box<Fetched>, FetchError>) -> Made {
+    match fetched {
+        Ok(mut fetched) => {
+            let warc = (!fetched.exchanges.is_empty())
+                .then(|| Box::new(archive::encode(&fetched.exchanges)));
+            let body = fetched.page.body.take();
+            let outlinks = fetched.page.outlinks.take();
+            Made {
+                record: Box::new(Record::fetched(job, *fetched)),
+                warc,
+                body,
+                outlinks,
+            }
+        }
+        Err(error) => Made {
+            record: Box::new(Record::failed(
+                job.file,
+                job.line,
+                job.input,
+                Some(url),
+                error,
+            )),
+            warc: None,
+            body: None,
+            outlinks: None,
+        },
+    }
+}
+
 /// A sitemap or site root of a crawl: fetched and read by the crawler.
+#[inline(never)]
 fn sitemap(crew: &Crew, seq: Seq, job: Job, (crawler, lineage): (&Crawler, &Lineage)) -> bool {
     let url = job.url.clone();
     let mut record = crawler.sitemap(&crew.gate, job, lineage);
@@ -131,7 +213,7 @@ fn sitemap(crew: &Crew, seq: Seq, job: Job, (crawler, lineage): (&Crawler, &Line
     crew.gate.release(&url);
     crew.fetcher.sockets().finished(&url);
     record.complete(crew.fetcher.extraction());
-    Delivery { seq, warc: None }.send(&crew.msgs, record)
+    Delivery { seq, warc: None }.send(&crew.msgs, Box::new(record))
 }
 
 /// What goes to the aggregator with a finished record: its line's number
@@ -143,8 +225,8 @@ struct Delivery {
 
 impl Delivery {
     /// Sends the record on to `msgs`; false when the aggregator is gone.
-    fn send(self, msgs: &Sender<Msg>, record: Record) -> bool {
-        let msg = Msg::Record(self.seq, Box::new(record), self.warc);
+    fn send(self, msgs: &Sender<Msg>, record: Box<Record>) -> bool {
+        let msg = Msg::Record(self.seq, record, self.warc);
         msgs.send(msg).is_ok()
     }
 }
@@ -155,7 +237,7 @@ fn extract_then_send(
     extractor: &Extractor,
     msgs: &Sender<Msg>,
     delivery: Delivery,
-    mut record: Record,
+    mut record: Box<Record>,
     body: Body,
 ) {
     let page = ExtractPage {
@@ -175,10 +257,10 @@ fn extract_then_send(
 fn fetch_guarded<T>(
     url: &Url,
     gate: &Gate<T>,
-    fetch: impl FnOnce(&Url) -> Fetched,
-) -> Result<Fetched, FetchError> {
+    fetch: impl FnOnce(&Url) -> Box<Fetched>,
+) -> Result<Box<Fetched>, FetchError> {
     let fetched = catch_unwind(AssertUnwindSafe(|| match gate.admit(url) {
-        Err(refused) => Fetched::failed(0, refused),
+        Err(refused) => Box::new(Fetched::failed(0, refused)),
         Ok(()) => fetch(url),
     }));
     gate.release(url);
@@ -199,11 +281,11 @@ mod tests {
             if url.as_str().contains("boom") {
                 panic!("injected bug");
             }
-            Fetched {
+            Box::new(Fetched {
                 status: Some(200),
                 attempts: 1,
                 ..Fetched::default()
-            }
+            })
         };
         let boom = Url::parse("http://boom.example/").unwrap();
         let error = fetch_guarded(&boom, &gate, fetch).unwrap_err();

@@ -121,6 +121,9 @@ impl<T> Gate<T> {
     /// Before a fetch: `Err` (the error for the record) when `url`'s host
     /// was shut by the breaker, or its robots.txt forbids `url`. The first
     /// answer of a host's robots.txt also tells its queue the Crawl-delay.
+    /// Out of line: the fetch that follows waits beside its frame, not
+    /// under it.
+    #[inline(never)]
     pub fn admit(&self, url: &Url) -> Result<(), FetchError> {
         let refused = self.refusal(url);
         if refused.is_err() {

@@ -155,6 +155,9 @@ impl Since {
 
     /// The earlier record of `url`, if PREV has one; with the validators
     /// to send when it could stand in for this run's (see the module doc).
+    /// Out of line: its parsing must not widen the worker's frame, under
+    /// which the fetch waits.
+    #[inline(never)]
     pub fn lookup(&self, url: &Url, extraction: &Extraction) -> Option<Prev> {
         let key = redact::url(url);
         let (offset, length) = self.index.find(&key)?;
