@@ -207,8 +207,9 @@ impl Fetcher {
                     retry: Some(None),
                 });
             }
-            let (pool, client) = self.clients.pick();
-            let lease = self.sockets.open(current, original, pool);
+            let slot = self.clients.slot();
+            let lease = self.sockets.open(current, original, slot);
+            let client = self.clients.client(slot, lease.closes());
             let reused = lease.reused();
             let sent_at = Instant::now();
             let request = self.request(client, chain, remaining, &lease);

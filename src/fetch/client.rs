@@ -1,5 +1,5 @@
-//! Building the HTTP clients: one shared by all workers of a run, and one
-//! without a connection pool for robots.txt.
+//! Building the HTTP clients: the few the workers share ([`Clients`]),
+//! and one without a connection pool for robots.txt.
 //!
 //! - Redirects are off: `fetch` follows them itself.
 //! - HTTP/1.1 unless `--http2`. Scrape sends one request per URL, mostly to
@@ -7,8 +7,9 @@
 //!   stays open (`sockets.rs`), which `Connection: close` can only do on
 //!   HTTP/1.1; parallelism to one host is `--threads` and `--per-host`, not
 //!   a server's stream limit. With `--http2` a host that takes HTTP/2 gets
-//!   one multiplexed connection, which closes when idle (the budget's
-//!   `Connection: close` does not reach it).
+//!   one multiplexed connection per client; the budget's `Connection:
+//!   close` cannot end it, so requests the budget closes go through a
+//!   client without a pool ([`Clients::client`]).
 //! - Idle connections leave the pool after [`POOL_IDLE_TIMEOUT`]: on lists
 //!   where hosts rarely repeat, a kept connection that is not reused within
 //!   seconds will not be.
@@ -77,12 +78,22 @@ pub enum Pooling {
 /// one runtime thread; at thousands of requests in flight that one thread
 /// is the bottleneck (issue 23: 4 096 workers on one host), so the workers
 /// share several, each worker thread always the same one
-/// ([`Clients::pick`]): its connections stay in one pool, where its next
+/// ([`Clients::slot`]): its connections stay in one pool, where its next
 /// request finds them. The connection budget (`sockets.rs`) models each
 /// client's pool apart, so its count of idle connections stays exact.
 /// Spreading by host instead would leave a list of one host — the case
 /// that needs it — on one client.
-pub struct Clients(Vec<Client>);
+///
+/// With `--http2`, each slot has a second client without a pool, for the
+/// requests whose connection the budget would close: `Connection: close`
+/// cannot end an HTTP/2 connection, which would otherwise sit in the pool
+/// until it idles out — one per host, past the open-files limit on a list
+/// of thousands of HTTPS hosts (`sockets.rs`).
+pub struct Clients {
+    pooled: Vec<Client>,
+    /// `--http2`: a client without a pool per slot.
+    closing: Vec<Client>,
+}
 
 /// The next worker thread's client, and each thread's own.
 static NEXT: AtomicUsize = AtomicUsize::new(0);
@@ -101,7 +112,10 @@ impl Clients {
     /// One client for everything.
     #[cfg(test)]
     pub fn one(client: Client) -> Clients {
-        Clients(vec![client])
+        Clients {
+            pooled: vec![client],
+            closing: Vec::new(),
+        }
     }
 
     /// How many clients `threads` workers share: one per
@@ -125,15 +139,27 @@ impl Clients {
         connections: &Arc<Connections>,
     ) -> Result<Clients, Fatal> {
         let tls = tls_config(c)?;
-        let clients = (0..n.max(1))
-            .map(|_| build_with(c, Pooling::Reuse, Some(connections), tls.clone()))
-            .collect::<Result<_, _>>()?;
-        Ok(Clients(clients))
+        let many = |pooling, n| {
+            (0..n)
+                .map(|_| build_with(c, pooling, Some(connections), tls.clone()))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let n = n.max(1);
+        Ok(Clients {
+            pooled: many(Pooling::Reuse, n)?,
+            closing: many(Pooling::None, if c.http2 { n } else { 0 })?,
+        })
     }
 
-    /// This thread's client and its index: the threads take them in turn,
-    /// each keeping its own.
-    pub fn pick(&self) -> (usize, &Client) {
+    /// Whether requests the budget would close go through clients
+    /// without a pool (`--http2`).
+    pub fn multiplexed(&self) -> bool {
+        !self.closing.is_empty()
+    }
+
+    /// This thread's slot: the threads take them in turn, each keeping its
+    /// own.
+    pub fn slot(&self) -> usize {
         let own = OWN.with(|own| match own.get() {
             Some(i) => i,
             None => {
@@ -142,8 +168,16 @@ impl Clients {
                 i
             }
         });
-        let i = own % self.0.len();
-        (i, &self.0[i])
+        own % self.pooled.len()
+    }
+
+    /// The client of `slot`: its pooled one, or (`closes`, with `--http2`)
+    /// the one whose connections close after their request.
+    pub fn client(&self, slot: usize, closes: bool) -> &Client {
+        match self.closing.get(slot).filter(|_| closes) {
+            Some(closing) => closing,
+            None => &self.pooled[slot],
+        }
     }
 }
 

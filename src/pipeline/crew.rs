@@ -44,9 +44,10 @@ pub fn assemble(
     msgs: Sender<Msg>,
     frontier: Option<Arc<Frontier>>,
 ) -> Result<(Crew, Option<Hosts>), Fatal> {
-    let sockets = Arc::new(Sockets::new(keep_cap, threads, POOL_IDLE_TIMEOUT));
     let connections = Connections::new();
     let clients = Clients::build(&config.client, Clients::how_many(threads), &connections)?;
+    let sockets = Sockets::new(keep_cap, threads, POOL_IDLE_TIMEOUT);
+    let sockets = Arc::new(sockets.multiplexed(clients.multiplexed()));
     let fetch = config.fetch.clone();
     let mut fetcher = Fetcher::new(clients, fetch, Arc::clone(cancel), sockets).timed(connections);
     if config.fetch.extraction.content.any() {

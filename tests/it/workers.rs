@@ -48,6 +48,49 @@ fn two_thousand_workers_are_in_flight_at_once() {
 }
 
 #[test]
+fn with_http2_hundreds_of_https_hosts_fit_in_128_open_files() {
+    // An HTTP/2 connection cannot be closed by `Connection: close`: without
+    // a client of its own for the requests the budget closes, each host's
+    // connection stayed open until it idled out, past the limit.
+    many::raise_open_files();
+    let hosts = 500;
+    let server = many::tls_hosts(hosts);
+    let lines: Vec<String> = (0..hosts)
+        .map(|i| format!("https://{}:{}/page/{i}", host(i), server.port))
+        .collect();
+    let file = list(&lines);
+    let path = file.path().to_str().unwrap();
+    let args = [
+        path,
+        "-t",
+        "16",
+        "-q",
+        "--retries",
+        "0",
+        "--http2",
+        "--insecure",
+    ];
+    let out = scrape_with_open_files(128, &args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let recs = records(&out.stdout);
+    assert_eq!(recs.len(), hosts);
+    let failed: Vec<_> = recs.iter().filter(|r| r["ok"] != true).collect();
+    assert!(
+        failed.is_empty(),
+        "{} failed, e.g. {}",
+        failed.len(),
+        failed[0]
+    );
+    assert!(recs.iter().all(|r| r["http_version"] == "HTTP/2"));
+    let max_open = server.counts.max_open.load(Ordering::SeqCst);
+    assert!(max_open <= 2 * 16, "{max_open} connections open at once");
+}
+
+#[test]
 fn a_thousand_hosts_fit_in_256_open_files_with_sockets_bounded_by_the_work() {
     many::raise_open_files();
     let hosts = 1000;

@@ -60,16 +60,40 @@ pub struct Many {
 
 /// N hosts on one port, answering `/page/{n}` at once.
 pub fn hosts(n: usize) -> Many {
-    start(n, None)
+    start(n, None, None)
+}
+
+/// N hosts on one port over TLS (self-signed, for their addresses),
+/// offering HTTP/2 and HTTP/1.1 by ALPN.
+pub fn tls_hosts(n: usize) -> Many {
+    start(n, None, Some(tls_acceptor(n)))
 }
 
 /// One host whose `/page/{n}` answers only when `n` requests are in
 /// flight at once (a barrier).
 pub fn barrier(n: usize) -> Many {
-    start(1, Some(n))
+    start(1, Some(n), None)
 }
 
-fn start(hosts: usize, barrier: Option<usize>) -> Many {
+fn tls_acceptor(n: usize) -> tokio_rustls::TlsAcceptor {
+    use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    let names = (0..n).map(|i| host(i).to_string()).collect::<Vec<_>>();
+    let certified = rcgen::generate_simple_self_signed(names).expect("certificate");
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
+        certified.signing_key.serialize_der(),
+    ));
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(vec![certified.cert.der().clone()], key)
+        .expect("server config");
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    tokio_rustls::TlsAcceptor::from(Arc::new(config))
+}
+
+fn start(hosts: usize, barrier: Option<usize>, tls: Option<tokio_rustls::TlsAcceptor>) -> Many {
     let counts = Arc::new(Counts::default());
     let (tx, rx) = std::sync::mpsc::channel();
     let shared = Arc::clone(&counts);
@@ -79,7 +103,7 @@ fn start(hosts: usize, barrier: Option<usize>) -> Many {
             .enable_all()
             .build()
             .expect("tokio runtime");
-        rt.block_on(serve(hosts, barrier, shared, tx));
+        rt.block_on(serve(hosts, barrier, shared, tx, tls));
     });
     let port = rx.recv().expect("the server starts");
     Many { port, counts }
@@ -90,6 +114,7 @@ async fn serve(
     barrier: Option<usize>,
     counts: Arc<Counts>,
     started: std::sync::mpsc::Sender<u16>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
 ) {
     let listeners = bind_all(hosts).await;
     let port = listeners[0].local_addr().expect("addr").port();
@@ -98,7 +123,12 @@ async fn serve(
         .route("/page/{n}", get(page))
         .with_state((Arc::clone(&counts), gate));
     for listener in listeners {
-        tokio::spawn(accept(listener, app.clone(), Arc::clone(&counts)));
+        tokio::spawn(accept(
+            listener,
+            app.clone(),
+            Arc::clone(&counts),
+            tls.clone(),
+        ));
     }
     let _ = started.send(port);
     std::future::pending::<()>().await;
@@ -122,16 +152,31 @@ async fn bind_all(n: usize) -> Vec<tokio::net::TcpListener> {
     }
 }
 
-async fn accept(listener: tokio::net::TcpListener, app: Router, counts: Arc<Counts>) {
+async fn accept(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    counts: Arc<Counts>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) {
     while let Ok((tcp, _)) = listener.accept().await {
-        let (app, counts) = (app.clone(), Arc::clone(&counts));
+        let (app, counts, tls) = (app.clone(), Arc::clone(&counts), tls.clone());
         tokio::spawn(async move {
             counts.connections.fetch_add(1, Ordering::SeqCst);
             Counts::enter(&counts.open, &counts.max_open);
             let service = TowerToHyperService::new(app);
-            let _ = auto::Builder::new(TokioExecutor::new())
-                .serve_connection(TokioIo::new(tcp), service)
-                .await;
+            let builder = auto::Builder::new(TokioExecutor::new());
+            match tls {
+                None => {
+                    let _ = builder.serve_connection(TokioIo::new(tcp), service).await;
+                }
+                Some(tls) => {
+                    if let Ok(stream) = tls.accept(tcp).await {
+                        let _ = builder
+                            .serve_connection(TokioIo::new(stream), service)
+                            .await;
+                    }
+                }
+            }
             counts.open.fetch_sub(1, Ordering::SeqCst);
         });
     }
