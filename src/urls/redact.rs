@@ -3,6 +3,13 @@
 //! `final_url`, `input`, `error.message`), `-v` lines — the password reads
 //! `***`. The user name stays. `--resume` keys lines by the URL as written
 //! in records, so it recognises them again.
+//!
+//! A JSON list line (`{"url": …, "headers": {…}, …}`) shows its URL's
+//! password masked too, and the values of headers that carry credentials
+//! ([`secret_header`]: `Authorization`, `Cookie`, names with `key`,
+//! `token`, `secret`, `auth` or `password`); such a line is then written
+//! back compactly, in its own key order. Masking is idempotent, so a
+//! record's `input` keys its line for `--resume` as the line itself does.
 
 use std::borrow::Cow;
 
@@ -28,6 +35,9 @@ pub fn url(url: &Url) -> Cow<'_, str> {
 /// without (`user:pw@host` is taken for userinfo); a URI without an
 /// authority (`mailto:a@b`, `tel:`, `data:`…) has no password.
 pub fn line(text: &str) -> Cow<'_, str> {
+    if text.starts_with('{') {
+        return json_line(text);
+    }
     if !text.contains('@') {
         return Cow::Borrowed(text);
     }
@@ -115,6 +125,44 @@ fn percent_encoding_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// A JSON request line with its URL's password and its credential
+/// headers masked (unchanged when it has neither, or is not JSON).
+fn json_line(text: &str) -> Cow<'_, str> {
+    let Ok(serde_json::Value::Object(mut line)) = serde_json::from_str(text) else {
+        return Cow::Borrowed(text);
+    };
+    let mut masked = false;
+    if let Some(serde_json::Value::String(url)) = line.get_mut("url")
+        && let Cow::Owned(shown) = self::line(url)
+    {
+        *url = shown;
+        masked = true;
+    }
+    if let Some(serde_json::Value::Object(headers)) = line.get_mut("headers") {
+        for (name, value) in headers.iter_mut() {
+            if secret_header(name) && value.as_str() != Some(MASK) {
+                *value = serde_json::Value::from(MASK);
+                masked = true;
+            }
+        }
+    }
+    match masked {
+        true => Cow::Owned(serde_json::Value::Object(line).to_string()),
+        false => Cow::Borrowed(text),
+    }
+}
+
+/// Whether a header's value is a credential, by its name.
+fn secret_header(name: &str) -> bool {
+    let name = name.trim().to_ascii_lowercase();
+    matches!(
+        name.as_str(),
+        "authorization" | "proxy-authorization" | "cookie"
+    ) || ["key", "token", "secret", "auth", "password"]
+        .iter()
+        .any(|part| name.contains(part))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,5 +196,24 @@ mod tests {
             text,
             "redirect loop: http://ann:***@h/ then http://ann:***@h/ a"
         );
+    }
+
+    #[test]
+    fn json_lines_hide_credentials_and_masking_twice_changes_nothing() {
+        let raw = r#"{"url": "https://u:pw@api.example/x", "headers": {"Authorization": "Bearer abc", "X-Api-Key": ["k1"], "Accept": "a/b"}, "body": "q=1"}"#;
+        let shown = line(raw).into_owned();
+        assert!(
+            !shown.contains("pw@") && !shown.contains("abc") && !shown.contains("k1"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("u:***@") && shown.contains(r#""Accept":"a/b""#),
+            "{shown}"
+        );
+        assert!(shown.contains(r#""body":"q=1""#), "{shown}");
+        assert_eq!(line(&shown), shown.as_str(), "idempotent");
+        let plain = r#"{"url": "https://api.example/", "headers": {"Accept": "a/b"}}"#;
+        assert_eq!(line(plain), plain, "nothing to hide: as written");
+        assert_eq!(line("{not json"), "{not json");
     }
 }

@@ -190,6 +190,11 @@ fn json_list_lines_are_requests_of_their_own() {
         ["PUT", "POST", "POST", "POST", "GET", "-", "-", "-"]
     );
     assert_eq!(recs[3]["duplicate_of"], 2, "{}", recs[3]);
+    let shown = recs[0]["input"].as_str().unwrap();
+    assert!(
+        !shown.contains("k1") && shown.contains(r#""X-Key":"***""#),
+        "{shown}"
+    );
     assert_eq!(
         recs[5]["duplicate_of"], 5,
         "a GET line is its URL: {}",
@@ -248,7 +253,8 @@ fn resume_keys_json_lines_on_method_url_and_body() {
     let site = site();
     let api = site.url(0, "/api");
     let lines = [
-        format!(r#"{{"url": "{api}", "body": "a=1"}}"#),
+        // Its record shows the header masked, and still keys the line.
+        format!(r#"{{"url": "{api}", "body": "a=1", "headers": {{"Authorization": "Bearer t"}}}}"#),
         format!(r#"{{"url": "{api}", "body": "a=2"}}"#),
         format!(r#"{{"url": "{api}", "body": "a=1"}}"#),
     ];
