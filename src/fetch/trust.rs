@@ -66,10 +66,11 @@ fn verifier(
     }))
 }
 
-/// `--insecure`: every certificate, for any name, is accepted; the
-/// handshake's signatures are not checked either (nothing is trusted).
+/// `--insecure` (and `--tls`'s own handshakes, which only look): every
+/// certificate, for any name, is accepted; the handshake's signatures are
+/// not checked either (nothing is trusted).
 #[derive(Debug)]
-struct AnyCertificate(Arc<rustls::crypto::CryptoProvider>);
+pub(super) struct AnyCertificate(pub(super) Arc<rustls::crypto::CryptoProvider>);
 
 impl ServerCertVerifier for AnyCertificate {
     fn verify_server_cert(

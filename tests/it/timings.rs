@@ -8,8 +8,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
-
+use crate::support::tls::self_signed_config;
 use crate::support::{Server, by_input, list, records, refused_addr, scrape};
 
 const HANDSHAKE: Duration = Duration::from_millis(300);
@@ -21,17 +20,7 @@ const SLACK_MS: f64 = 2000.0;
 /// `handshake` before its side of the TLS handshake and `first_byte`
 /// before each response; it keeps connections open.
 fn slow_tls_server(handshake: Duration, first_byte: Duration) -> SocketAddr {
-    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
-        certified.signing_key.serialize_der(),
-    ));
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![certified.cert.der().clone()], key)
-        .unwrap();
+    let config = self_signed_config(vec!["localhost".to_string()], &[]);
     let config = Arc::new(config);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();

@@ -47,77 +47,57 @@ fn two_thousand_workers_are_in_flight_at_once() {
     assert_eq!(server.counts.max_inflight.load(Ordering::SeqCst), n);
 }
 
+/// One page on each of the server's `hosts` hosts (`scheme`), fetched by
+/// 16 workers under an open-files limit of `limit`: every record ok; the
+/// records, and the most connections the server saw open at once.
+fn every_host_once(
+    server: &many::Many,
+    (scheme, hosts): (&str, usize),
+    limit: u64,
+    extra: &[&str],
+) -> (Vec<serde_json::Value>, usize) {
+    let lines: Vec<String> = (0..hosts)
+        .map(|i| format!("{scheme}://{}:{}/page/{i}", host(i), server.port))
+        .collect();
+    let file = list(&lines);
+    let path = file.path().to_str().unwrap();
+    let mut args = vec![path, "-t", "16", "-q", "--retries", "0"];
+    args.extend(extra);
+    let out = scrape_with_open_files(limit, &args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let recs = records(&out.stdout);
+    assert_eq!(recs.len(), hosts);
+    let failed: Vec<_> = recs.iter().filter(|r| r["ok"] != true).collect();
+    assert!(
+        failed.is_empty(),
+        "{} failed, e.g. {}",
+        failed.len(),
+        failed[0]
+    );
+    (recs, server.counts.max_open.load(Ordering::SeqCst))
+}
+
 #[test]
 fn with_http2_hundreds_of_https_hosts_fit_in_128_open_files() {
     // An HTTP/2 connection cannot be closed by `Connection: close`: without
     // a client of its own for the requests the budget closes, each host's
     // connection stayed open until it idled out, past the limit.
     many::raise_open_files();
-    let hosts = 500;
-    let server = many::tls_hosts(hosts);
-    let lines: Vec<String> = (0..hosts)
-        .map(|i| format!("https://{}:{}/page/{i}", host(i), server.port))
-        .collect();
-    let file = list(&lines);
-    let path = file.path().to_str().unwrap();
-    let args = [
-        path,
-        "-t",
-        "16",
-        "-q",
-        "--retries",
-        "0",
-        "--http2",
-        "--insecure",
-    ];
-    let out = scrape_with_open_files(128, &args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let recs = records(&out.stdout);
-    assert_eq!(recs.len(), hosts);
-    let failed: Vec<_> = recs.iter().filter(|r| r["ok"] != true).collect();
-    assert!(
-        failed.is_empty(),
-        "{} failed, e.g. {}",
-        failed.len(),
-        failed[0]
-    );
+    let server = many::tls_hosts(500);
+    let extra = ["--http2", "--insecure"];
+    let (recs, max_open) = every_host_once(&server, ("https", 500), 128, &extra);
     assert!(recs.iter().all(|r| r["http_version"] == "HTTP/2"));
-    let max_open = server.counts.max_open.load(Ordering::SeqCst);
     assert!(max_open <= 2 * 16, "{max_open} connections open at once");
 }
 
 #[test]
 fn a_thousand_hosts_fit_in_256_open_files_with_sockets_bounded_by_the_work() {
     many::raise_open_files();
-    let hosts = 1000;
-    let server = many::hosts(hosts);
-    let lines: Vec<String> = (0..hosts)
-        .map(|i| format!("http://{}:{}/page/{i}", host(i), server.port))
-        .collect();
-    let file = list(&lines);
-    let path = file.path().to_str().unwrap();
-    let out = scrape_with_open_files(256, &[path, "-t", "16", "-q", "--retries", "0"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let recs = records(&out.stdout);
-    assert_eq!(recs.len(), hosts);
-    let failed: Vec<_> = recs.iter().filter(|r| r["ok"] != true).collect();
-    assert!(
-        failed.is_empty(),
-        "{} failed, e.g. {}",
-        failed.len(),
-        failed[0]
-    );
+    let server = many::hosts(1000);
+    let (_, max_open) = every_host_once(&server, ("http", 1000), 256, &[]);
     // No host comes twice, so no connection is kept: at most one per
     // worker (and one being made beside it) was ever open.
-    let max_open = server.counts.max_open.load(Ordering::SeqCst);
     assert!(max_open <= 2 * 16, "{max_open} connections open at once");
 }
 

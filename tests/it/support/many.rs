@@ -76,20 +76,8 @@ pub fn barrier(n: usize) -> Many {
 }
 
 fn tls_acceptor(n: usize) -> tokio_rustls::TlsAcceptor {
-    use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
-    let names = (0..n).map(|i| host(i).to_string()).collect::<Vec<_>>();
-    let certified = rcgen::generate_simple_self_signed(names).expect("certificate");
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
-        certified.signing_key.serialize_der(),
-    ));
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("versions")
-        .with_no_client_auth()
-        .with_single_cert(vec![certified.cert.der().clone()], key)
-        .expect("server config");
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let names = (0..n).map(|i| host(i).to_string()).collect();
+    let config = super::tls::self_signed_config(names, &[b"h2", b"http/1.1"]);
     tokio_rustls::TlsAcceptor::from(Arc::new(config))
 }
 

@@ -129,14 +129,10 @@ fn serve_tls(
     addr
 }
 
-/// An HTTPS server on 127.0.0.1:0 (self-signed) that offers `alpn` (`h2`
-/// and `http/1.1`, or `http/1.1` alone) and serves both versions (hyper's
-/// auto builder); it counts the TLS connections it accepted. Every page is
-/// `<title>HTTP/x</title>`, the version it was asked in.
-pub fn alpn_server(alpn: &[&[u8]]) -> (SocketAddr, Arc<std::sync::atomic::AtomicUsize>) {
-    use hyper_util::rt::{TokioExecutor, TokioIo};
-    let certified =
-        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).expect("certificate");
+/// A server configuration with a self-signed certificate for `names`,
+/// offering `alpn` (none: no ALPN).
+pub fn self_signed_config(names: Vec<String>, alpn: &[&[u8]]) -> rustls::ServerConfig {
+    let certified = rcgen::generate_simple_self_signed(names).expect("certificate");
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
         certified.signing_key.serialize_der(),
     ));
@@ -148,6 +144,16 @@ pub fn alpn_server(alpn: &[&[u8]]) -> (SocketAddr, Arc<std::sync::atomic::Atomic
         .with_single_cert(vec![certified.cert.der().clone()], key)
         .expect("server config");
     config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    config
+}
+
+/// An HTTPS server on 127.0.0.1:0 (self-signed) that offers `alpn` (`h2`
+/// and `http/1.1`, or `http/1.1` alone) and serves both versions (hyper's
+/// auto builder); it counts the TLS connections it accepted. Every page is
+/// `<title>HTTP/x</title>`, the version it was asked in.
+pub fn alpn_server(alpn: &[&[u8]]) -> (SocketAddr, Arc<std::sync::atomic::AtomicUsize>) {
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    let config = self_signed_config(vec!["127.0.0.1".to_string()], alpn);
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counted = Arc::clone(&connections);
