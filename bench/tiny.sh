@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # CPU per URL on tiny pages (issue 23): N URLs of a few bytes from nginx
 # (one worker, pinned to the last core), each client pinned to core 0 with
-# taskset, one run each, side by side: scrape, curl --parallel, wget2.
-# CPU is the client's user + system time from /usr/bin/time.
+# taskset, one run each, side by side: scrape, the bare reqwest::blocking
+# client scrape is built on (examples/client_ceiling.rs: the same requests,
+# nothing else), curl --parallel, wget2. CPU is the client's user + system
+# time from /usr/bin/time.
 #
 #   bash bench/tiny.sh [URLS] [THREADS]      (default 20000 16)
 #
@@ -13,7 +15,7 @@ n="${1:-20000}"; t="${2:-16}"
 for tool in nginx curl wget2; do
     command -v "$tool" >/dev/null || { [ "$(id -u)" = 0 ] && apt-get install -y -qq "$tool" >/dev/null 2>&1; } || true
 done
-cargo build --release --quiet --bin scrape
+cargo build --release --quiet --bin scrape --example client_ceiling
 work="$(mktemp -d -t scrape-tiny.XXXXXX)"
 trap 'kill $(cat "$work/nginx.pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
 port=$((20000 + RANDOM % 20000))
@@ -41,5 +43,6 @@ run() { # LABEL COMMAND...
     echo "| $label | $wall | $cpu | $(echo "scale=1; $cpu * 1000000 / $n" | bc) |"
 }
 run "scrape -t $t" target/release/scrape "$work/list.txt" -t "$t" -q
+run "bare reqwest::blocking, $t threads" target/release/examples/client_ceiling "$work/list.txt" "$t"
 run "curl --parallel --parallel-max $t" curl --parallel --parallel-max "$t" -s -o /dev/null -K "$work/curl.cfg"
 run "wget2 --max-threads $t" wget2 --max-threads "$t" -q -O /dev/null -i "$work/list.txt"
