@@ -6,8 +6,8 @@
 //!
 //! - `url` (required): as a plain line would be (`https://` is added when
 //!   it has no scheme);
-//! - `method`: any HTTP method (`GET` unless a body makes it `POST`, as
-//!   `--data` does); overrides `-X`;
+//! - `method`: any HTTP method, upper-cased as `-X` does (`GET` unless a
+//!   body makes it `POST`, as `--data` does); overrides `-X`;
 //! - `headers`: name → value (or an array of values); they replace the
 //!   same names of `-H`, and follow its rules on redirects (credentials
 //!   are not sent to another origin);
@@ -103,9 +103,11 @@ pub fn parse(text: &str) -> Result<(Url, LineRequest), String> {
     let url = crate::urls::parse_url(written.url.trim())?;
     let body = written.body.filter(|b| !b.is_null()).map(body_of);
     let method = match written.method {
-        Some(m) => Some(Method::from_bytes(m.trim().as_bytes()).map_err(|_| {
-            format!("not a JSON request line: \"method\" {m:?} is not an HTTP method")
-        })?),
+        Some(m) => Some(
+            Method::from_bytes(m.trim().to_ascii_uppercase().as_bytes()).map_err(|_| {
+                format!("not a JSON request line: \"method\" {m:?} is not an HTTP method")
+            })?,
+        ),
         None => body.as_ref().map(|_| Method::POST),
     };
     let headers = headers_of(written.headers.unwrap_or_default())?;
@@ -169,7 +171,7 @@ mod tests {
 
     #[test]
     fn a_full_line_becomes_its_request() {
-        let line = r#"{"url": "api.example/items", "method": "PUT", "headers": {"X-Key": "k", "Accept": ["a/b", "c/d"]}, "body": {"q": [1, "two"]}}"#;
+        let line = r#"{"url": "api.example/items", "method": "put", "headers": {"X-Key": "k", "Accept": ["a/b", "c/d"]}, "body": {"q": [1, "two"]}}"#;
         let (url, r) = parse(line).unwrap();
         assert_eq!(url.as_str(), "https://api.example/items");
         assert_eq!(r.method, Some(Method::PUT));
