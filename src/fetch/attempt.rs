@@ -9,6 +9,7 @@
 //! sent again at once on a fresh one: that is not an attempt. Whether a
 //! failed attempt may be retried is decided here; `Fetcher::fetch` retries.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -70,8 +71,8 @@ struct Chain<'a> {
     with_body: bool,
     /// The body (`--data`, `--json`, a JSON line's).
     body: Option<&'a Arc<RequestBody>>,
-    /// `-H` with a JSON line's headers.
-    headers: HeaderMap,
+    /// `-H`, with a JSON line's headers (borrowed when the line has none).
+    headers: Cow<'a, HeaderMap>,
 }
 
 /// What comes after a redirect response.
@@ -87,6 +88,7 @@ impl Fetcher {
     /// deadline.
     pub(super) fn attempt(&self, ask: &Ask, started: Instant) -> Attempt {
         let deadline = Instant::now() + self.settings.timeout;
+        let body = ask.body(&self.settings);
         let mut chain = Chain {
             current: ask.url.clone(),
             jar: Jar::default(),
@@ -95,8 +97,8 @@ impl Fetcher {
             exchanges: Vec::new(),
             ask,
             method: ask.method(&self.settings),
-            with_body: ask.body(&self.settings).is_some(),
-            body: ask.body(&self.settings),
+            with_body: body.is_some(),
+            body,
             headers: ask.headers(&self.settings),
         };
         loop {

@@ -1,7 +1,8 @@
 //! One URL → [`Fetched`]: the request, its redirects, its retries, its body.
 //!
-//! - A few `reqwest::blocking::Client`s ([`client::Clients`]) serve every
-//!   worker, each host always through the same one. Redirects are followed here ([`redirect`]), not by reqwest, so
+//! - A few `reqwest::blocking::Client`s ([`client::Clients`]) serve the
+//!   workers, each worker always through the same one. Redirects are
+//!   followed here ([`redirect`]), not by reqwest, so
 //!   that they can be counted, loops named, non-http(s) targets refused and
 //!   credentials given with `-H` kept from other hosts.
 //! - `--timeout` is one deadline per attempt for the whole exchange: every
@@ -40,6 +41,7 @@ pub mod tls;
 mod trust;
 pub mod validators;
 
+use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -54,7 +56,6 @@ use crate::budget::Budget;
 use crate::error::{ErrorKind, FetchError};
 use crate::html::page::Page;
 use crate::input::request::{LineRequest, RequestBody};
-
 use crate::plan::Extraction;
 use crate::urls::address::Addresses;
 use crate::urls::redact;
@@ -94,18 +95,20 @@ impl Ask<'_> {
         line.or(settings.body.as_ref())
     }
 
-    /// `-H`, with the line's headers in place of the same names.
-    fn headers(&self, settings: &FetchSettings) -> HeaderMap {
+    /// `-H`, with the line's headers in place of the same names (borrowed
+    /// when the line has none: no copy per URL).
+    fn headers<'s>(&self, settings: &'s FetchSettings) -> Cow<'s, HeaderMap> {
+        let Some(line) = self.request.filter(|r| !r.headers.is_empty()) else {
+            return Cow::Borrowed(&settings.headers);
+        };
         let mut headers = settings.headers.clone();
-        if let Some(line) = self.request {
-            for name in line.headers.keys() {
-                headers.remove(name);
-            }
-            for (name, value) in &line.headers {
-                headers.append(name.clone(), value.clone());
-            }
+        for name in line.headers.keys() {
+            headers.remove(name);
         }
-        headers
+        for (name, value) in &line.headers {
+            headers.append(name.clone(), value.clone());
+        }
+        Cow::Owned(headers)
     }
 }
 

@@ -1,4 +1,5 @@
-//! List lines that are JSON objects: one request each (README "Input").
+//! List lines that are JSON objects: one request each (README "Input",
+//! docs/options.md "JSON list lines").
 //!
 //! ```text
 //! {"url": "https://api.example/items", "method": "POST", "headers": {"X-Key": "k"}, "body": {"q": 1}}

@@ -33,7 +33,7 @@ use crate::extract::pool::Extractor;
 use crate::fetch::validators::Conditional;
 use crate::fetch::{Ask, Fetched, Fetcher, Guard};
 use crate::flow::{Msg, Seq, Task};
-use crate::html::page::{Body, Outlinks};
+use crate::html::page::Body;
 use crate::input::Job;
 use crate::politeness::Gate;
 use crate::record::Record;
@@ -76,70 +76,10 @@ pub fn handle(crew: &Crew, task: Task) -> bool {
     let since = crew.since.as_ref().filter(|_| safe);
     let prev = since.map(|s| s.lookup(&job.url, plan).map(Box::new));
     let conditional = prev.as_ref().and_then(|p| p.as_ref()?.conditional.as_ref());
-    let url = job.url.clone();
     let guard = crawl.and_then(|(crawler, lineage)| crawler.guard(lineage));
     let fetched = fetch(crew, &job, conditional, guard);
-    crew.fetcher.sockets().finished(&url);
-    let made = made(job, &url, fetched);
-    finish(
-        crew,
-        seq,
-        made,
-        About {
-            method,
-            prev,
-            crawl,
-        },
-    )
-}
-
-/// What `handle` learnt of a job before its fetch, for [`finish`].
-struct About<'a> {
-    /// A JSON line's method.
-    method: Option<String>,
-    /// `--since`: the earlier record (`Some(None)`: none).
-    prev: Option<Option<Box<Prev>>>,
-    /// A crawl's page.
-    crawl: Option<(&'a Crawler, &'a Lineage)>,
-}
-
-/// The rest of a fetched job's path: the record gets its crawl keys, its
-/// `--since` mark and every key the run asks for, then goes on (through
-/// the extraction pool with `--text`). Out of line, as [`fetch`] is.
-#[inline(never)]
-fn finish(crew: &Crew, seq: Seq, made: Made, about: About) -> bool {
-    let About {
-        method,
-        prev,
-        crawl,
-    } = about;
-    let plan = crew.fetcher.extraction();
-    let Made {
-        mut record,
-        warc,
-        body,
-        outlinks,
-    } = made;
-    if method.is_some() {
-        record.method = method;
-    }
-    if let Some((crawler, lineage)) = crawl {
-        crawler.after(&crew.gate, lineage, &mut record, outlinks);
-    }
-    if let Some(prev) = prev {
-        since::apply(prev.map(|p| *p), &mut record, plan);
-    }
-    // Every key the run asks for, null where nothing filled it (the
-    // extractor replaces `content`).
-    record.complete(plan);
-    let delivery = Delivery { seq, warc };
-    match (body, &crew.extractor) {
-        (Some(body), Some(extractor)) => {
-            extract_then_send(extractor, &crew.msgs, delivery, record, body);
-            true
-        }
-        _ => delivery.send(&crew.msgs, record),
-    }
+    crew.fetcher.sockets().finished(&job.url);
+    finish(crew, (seq, job), fetched, method, prev, crawl)
 }
 
 /// The fetch of one job, through the gate. Out of line, with its result
@@ -164,42 +104,57 @@ fn fetch(
     })
 }
 
-/// What a fetch made: the record, and what goes on beside it.
-struct Made {
-    record: Box<Record>,
-    warc: Option<Box<Blob>>,
-    body: Option<Body>,
-    outlinks: Option<Outlinks>,
-}
-
-/// The record of a fetch (out of line, beside [`fetch`], not under it).
+/// The rest of a fetched job's path: its record, with its crawl keys, its
+/// `--since` mark and every key the run asks for, goes on (through the
+/// extraction pool with `--text`). Out of line, beside [`fetch`], not
+/// under it.
 #[inline(never)]
-fn made(job: Job, url: &Url, fetched: Result<Box<Fetched>, FetchError>) -> Made {
-    match fetched {
+fn finish(
+    crew: &Crew,
+    (seq, job): (Seq, Job),
+    fetched: Result<Box<Fetched>, FetchError>,
+    method: Option<String>,
+    prev: Option<Option<Box<Prev>>>,
+    crawl: Option<(&Crawler, &Lineage)>,
+) -> bool {
+    let plan = crew.fetcher.extraction();
+    let (mut record, warc, body, outlinks) = match fetched {
         Ok(mut fetched) => {
             let warc = (!fetched.exchanges.is_empty())
                 .then(|| Box::new(archive::encode(&fetched.exchanges)));
             let body = fetched.page.body.take();
             let outlinks = fetched.page.outlinks.take();
-            Made {
-                record: Box::new(Record::fetched(job, *fetched)),
+            (
+                Box::new(Record::fetched(job, *fetched)),
                 warc,
                 body,
                 outlinks,
-            }
+            )
         }
-        Err(error) => Made {
-            record: Box::new(Record::failed(
-                job.file,
-                job.line,
-                job.input,
-                Some(url),
-                error,
-            )),
-            warc: None,
-            body: None,
-            outlinks: None,
-        },
+        Err(error) => {
+            let record = Record::failed(job.file, job.line, job.input, Some(&job.url), error);
+            (Box::new(record), None, None, None)
+        }
+    };
+    if method.is_some() {
+        record.method = method;
+    }
+    if let Some((crawler, lineage)) = crawl {
+        crawler.after(&crew.gate, lineage, &mut record, outlinks);
+    }
+    if let Some(prev) = prev {
+        since::apply(prev.map(|p| *p), &mut record, plan);
+    }
+    // Every key the run asks for, null where nothing filled it (the
+    // extractor replaces `content`).
+    record.complete(plan);
+    let delivery = Delivery { seq, warc };
+    match (body, &crew.extractor) {
+        (Some(body), Some(extractor)) => {
+            extract_then_send(extractor, &crew.msgs, delivery, record, body);
+            true
+        }
+        _ => delivery.send(&crew.msgs, record),
     }
 }
 
