@@ -3,12 +3,12 @@
 //! amount. Bounds are generous above (a loaded machine is slow), never
 //! below: a step cannot take less than the server made it wait.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::support::tls::self_signed_config;
+use crate::support::tls::{read_head, self_signed_config};
 use crate::support::{Server, by_input, list, records, refused_addr, scrape};
 
 const HANDSHAKE: Duration = Duration::from_millis(300);
@@ -33,15 +33,7 @@ fn slow_tls_server(handshake: Duration, first_byte: Duration) -> SocketAddr {
                     return;
                 };
                 let mut tls = rustls::StreamOwned::new(conn, stream);
-                loop {
-                    let mut head = Vec::new();
-                    let mut byte = [0u8; 1];
-                    while !head.ends_with(b"\r\n\r\n") {
-                        match tls.read(&mut byte) {
-                            Ok(1) => head.push(byte[0]),
-                            _ => return,
-                        }
-                    }
+                while read_head(&mut tls) {
                     std::thread::sleep(first_byte);
                     let body = "<title>Slow</title>";
                     let answer = format!(

@@ -81,6 +81,20 @@ pub fn ca_signed_server_with(
     (addr, dir)
 }
 
+/// Reads a request's head, byte by byte; false when the stream ends or
+/// fails first.
+pub fn read_head(stream: &mut impl Read) -> bool {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => return false,
+        }
+    }
+    true
+}
+
 /// Serves `title` over TLS with this certificate chain.
 fn serve_tls(
     chain: Vec<rustls::pki_types::CertificateDer<'static>>,
@@ -106,13 +120,8 @@ fn serve_tls(
                     return;
                 };
                 let mut tls = rustls::StreamOwned::new(conn, stream);
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") {
-                    match tls.read(&mut byte) {
-                        Ok(1) => head.push(byte[0]),
-                        _ => return,
-                    }
+                if !read_head(&mut tls) {
+                    return;
                 }
                 let body = format!("<title>{title}</title>");
                 let _ = write!(
