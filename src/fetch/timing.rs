@@ -50,7 +50,8 @@ use serde::Serialize;
 /// the old ones (made and never answered on: a request that failed).
 const SWEEP_AT: usize = 8192;
 
-/// An unclaimed connection older than this is swept.
+/// An unclaimed connection older than this is swept (a response that
+/// comes later on it reads as `reused`: its figures are gone).
 const UNCLAIMED: Duration = Duration::from_secs(60);
 
 tokio::task_local! {
