@@ -34,6 +34,12 @@ use crate::urls::redact;
 const READ_CHUNK: usize = 16 * 1024;
 const FIRST_CHUNK: usize = 4 * 1024;
 
+/// The first read's size for a body of `len` bytes (Content-Length): one
+/// byte more, to see the end in the same read, within [`FIRST_CHUNK`].
+fn first_read(len: u64) -> usize {
+    usize::try_from(len.saturating_add(1)).map_or(FIRST_CHUNK, |n| n.clamp(1, FIRST_CHUNK))
+}
+
 /// The most of a redirect's body read so that its connection can be
 /// reused; past that the connection is closed instead.
 const DRAIN_LIMIT: u64 = 64 * 1024;
@@ -65,8 +71,8 @@ impl Fetcher {
         let collector = Collector::new(Arc::clone(&self.settings.extraction));
         let mut scanner = Scanner::new(out.content_type.as_deref(), collector);
         let mut held = self.hold(&mut scanner, resp_len, deadline);
-        let mut hash = BodyHash::default();
-        let ended = self.stream(&mut body, &mut scanner, &mut hash, &mut held, out, deadline);
+        let first = resp_len.map_or(FIRST_CHUNK, first_read);
+        let (ended, hash) = self.stream(&mut body, &mut scanner, first, &mut held, out, deadline);
         drop(body);
         out.sha256 = Some(hash.hex());
         if let (Some(mut exchange), Some(copy)) = (exchange, copy) {
@@ -126,23 +132,27 @@ impl Fetcher {
     }
 
     /// The read loop: decoded chunks into the hash and the scanner, at most
-    /// `--max-body` bytes; whether the body ended (not cut, not broken).
+    /// `--max-body` bytes, the first read `first` bytes long; whether the
+    /// body ended (not cut, not broken), and its hash.
     fn stream(
         &self,
         body: &mut impl Read,
         scanner: &mut Scanner,
-        hash: &mut BodyHash,
+        first: usize,
         held: &mut Option<Held>,
         out: &mut Fetched,
         deadline: Instant,
-    ) -> bool {
+    ) -> (bool, BodyHash) {
         let max = self.settings.max_body;
-        let mut buf = vec![0; FIRST_CHUNK];
+        let mut hash = BodyHash::default();
+        // Sized to the body when its length is known: a small page takes no
+        // large zeroed buffer.
+        let mut buf = vec![0; first];
         loop {
             // Ask for one byte past the limit, to know whether there is more.
             let room = (max - out.bytes).saturating_add(1).min(buf.len() as u64) as usize;
             let n = match body.read(&mut buf[..room]) {
-                Ok(0) => return true,
+                Ok(0) => return (true, hash),
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
@@ -151,7 +161,7 @@ impl Fetcher {
                     } else {
                         classify_read(&e, &self.settings)
                     });
-                    return false;
+                    return (false, hash);
                 }
             };
             let keep = (n as u64).min(max - out.bytes) as usize;
@@ -165,7 +175,7 @@ impl Fetcher {
             }
             if keep < n {
                 out.truncated = true;
-                return false;
+                return (false, hash);
             }
             if n == buf.len() && buf.len() < READ_CHUNK {
                 buf.resize(READ_CHUNK, 0);
@@ -270,5 +280,19 @@ fn ending(reusable: bool) -> Ending {
         Ending::Reusable
     } else {
         Ending::Closed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_read_fits_a_small_body_and_one_byte_more() {
+        assert_eq!(first_read(0), 1);
+        assert_eq!(first_read(17), 18);
+        assert_eq!(first_read(FIRST_CHUNK as u64 - 1), FIRST_CHUNK);
+        assert_eq!(first_read(1 << 20), FIRST_CHUNK);
+        assert_eq!(first_read(u64::MAX), FIRST_CHUNK);
     }
 }

@@ -40,13 +40,13 @@
 //! of one URL each under `ulimit -n 1024`, `-t 256 --http2`: 2 971 failed
 //! to connect (out of file descriptors) before, none after.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use url::Url;
 
-use crate::urls::host_hash;
+use crate::urls::{HostMap, host_hash};
 
 /// Connections kept for reuse, and the demand that justifies them.
 pub struct Sockets {
@@ -63,11 +63,11 @@ pub struct Sockets {
 #[derive(Default)]
 struct State {
     /// Jobs queued or in flight, per host.
-    demand: HashMap<u64, u32>,
+    demand: HostMap<u32>,
     /// Requests in flight that will leave their connection open, per host.
-    keepers: HashMap<u64, u32>,
+    keepers: HostMap<u32>,
     /// Per host, when each idle connection is certainly gone (oldest first).
-    idle: HashMap<u64, VecDeque<Instant>>,
+    idle: HostMap<VecDeque<Instant>>,
     /// Every connection that went idle, in order, for expiry.
     expiries: VecDeque<(Instant, u64)>,
     /// Idle connections plus requests in flight whose connection will stay.

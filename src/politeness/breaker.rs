@@ -14,18 +14,17 @@
 //! Only hosts with failures in a row are remembered, so memory follows the
 //! dead hosts, not the list.
 
-use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
 use url::Url;
 
 use crate::error::{ErrorKind, FetchError};
-use crate::urls::host_hash;
+use crate::urls::{HostMap, host_hash};
 
 /// Failures in a row per host, and the hosts shut.
 pub struct Breaker {
     limit: u32,
-    hosts: Mutex<HashMap<u64, Health>>,
+    hosts: Mutex<HostMap<Health>>,
 }
 
 enum Health {
@@ -41,11 +40,11 @@ impl Breaker {
     pub fn new(limit: u32) -> Breaker {
         Breaker {
             limit: limit.max(1),
-            hosts: Mutex::new(HashMap::new()),
+            hosts: Mutex::new(HostMap::default()),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<u64, Health>> {
+    fn lock(&self) -> MutexGuard<'_, HostMap<Health>> {
         self.hosts.lock().unwrap_or_else(|e| e.into_inner())
     }
 

@@ -17,7 +17,6 @@
 //! the gap but not narrow it. A host's requests start at least the wider
 //! of the two gaps apart.
 
-use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -25,7 +24,7 @@ use std::time::{Duration, Instant};
 use url::Url;
 
 use crate::fetch::Answer;
-use crate::urls::host_hash;
+use crate::urls::{HostMap, host_hash};
 
 /// The gap at level 1.
 const BASE: Duration = Duration::from_millis(250);
@@ -52,7 +51,7 @@ pub struct Slowdown {
     /// Set once any host is slowed (or with `--auto-throttle`): until
     /// then, the per-URL calls take no lock (they are on every URL's path).
     active: AtomicBool,
-    hosts: Mutex<HashMap<u64, Host>>,
+    hosts: Mutex<HostMap<Host>>,
     /// `--auto-throttle`: the target concurrency per host.
     target: Option<f64>,
 }
@@ -94,7 +93,7 @@ impl Slowdown {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Host>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HostMap<Host>> {
         self.hosts.lock().unwrap_or_else(|e| e.into_inner())
     }
 

@@ -30,7 +30,7 @@ pub mod entry;
 pub mod queue;
 mod seen;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -45,7 +45,7 @@ use super::normalize::normalize;
 use super::{Dropped, Kind, Lineage, Origin, Rules, Seed};
 use crate::error::Fatal;
 use crate::input::resume::Crawled;
-use crate::urls::host_hash;
+use crate::urls::{HostMap, host_hash};
 use entry::Entry;
 use queue::Queue;
 use seen::Seen;
@@ -89,7 +89,7 @@ struct State {
     outstanding: BTreeMap<u32, u64>,
     seen: Seen,
     pages: u64,
-    per_host: HashMap<u64, u64>,
+    per_host: HostMap<u64>,
     dropped: Dropped,
     /// Seeds by number; a resumed run knows some from the journal before
     /// the reader registers them.
