@@ -318,11 +318,10 @@ fn request_body(cli: &Cli) -> Result<Option<RequestBody>, Fatal> {
         (None, Some(j)) => (j, true),
         (None, None) => return Ok(None),
     };
+    let option = if json { "--json" } else { "--data" };
     let bytes = match text.strip_prefix('@') {
-        Some(path) => std::fs::read(path).map_err(|e| Fatal::Input {
-            path: PathBuf::from(path),
-            source: e,
-        })?,
+        Some(path) => std::fs::read(path)
+            .map_err(|e| Fatal::Setup(format!("{option} {text}: cannot read {path}: {e}")))?,
         None => text.clone().into_bytes(),
     };
     if json && let Err(e) = serde_json::from_slice::<serde_json::Value>(&bytes) {

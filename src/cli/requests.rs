@@ -90,12 +90,12 @@ fn parse_resolve(s: &str) -> Result<(String, std::net::SocketAddr), String> {
     ))
 }
 
-/// Requests a second: above 0, finite.
+/// Requests a second: above 0, at most a million.
 fn parse_rate(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
         Ok(n) if n.is_finite() && n > 0.0 && n <= 1e6 => Ok(n),
         _ => Err(format!(
-            "'{s}' is not a rate: a number of requests a second above 0 (50, or 0.5 for one every two seconds)"
+            "'{s}' is not a rate: a number of requests a second above 0 and at most 1000000 (50, or 0.5 for one every two seconds)"
         )),
     }
 }

@@ -78,17 +78,9 @@ struct Written {
     #[serde(default)]
     method: Option<String>,
     #[serde(default)]
-    headers: Option<BTreeMap<String, Values>>,
+    headers: Option<BTreeMap<String, serde_json::Value>>,
     #[serde(default)]
     body: Option<serde_json::Value>,
-}
-
-/// A header's value, or its values.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Values {
-    One(String),
-    Many(Vec<String>),
 }
 
 /// Whether a trimmed line is meant as a JSON request.
@@ -132,16 +124,27 @@ fn body_of(value: serde_json::Value) -> RequestBody {
     }
 }
 
-fn headers_of(written: BTreeMap<String, Values>) -> Result<HeaderMap, String> {
+/// A line's `headers`: each value a string, a number or a boolean (sent as
+/// written), or a list of those (the header sent once for each).
+fn headers_of(written: BTreeMap<String, serde_json::Value>) -> Result<HeaderMap, String> {
     let mut headers = HeaderMap::new();
     for (name, values) in written {
         let key = HeaderName::from_bytes(name.trim().as_bytes())
             .map_err(|_| format!("not a JSON request line: {name:?} is not a header name"))?;
         let values = match values {
-            Values::One(v) => vec![v],
-            Values::Many(v) => v,
+            serde_json::Value::Array(many) => many,
+            one => vec![one],
         };
         for v in values {
+            let v = match v {
+                serde_json::Value::String(s) => s,
+                serde_json::Value::Number(_) | serde_json::Value::Bool(_) => v.to_string(),
+                _ => {
+                    return Err(format!(
+                        "not a JSON request line: the value of header {name:?} is not a string, a number or a list of them"
+                    ));
+                }
+            };
             let value = HeaderValue::from_str(v.trim()).map_err(|_| {
                 format!("not a JSON request line: the value of header {name:?} has a line break or a control character")
             })?;
@@ -184,6 +187,16 @@ mod tests {
     }
 
     #[test]
+    fn numbers_and_booleans_are_header_values_as_written() {
+        let line =
+            r#"{"url": "http://a.example/", "headers": {"X-Count": 5, "X-On": [true, "also"]}}"#;
+        let (_, r) = parse(line).unwrap();
+        assert_eq!(r.headers["x-count"], "5");
+        let on: Vec<_> = r.headers.get_all("x-on").iter().collect();
+        assert_eq!(on, ["true", "also"]);
+    }
+
+    #[test]
     fn a_string_body_is_sent_as_written_and_makes_a_post() {
         let (_, r) = parse(r#"{"url": "http://a.example/", "body": "a=1&b=2"}"#).unwrap();
         assert_eq!(r.method, Some(Method::POST));
@@ -218,8 +231,12 @@ mod tests {
                 "line break",
             ),
             (
-                r#"{"url": "http://a.example/", "headers": {"a": 1}}"#,
-                "did not match",
+                r#"{"url": "http://a.example/", "headers": {"a": null}}"#,
+                "not a string, a number or a list of them",
+            ),
+            (
+                r#"{"url": "http://a.example/", "headers": {"a": [{"b": 1}]}}"#,
+                "not a string, a number or a list of them",
             ),
         ];
         for (line, says) in cases {

@@ -139,6 +139,11 @@ fn careless_request_options_are_usage_errors() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "an unreadable @FILE: {out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--data @/nonexistent/body: cannot read /nonexistent/body"),
+        "the error names the option: {stderr}"
+    );
 }
 
 #[test]
