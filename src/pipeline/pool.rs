@@ -7,8 +7,9 @@
 //! it, and sends its record to the aggregator.
 //!
 //! Workers are plain threads with small stacks ([`WORKER_STACK`]), started
-//! as jobs arrive: a new one starts when a job is queued and no worker is
-//! idle to take it, until there are `--threads`. So a list of 100 URLs
+//! as jobs arrive: when no idle worker is there to take a job, a new one
+//! starts with that job in hand, until there are `--threads`; only then do
+//! jobs wait in the queue. So a list of 100 URLs
 //! with `--threads 4096` starts at most 100 threads, a long list soon has
 //! all of them, and an empty list starts none. An idle worker sleeps in the
 //! job channel: it costs no CPU.
@@ -115,6 +116,19 @@ impl Pool {
     /// waiting while the queue is full; `Ok(false)` when the run is over.
     pub fn submit(&mut self, task: Task) -> Result<bool, Fatal> {
         self.crew.fetcher.sockets().expect(&task.job.url);
+        let hand_over = match &self.feed {
+            Feed::Channel(tx, _) => self.started < self.max && tx.len() >= self.idle(),
+            Feed::Hosts(_) => false,
+        };
+        if hand_over {
+            // Every idle worker has a queued job to take already: a new one
+            // starts with this job in hand. Through the channel, while
+            // thousands start, most would find it emptied by a sibling,
+            // spin, yield and park first (16 000 `sched_yield` at
+            // `-t 4096`, `perf stat`).
+            self.start_worker(Some(task))?;
+            return Ok(true);
+        }
         let queued = match &mut self.feed {
             Feed::Hosts(q) => q.push(host_key(&task.job.url), task, &self.crew.cancel),
             Feed::Channel(tx, pacer) => match tx.try_send(task) {
@@ -131,6 +145,10 @@ impl Pool {
         Ok(queued)
     }
 
+    fn idle(&self) -> usize {
+        self.idle.load(Ordering::Relaxed)
+    }
+
     /// Starts workers while jobs wait and no idle worker is there to take
     /// them, up to the maximum.
     fn grow(&mut self) -> Result<(), Fatal> {
@@ -138,25 +156,37 @@ impl Pool {
             Feed::Channel(tx, _) => tx.len(),
             Feed::Hosts(q) => q.queued(),
         };
-        while self.started < self.max && waiting > self.idle.load(Ordering::Relaxed) {
-            self.start_worker()?;
+        while self.started < self.max && waiting > self.idle() {
+            self.start_worker(None)?;
         }
         Ok(())
     }
 
-    fn start_worker(&mut self) -> Result<(), Fatal> {
+    /// Starts a worker, with its first job in hand or else idle, to take
+    /// one from the queue.
+    fn start_worker(&mut self, first: Option<Task>) -> Result<(), Fatal> {
         let (crew, jobs, idle) = (
             Arc::clone(&self.crew),
             self.jobs.clone(),
             Arc::clone(&self.idle),
         );
-        // Counted idle from the start, so the next job does not start
-        // another thread while this one is starting.
-        idle.fetch_add(1, Ordering::Relaxed);
+        if first.is_none() {
+            // Counted idle from the start, so the next job does not start
+            // another thread while this one is starting.
+            idle.fetch_add(1, Ordering::Relaxed);
+        }
         std::thread::Builder::new()
             .name(format!("scrape-worker-{}", self.started))
             .stack_size(WORKER_STACK)
             .spawn(move || {
+                // A job taken from the queue is dropped once the run is
+                // stopping (`Jobs::next`); so is one in hand.
+                if let Some(task) = first.filter(|_| !crew.cancel.load(Ordering::Relaxed)) {
+                    if !worker::handle(&crew, task) {
+                        return;
+                    }
+                    idle.fetch_add(1, Ordering::Relaxed);
+                }
                 run_jobs(&jobs, &crew.cancel, &idle, |task| {
                     worker::handle(&crew, task)
                 })

@@ -148,3 +148,40 @@ fn too_many_threads_for_the_open_files_limit_is_a_clear_error() {
     );
     assert!(stderr.contains("--threads 95"), "{stderr}");
 }
+
+#[test]
+fn a_short_list_starts_a_worker_per_url_not_per_thread_allowed() {
+    // Three requests held by a server that answers once four have come:
+    // while they wait, the workers scrape started are the three holding
+    // them, with `-t 500` allowed.
+    use std::io::Write;
+    let server = many::barrier(4);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_scrape"))
+        .args(["-", "-t", "500", "-q", "--timeout", "60", "--retries", "0"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    for i in 0..3 {
+        writeln!(stdin, "http://{}:{}/page/{i}", host(0), server.port).unwrap();
+    }
+    drop(stdin);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while server.counts.max_inflight.load(Ordering::SeqCst) < 3 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the requests never came"
+        );
+        std::thread::yield_now();
+    }
+    let workers = std::fs::read_dir(format!("/proc/{}/task", child.id()))
+        .unwrap()
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .filter(|name| name.starts_with("scrape-worker"))
+        .count();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(workers, 3);
+}
