@@ -14,25 +14,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n="${1:-2000}"; t="${2:-16}"
-for tool in nginx valgrind; do
-    command -v "$tool" >/dev/null || { [ "$(id -u)" = 0 ] && apt-get install -y -qq "$tool" >/dev/null 2>&1; } || true
-done
-cargo build --release --quiet --bin scrape --example client_ceiling
-work="$(mktemp -d -t scrape-instr.XXXXXX)"
-trap 'kill $(cat "$work/nginx.pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
-port=$((20000 + RANDOM % 20000))
-mkdir -p "$work/www"
-for i in $(seq 0 $((n - 1))); do echo "<title>$i</title>" > "$work/www/p$i.html"; done
-{
-    [ "$(id -u)" = 0 ] && echo "user root;"
-    echo "worker_processes 1; pid $work/nginx.pid; error_log $work/error.log;"
-    echo "events { worker_connections 1024; }"
-    echo "http { access_log off; keepalive_requests 100000;"
-    echo "server { listen 127.0.0.1:$port; root $work/www; } }"
-} > "$work/nginx.conf"
-nginx -c "$work/nginx.conf" -p "$work"
-sleep 0.5
-for i in $(seq 0 $((n - 1))); do echo "http://127.0.0.1:$port/p$i.html"; done > "$work/list.txt"
+. bench/tiny_pages.sh
+tiny_pages "$n" valgrind
 count() { # OUT COMMAND...
     local out="$1"; shift
     valgrind --tool=callgrind --callgrind-out-file="$out" "$@" > /dev/null 2> "$out.log"
