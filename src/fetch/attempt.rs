@@ -209,7 +209,7 @@ impl Fetcher {
                     retry: Some(None),
                 });
             }
-            let slot = self.clients.slot();
+            let slot = self.clients.slot(current);
             let lease = self.sockets.open(current, original, slot);
             let client = self.clients.client(slot, lease.closes());
             let reused = lease.reused();

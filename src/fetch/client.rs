@@ -7,7 +7,8 @@
 //!   stays open (`sockets.rs`), which `Connection: close` can only do on
 //!   HTTP/1.1; parallelism to one host is `--threads` and `--per-host`, not
 //!   a server's stream limit. With `--http2` a host that takes HTTP/2 gets
-//!   one multiplexed connection per client; the budget's `Connection:
+//!   one multiplexed connection (its HTTPS requests go through the client
+//!   of its host, [`Clients::slot`]); the budget's `Connection:
 //!   close` cannot end it, so requests the budget closes go through a
 //!   client without a pool ([`Clients::client`]).
 //! - Idle connections leave the pool after [`POOL_IDLE_TIMEOUT`]: on lists
@@ -32,11 +33,12 @@ use reqwest::header::HeaderValue;
 use reqwest::redirect::Policy;
 use rustls::client::Resumption;
 use rustls::pki_types::CertificateDer;
+use url::Url;
 
 use super::proxy::Proxies;
 use super::timing::{self, Connections};
 use crate::error::Fatal;
-use crate::urls::redact;
+use crate::urls::{host_hash, redact};
 
 /// How long an idle connection stays in a client's pool.
 pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -82,7 +84,9 @@ pub enum Pooling {
 /// request finds them. The connection budget (`sockets.rs`) models each
 /// client's pool apart, so its count of idle connections stays exact.
 /// Spreading by host instead would leave a list of one host — the case
-/// that needs it — on one client.
+/// that needs it — on one client. (With `--http2`, HTTPS requests are
+/// spread by host: an HTTP/2 host's requests share one connection anyway,
+/// which one runtime thread drives.)
 ///
 /// With `--http2`, each slot has a second client without a pool, for the
 /// requests whose connection the budget would close: `Connection: close`
@@ -157,9 +161,16 @@ impl Clients {
         !self.closing.is_empty()
     }
 
-    /// This thread's slot: the threads take them in turn, each keeping its
-    /// own.
-    pub fn slot(&self) -> usize {
+    /// The slot a request to `url` goes through: this thread's own (the
+    /// threads take them in turn, each keeping its own) — except, with
+    /// `--http2`, an HTTPS request's is its host's: an HTTP/2 host is
+    /// served by one multiplexed connection in one pool, not one in every
+    /// client's (4 connections to one host at `-t 1024 --per-host 2`
+    /// before, past `--per-host`).
+    pub fn slot(&self, url: &Url) -> usize {
+        if self.multiplexed() && url.scheme() == "https" {
+            return (host_hash(url) % self.pooled.len() as u64) as usize;
+        }
         let own = OWN.with(|own| match own.get() {
             Some(i) => i,
             None => {

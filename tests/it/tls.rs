@@ -171,3 +171,25 @@ fn http2_is_spoken_where_the_server_offers_it_and_only_with_http2() {
         assert_eq!(r["http_version"], "HTTP/1.1", "a server without h2: {r}");
     }
 }
+
+#[test]
+fn with_http2_a_host_is_one_connection_whatever_the_clients() {
+    // Four clients (SCRAPE_CLIENTS, as `-t 1024` gets on two cores), one
+    // request at a time: every request to the host goes down the one
+    // HTTP/2 connection, not one in each client's pool.
+    let (h2, connections) = crate::support::tls::alpn_server(&[b"h2", b"http/1.1"]);
+    let list: String = (0..40)
+        .map(|i| format!("https://{h2}/page/{i}\n"))
+        .collect();
+    let out = scrape()
+        .env("SCRAPE_CLIENTS", "4")
+        .args(["--insecure", "--http2", "-t", "8", "--per-host", "1"])
+        .write_stdin(list)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let recs = records(&out.stdout);
+    assert_eq!(recs.len(), 40);
+    assert!(recs.iter().all(|r| r["http_version"] == "HTTP/2"));
+    assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
