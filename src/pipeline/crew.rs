@@ -45,7 +45,8 @@ pub fn assemble(
     frontier: Option<Arc<Frontier>>,
 ) -> Result<(Crew, Option<Hosts>), Fatal> {
     let connections = Connections::new();
-    let clients = Clients::build(&config.client, Clients::how_many(threads), &connections)?;
+    let clients = Clients::build(&config.client, Clients::how_many(threads), &connections)?
+        .by_host(config.politeness.map(|p| p.per_host));
     let sockets = Sockets::new(keep_cap, threads, POOL_IDLE_TIMEOUT);
     let sockets = Arc::new(sockets.multiplexed(clients.multiplexed()));
     let fetch = config.fetch.clone();

@@ -185,3 +185,26 @@ fn a_short_list_starts_a_worker_per_url_not_per_thread_allowed() {
     let _ = child.wait();
     assert_eq!(workers, 3);
 }
+
+#[test]
+fn with_a_small_per_host_a_host_keeps_one_pool_whatever_the_clients() {
+    // Four clients (as `-t 1024` gets on two cores) and `--per-host 1`:
+    // the host's requests go through one client, so its one connection
+    // serves them all instead of one waiting in each client's pool.
+    let server = many::hosts(1);
+    let lines: Vec<String> = (0..40)
+        .map(|i| format!("http://{}:{}/page/{i}", host(0), server.port))
+        .collect();
+    let file = list(&lines);
+    let out = scrape()
+        .env("SCRAPE_CLIENTS", "4")
+        .arg(file.path())
+        .args(["-t", "8", "--per-host", "1", "-q"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let recs = records(&out.stdout);
+    assert_eq!(recs.len(), 40);
+    assert!(recs.iter().all(|r| r["ok"] == true));
+    assert_eq!(server.counts.connections.load(Ordering::SeqCst), 1);
+}
