@@ -89,7 +89,9 @@ impl Fetcher {
     pub(super) fn attempt(&self, ask: &Ask, started: Instant) -> Attempt {
         let deadline = Instant::now() + self.settings.timeout;
         let body = ask.body(&self.settings);
-        let mut chain = Chain {
+        // On the heap, as `Fetched` is: workers' stacks hold every frame
+        // under this one, the page parser's included.
+        let mut chain = Box::new(Chain {
             current: ask.url.clone(),
             jar: Jar::default(),
             visited: Vec::new(),
@@ -100,7 +102,7 @@ impl Fetcher {
             with_body: body.is_some(),
             body,
             headers: ask.headers(&self.settings),
-        };
+        });
         loop {
             let (resp, lease, sent, timing) = match self.send(&chain, deadline) {
                 Ok(sent) => sent,
@@ -165,7 +167,7 @@ impl Fetcher {
         &self,
         resp: Response,
         mut fetched: Box<Fetched>,
-        chain: Chain,
+        chain: Box<Chain>,
         (lease, exchange): (Lease, Option<Exchange>),
         deadline: Instant,
     ) -> Attempt {

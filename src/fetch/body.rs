@@ -69,7 +69,9 @@ impl Fetcher {
         let (raw, copy) = self.tee(resp, resp_len, exchange.is_some());
         let mut body = decode::decoder(raw, &codings);
         let collector = Collector::new(Arc::clone(&self.settings.extraction));
-        let mut scanner = Scanner::new(out.content_type.as_deref(), collector);
+        // On the heap: 552 bytes that would otherwise sit under the page
+        // parser's frames, the deepest a worker's stack goes.
+        let mut scanner = Box::new(Scanner::new(out.content_type.as_deref(), collector));
         let mut held = self.hold(&mut scanner, resp_len, deadline);
         let first = resp_len.map_or(FIRST_CHUNK, first_read);
         let (ended, hash) = self.stream(&mut body, &mut scanner, first, &mut held, out, deadline);

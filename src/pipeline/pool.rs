@@ -38,12 +38,16 @@ use crate::politeness::hosts::HostQueue;
 use crate::urls::host_key;
 
 /// Each worker's stack. A thread touches only the pages it uses: a worker
-/// touches 16 KiB of it (measured from `/proc/PID/smaps` at `-t 4096`), the
-/// deepest point being the page parser built inside the body loop — which
-/// is why the parser is built straight into a `Box`, and the charset
-/// prescan kept out of line: on the stack they made it 20 KiB, 16 MiB more
-/// at 4096 workers. The rest is room: the standard panic hook printing a
-/// backtrace fits in a quarter of it (`a_worker_stack_holds_a_panic_backtrace`).
+/// touches five 4 KiB pages of it, thread-locals included (19 976 bytes
+/// from the top, by gdb, issue 23), the deepest point being lol_html
+/// building the page parser inside the body loop — which is why the
+/// parser is built straight into a `Box`, the charset prescan kept out of
+/// line, and the scanner, the redirect chain, the result and a new
+/// worker's first job kept on the heap: each page more is 16 MiB at 4096
+/// workers (the scanner and the chain on the stack made it six: 287.6
+/// against 275.3 MiB peak on the fixture server). The rest is room: the
+/// standard panic hook printing a backtrace fits in a quarter of it
+/// (`a_worker_stack_holds_a_panic_backtrace`).
 pub const WORKER_STACK: usize = 256 * 1024;
 
 /// Where workers take their jobs from.
@@ -126,7 +130,7 @@ impl Pool {
             // thousands start, most would find it emptied by a sibling,
             // spin, yield and park first (16 000 `sched_yield` at
             // `-t 4096`, `perf stat`).
-            self.start_worker(Some(task))?;
+            self.start_worker(Some(Box::new(task)))?;
             return Ok(true);
         }
         let queued = match &mut self.feed {
@@ -164,7 +168,9 @@ impl Pool {
 
     /// Starts a worker, with its first job in hand or else idle, to take
     /// one from the queue.
-    fn start_worker(&mut self, first: Option<Task>) -> Result<(), Fatal> {
+    /// The first job is boxed: the thread's closure, which carries it, is
+    /// copied onto the bottom of the worker's stack, under every frame.
+    fn start_worker(&mut self, first: Option<Box<Task>>) -> Result<(), Fatal> {
         let (crew, jobs, idle) = (
             Arc::clone(&self.crew),
             self.jobs.clone(),
@@ -179,15 +185,7 @@ impl Pool {
             .name(format!("scrape-worker-{}", self.started))
             .stack_size(WORKER_STACK)
             .spawn(move || {
-                // A job taken from the queue is dropped once the run is
-                // stopping (`Jobs::next`); so is one in hand.
-                if let Some(task) = first.filter(|_| !crew.cancel.load(Ordering::Relaxed)) {
-                    if !worker::handle(&crew, task) {
-                        return;
-                    }
-                    idle.fetch_add(1, Ordering::Relaxed);
-                }
-                run_jobs(&jobs, &crew.cancel, &idle, |task| {
+                run_jobs(&jobs, &crew.cancel, &idle, first, |task| {
                     worker::handle(&crew, task)
                 })
             })
@@ -211,18 +209,27 @@ impl Drop for Pool {
     }
 }
 
-/// The worker loop: takes jobs until there are none or the run stops,
-/// handing each on with `one` (false: the run is over); `idle` counts
-/// this worker from before the call, and whenever it waits for a job.
+/// The worker loop: `first`, then jobs taken until there are none or the
+/// run stops, each handed on with `one` (false: the run is over); `idle`
+/// counts this worker whenever it waits for a job, and from before the
+/// call when it has no `first`. A job taken from the queue is dropped once
+/// the run is stopping (`Jobs::next`); so is one in hand.
 fn run_jobs(
     jobs: &Jobs,
     cancel: &AtomicBool,
     idle: &AtomicUsize,
+    mut first: Option<Box<Task>>,
     mut one: impl FnMut(Task) -> bool,
 ) {
     loop {
-        let task = jobs.next(cancel);
-        idle.fetch_sub(1, Ordering::Relaxed);
+        let task = match first.take() {
+            Some(task) => (!cancel.load(Ordering::Relaxed)).then_some(*task),
+            None => {
+                let task = jobs.next(cancel);
+                idle.fetch_sub(1, Ordering::Relaxed);
+                task
+            }
+        };
         let Some(task) = task else {
             return;
         };
@@ -257,7 +264,7 @@ mod tests {
         let idle = AtomicUsize::new(1);
         let cancel = AtomicBool::new(false);
         let mut seen = Vec::new();
-        run_jobs(&Jobs::Channel(job_rx), &cancel, &idle, |task| {
+        run_jobs(&Jobs::Channel(job_rx), &cancel, &idle, None, |task| {
             seen.push(task.seq.0);
             true
         });
@@ -270,13 +277,55 @@ mod tests {
     }
 
     #[test]
+    fn a_job_in_hand_comes_first_then_the_queue_and_idle_stays_exact() {
+        let (job_tx, job_rx) = bounded(8);
+        for i in 0..2 {
+            job_tx.send(task(i, "http://a.example/")).unwrap();
+        }
+        drop(job_tx);
+        // Started with a job in hand, the worker was never counted idle.
+        let idle = AtomicUsize::new(0);
+        let cancel = AtomicBool::new(false);
+        let mut seen = Vec::new();
+        let first = Some(Box::new(task(9, "http://b.example/")));
+        run_jobs(&Jobs::Channel(job_rx), &cancel, &idle, first, |task| {
+            seen.push(task.seq.0);
+            true
+        });
+        assert_eq!(seen, [9, 0, 1]);
+        assert_eq!(idle.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn a_job_in_hand_is_dropped_once_the_run_stops() {
+        let (_job_tx, job_rx) = bounded(1);
+        let cancel = AtomicBool::new(true);
+        let idle = AtomicUsize::new(0);
+        let first = Some(Box::new(task(0, "http://a.example/")));
+        run_jobs(
+            &Jobs::Channel(job_rx),
+            &cancel,
+            &idle,
+            first,
+            |_| unreachable!(),
+        );
+        assert_eq!(idle.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
     fn a_cancelled_worker_takes_no_new_job() {
         let (job_tx, job_rx) = bounded(2);
         job_tx.send(task(0, "http://a.example/")).unwrap();
         drop(job_tx);
         let cancel = AtomicBool::new(true);
         let idle = AtomicUsize::new(1);
-        run_jobs(&Jobs::Channel(job_rx), &cancel, &idle, |_| unreachable!());
+        run_jobs(
+            &Jobs::Channel(job_rx),
+            &cancel,
+            &idle,
+            None,
+            |_| unreachable!(),
+        );
     }
 
     #[test]
