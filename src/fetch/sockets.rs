@@ -11,7 +11,7 @@
 //! request, before sending it, whether its connection may stay open:
 //!
 //! - only if the host (scheme, host, port) has more other jobs waiting or
-//!   in flight ([`Sockets::expect`] / [`Sockets::finished`]) than
+//!   in flight ([`Sockets::coming`] / [`Sockets::finished`]) than
 //!   connections already set aside for it (idle, or kept by requests in
 //!   flight) — otherwise no one will reuse it — and fewer set aside than
 //!   there are workers, who could never use more at once;
@@ -132,7 +132,7 @@ impl Sockets {
     }
 
     /// A job for `url` has been queued.
-    pub fn expect(&self, url: &Url) {
+    pub fn coming(&self, url: &Url) {
         *self.lock().demand.entry(host_hash(url)).or_default() += 1;
     }
 
@@ -279,7 +279,7 @@ mod tests {
     fn a_host_with_no_other_job_gets_connection_close() {
         let s = Sockets::new(8, 8, TIMEOUT);
         let a = url("http://a.example/1");
-        s.expect(&a);
+        s.coming(&a);
         let lease = open(&s, &a);
         assert!(lease.closes(), "no one would reuse it");
         s.done(lease, Ending::Reusable);
@@ -290,8 +290,8 @@ mod tests {
     fn a_host_with_another_job_keeps_its_connection_for_it() {
         let s = Sockets::new(8, 8, TIMEOUT);
         let (a1, a2) = (url("http://a.example/1"), url("http://a.example/2"));
-        s.expect(&a1);
-        s.expect(&a2);
+        s.coming(&a1);
+        s.coming(&a2);
         let first = open(&s, &a1);
         assert!(!first.closes(), "a2 is to come");
         s.done(first, Ending::Reusable);
@@ -315,7 +315,7 @@ mod tests {
             url("http://a.example/3"),
         );
         for u in [&a1, &a2, &a3] {
-            s.expect(u);
+            s.coming(u);
         }
         let l1 = open(&s, &a1);
         let l2 = open(&s, &a2);
@@ -332,8 +332,8 @@ mod tests {
         for i in 0..10 {
             // Ten hosts, each with a second job to come.
             let u = url(&format!("http://h{i}.example/"));
-            s.expect(&u);
-            s.expect(&u);
+            s.coming(&u);
+            s.coming(&u);
             leases.push(open(&s, &u));
         }
         let kept = leases.iter().filter(|l| !l.closes()).count();
@@ -349,7 +349,7 @@ mod tests {
         let s = Sockets::new(100, 3, TIMEOUT);
         let a = url("http://a.example/");
         for _ in 0..50 {
-            s.expect(&a);
+            s.coming(&a);
         }
         let leases: Vec<Lease> = (0..5).map(|_| open(&s, &a)).collect();
         assert_eq!(leases.iter().filter(|l| !l.closes()).count(), 3);
@@ -364,7 +364,7 @@ mod tests {
         let s = Sockets::new(1, 8, TIMEOUT);
         let (a, b) = (url("http://a.example/"), url("http://b.example/"));
         for u in [&a, &a, &b, &b] {
-            s.expect(u);
+            s.coming(u);
         }
         let lease = open(&s, &a);
         assert!(!lease.closes());
@@ -377,7 +377,7 @@ mod tests {
         let s = Sockets::new(1, 8, Duration::ZERO);
         let (a, b) = (url("http://a.example/"), url("http://b.example/"));
         for u in [&a, &a, &b, &b] {
-            s.expect(u);
+            s.coming(u);
         }
         let lease = open(&s, &a);
         s.done(lease, Ending::Reusable);
@@ -396,7 +396,7 @@ mod tests {
         let s = Sockets::new(4, 8, TIMEOUT);
         let a = url("http://a.example/");
         for _ in 0..3 {
-            s.expect(&a);
+            s.coming(&a);
         }
         let l = open(&s, &a);
         s.done(l, Ending::Reusable);
@@ -414,7 +414,7 @@ mod tests {
     fn demand_is_counted_per_host_with_its_port_and_scheme() {
         let s = Sockets::new(4, 8, TIMEOUT);
         let job = url("http://z.example/");
-        s.expect(&url("http://a.example:8080/"));
+        s.coming(&url("http://a.example:8080/"));
         assert!(
             s.open(&url("http://a.example/"), &job, 0).closes(),
             "another port is another host"
@@ -433,7 +433,7 @@ mod tests {
             .map(|i| url(&format!("http://a.example/{i}")))
             .collect();
         for u in &urls {
-            s.expect(u);
+            s.coming(u);
         }
         let first = s.open(&urls[0], &urls[0], 0);
         assert!(!first.closes());
@@ -456,8 +456,8 @@ mod tests {
     fn multiplexed_a_host_with_a_pooled_connection_uses_it_and_others_close_their_own() {
         let s = Sockets::new(8, 8, TIMEOUT).multiplexed(true);
         let (a1, a2) = (url("http://a.example/1"), url("http://a.example/2"));
-        s.expect(&a1);
-        s.expect(&a2);
+        s.coming(&a1);
+        s.coming(&a2);
         let first = open(&s, &a1);
         assert!(!first.closes());
         s.done(first, Ending::Reusable);
@@ -471,7 +471,7 @@ mod tests {
         s.finished(&a2);
         assert_eq!(s.lock().kept, 1, "still counted until it is gone");
         let b = url("http://b.example/1");
-        s.expect(&b);
+        s.coming(&b);
         let lone = open(&s, &b);
         assert!(lone.closes() && !lone.reused(), "a connection of its own");
         s.done(lone, Ending::Closed);

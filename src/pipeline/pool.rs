@@ -119,7 +119,7 @@ impl Pool {
     /// Queues a job, starting a worker if none is idle to take it, and
     /// waiting while the queue is full; `Ok(false)` when the run is over.
     pub fn submit(&mut self, task: Task) -> Result<bool, Fatal> {
-        self.crew.fetcher.sockets().expect(&task.job.url);
+        self.crew.fetcher.sockets().coming(&task.job.url);
         let hand_over = match &self.feed {
             Feed::Channel(tx, _) => self.started < self.max && tx.len() >= self.idle(),
             Feed::Hosts(_) => false,
@@ -143,6 +143,8 @@ impl Pool {
                 }
             },
         };
+        // Through the channel too: an idle worker counted above may have
+        // taken another job since, leaving this one none to take it.
         if queued {
             self.grow()?;
         }
